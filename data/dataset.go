@@ -1,0 +1,40 @@
+package data
+
+// Example is one labelled row of a dataset. Exactly one of Text, Features or
+// Image is the input; Label is a class index into Dataset.Classes.
+type Example struct {
+	Text     string
+	Features []float32
+	Image    string // path of a PNG/JPEG file (image datasets)
+	Label    int
+	Line     int // 1-based line (or record) in the source file, for error messages
+}
+
+// Dataset is a labelled, in-memory dataset.
+type Dataset struct {
+	Name     string   // registry name ("sentiment") or file base name
+	Source   string   // where it was read from (file path or package dir)
+	Classes  []string // class names; Label indexes this slice; len >= 2
+	Examples []Example
+}
+
+// K returns the number of classes.
+func (d *Dataset) K() int { return len(d.Classes) }
+
+// Texts returns the Text of the given examples, in order.
+func (d *Dataset) Texts(idx []int) []string {
+	out := make([]string, len(idx))
+	for k, i := range idx {
+		out[k] = d.Examples[i].Text
+	}
+	return out
+}
+
+// Labels returns the gold labels of the given examples, in order.
+func (d *Dataset) Labels(idx []int) []int {
+	out := make([]int, len(idx))
+	for k, i := range idx {
+		out[k] = d.Examples[i].Label
+	}
+	return out
+}
