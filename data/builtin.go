@@ -1,0 +1,184 @@
+package data
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/progress"
+)
+
+// Input kinds a dataset's examples carry, reported as BuiltinInfo.Task so
+// callers can pick matching encoders.
+const (
+	TaskText     = "text"
+	TaskFeatures = "features"
+	TaskImage    = "image"
+)
+
+// BuiltinInfo describes a dataset shipped in a registry package.
+type BuiltinInfo struct {
+	Name        string // what --data accepts
+	Description string
+	Package     string // assets package it is read from
+	Task        string // TaskText, TaskFeatures or TaskImage
+}
+
+type builtin struct {
+	info BuiltinInfo
+	load func(ctx context.Context, dir string, log io.Writer) (*Dataset, error)
+}
+
+var builtins = []builtin{
+	{BuiltinInfo{
+		Name:        "sentiment",
+		Description: "UCI Sentiment Labelled Sentences: 3000 review sentences (imdb, yelp, amazon; 1000 each), negative/positive, balanced",
+		Package:     "sentiment", Task: TaskText,
+	}, loadSentiment},
+	{BuiltinInfo{
+		Name:        "spam",
+		Description: "SpamAssassin public corpus: ~6000 e-mails (easy and hard ham vs spam), headers stripped, bodies decoded and capped at 2000 characters",
+		Package:     "spam-assassin", Task: TaskText,
+	}, loadSpam},
+}
+
+// Builtins lists the built-in datasets.
+func Builtins() []BuiltinInfo {
+	out := make([]BuiltinInfo, len(builtins))
+	for i, b := range builtins {
+		out[i] = b.info
+	}
+	return out
+}
+
+func builtinNames() string {
+	var n []string
+	for _, b := range builtins {
+		n = append(n, b.info.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// LoadBuiltin fetches (via assets.Ensure, a no-op when cached) and reads a
+// built-in dataset.
+func LoadBuiltin(ctx context.Context, name string, log io.Writer) (*Dataset, error) {
+	for _, b := range builtins {
+		if b.info.Name != name {
+			continue
+		}
+		dir, err := assets.Ensure(ctx, b.info.Package, log)
+		if err != nil {
+			return nil, fmt.Errorf("data: built-in %q: %w", name, err)
+		}
+		d, err := b.load(ctx, dir, log)
+		if err != nil {
+			return nil, fmt.Errorf("data: built-in %q: %w", name, err)
+		}
+		d.Name, d.Source = name, dir
+		return d, nil
+	}
+	return nil, fmt.Errorf("data: unknown built-in dataset %q (built-ins: %s)", name, builtinNames())
+}
+
+// Load reads a built-in dataset by name, or else a data file by path.
+func Load(ctx context.Context, nameOrPath string, log io.Writer) (*Dataset, error) {
+	for _, b := range builtins {
+		if b.info.Name == nameOrPath {
+			return LoadBuiltin(ctx, nameOrPath, log)
+		}
+	}
+	if _, err := os.Stat(nameOrPath); err != nil {
+		return nil, fmt.Errorf("data: %q is neither a built-in dataset (%s) nor a readable file: %w", nameOrPath, builtinNames(), err)
+	}
+	return LoadFile(nameOrPath)
+}
+
+// loadSentiment reads the three UCI fixture files in a fixed order. Each
+// file ends with one {"text":"","class":null} row, which is skipped.
+func loadSentiment(_ context.Context, dir string, log io.Writer) (*Dataset, error) {
+	d := &Dataset{Classes: []string{"negative", "positive"}}
+	skipped := 0
+	for _, src := range []string{"imdb", "yelp", "amazon"} {
+		path := filepath.Join(dir, "test", "fixtures", src+".json")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		var rows []struct {
+			Text  string `json:"text"`
+			Class *int   `json:"class"`
+		}
+		if err := json.Unmarshal(b, &rows); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		for i, r := range rows {
+			text := strings.TrimSpace(r.Text)
+			if r.Class == nil || text == "" {
+				skipped++
+				continue
+			}
+			if *r.Class != 0 && *r.Class != 1 {
+				return nil, fmt.Errorf("%s: record %d: class %d, want 0 or 1", path, i+1, *r.Class)
+			}
+			d.Examples = append(d.Examples, Example{Text: text, Label: *r.Class, Line: i + 1})
+		}
+	}
+	if log != nil {
+		fmt.Fprintf(log, "data: sentiment: %d sentences, %d null rows skipped\n", len(d.Examples), skipped)
+	}
+	return d, nil
+}
+
+// loadSpam reads the SpamAssassin mails listed in data/file_list.json; the
+// folder of each file (easy-ham-*, hard-ham-*, spam-*) gives its class.
+func loadSpam(ctx context.Context, dir string, log io.Writer) (*Dataset, error) {
+	listPath := filepath.Join(dir, "data", "file_list.json")
+	b, err := os.ReadFile(listPath)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	if err := json.Unmarshal(b, &files); err != nil {
+		return nil, fmt.Errorf("%s: %w", listPath, err)
+	}
+	d := &Dataset{Classes: []string{"ham", "spam"}}
+	empty := 0
+	bar := progress.New(log, "data: spam: reading mails", len(files), "mails")
+	for i, f := range files {
+		if i%256 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		group, _, _ := strings.Cut(f, "/")
+		var label int
+		switch {
+		case strings.Contains(group, "ham"):
+			label = 0
+		case strings.HasPrefix(group, "spam"):
+			label = 1
+		default:
+			return nil, fmt.Errorf("%s: entry %d (%s): unknown group %q", listPath, i+1, f, group)
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, "data", filepath.FromSlash(f)))
+		if err != nil {
+			return nil, err
+		}
+		bar.Add(1)
+		text := mailText(raw)
+		if text == "" {
+			empty++
+			continue
+		}
+		d.Examples = append(d.Examples, Example{Text: text, Label: label, Line: i + 1})
+	}
+	bar.Done()
+	if log != nil {
+		c := d.ClassCounts()
+		fmt.Fprintf(log, "data: spam: %d mails (ham %d, spam %d); %d dropped as empty after stripping headers and markup\n", len(d.Examples), c[0], c[1], empty)
+	}
+	return d, nil
+}

@@ -1,0 +1,67 @@
+package data
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"math"
+	"path/filepath"
+	"strings"
+)
+
+// ContentHash is the sha256 (hex) of a canonical binary encoding of the
+// class names and, per example in order, its input and label. Name, Source
+// and Line are left out, so the same data read from JSONL, CSV or Parquet,
+// or from another path, hashes the same; run records use it to tell
+// whether two results saw the same data.
+//
+// Encoding: a version tag, K and each class name, N, then per example a
+// kind byte ('t' text, 'f' features, 'i' image) with the length-prefixed
+// text, the float32 bit patterns, or the image path relative to the data
+// file's directory, followed by the label index. Lengths and numbers are
+// little-endian uint64; strings are length-prefixed so no two different
+// datasets share an encoding.
+func (d *Dataset) ContentHash() string {
+	h := sha256.New()
+	putStr(h, "superalign-dataset-v1")
+	putU64(h, uint64(len(d.Classes)))
+	for _, c := range d.Classes {
+		putStr(h, c)
+	}
+	putU64(h, uint64(len(d.Examples)))
+	base := filepath.Dir(d.Source)
+	for _, e := range d.Examples {
+		switch {
+		case e.Features != nil:
+			h.Write([]byte{'f'})
+			putU64(h, uint64(len(e.Features)))
+			for _, f := range e.Features {
+				putU64(h, uint64(math.Float32bits(f)))
+			}
+		case e.Image != "":
+			h.Write([]byte{'i'})
+			img := e.Image
+			if rel, err := filepath.Rel(base, img); err == nil && !strings.HasPrefix(rel, "..") {
+				img = rel
+			}
+			putStr(h, filepath.ToSlash(img))
+		default:
+			h.Write([]byte{'t'})
+			putStr(h, e.Text)
+		}
+		putU64(h, uint64(e.Label))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func putU64(h hash.Hash, v uint64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	h.Write(b[:])
+}
+
+func putStr(h hash.Hash, s string) {
+	putU64(h, uint64(len(s)))
+	h.Write([]byte(s))
+}

@@ -1,0 +1,246 @@
+package report
+
+import (
+	"bytes"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/store"
+)
+
+func ptr(x float64) *float64 { return &x }
+
+// fixture is a hand-built run: two datasets, two methods, one summary with
+// no gap at all and one with a no-gap seed, a name that needs escaping, and
+// a note holding a URL as text.
+func fixture() (Meta, []store.Row, []store.Summary, []eval.Comparison) {
+	m := Meta{
+		Title:   "sst2 & friends",
+		Command: "w2s run --data sst2 --weak bow:linear --strong glove:linear --method naive,conf",
+		Version: "v0.1.0",
+		Created: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
+		Notes:   []string{"see https://example.org/w2s for the paper", "imdb has a tiny gap"},
+	}
+	rows := []store.Row{
+		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", Seed: 0, NTest: 500,
+			FloorAcc: 0.6, CeilingAcc: 0.9, W2SAcc: 0.8, PGR: ptr(2.0 / 3), PGRCILow: ptr(0.5), PGRCIHigh: ptr(0.8),
+			GainAcc: 0.2, GainAccCILow: 0.15, GainAccCIHigh: 0.25, DurationS: 1.25},
+		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "conf", Seed: 0, NTest: 500,
+			FloorAcc: 0.6, CeilingAcc: 0.9, W2SAcc: 0.84, PGR: ptr(0.8), PGRCILow: ptr(0.7), PGRCIHigh: ptr(0.9)},
+		{Dataset: "imdb<b>", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", Seed: 0, NTest: 500,
+			FloorAcc: 0.7, CeilingAcc: 0.71, W2SAcc: 0.7, NoGap: true},
+	}
+	sums := []store.Summary{
+		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", NSeeds: 3,
+			PGRMean: ptr(2.0 / 3), PGRCILow: ptr(0.5), PGRCIHigh: ptr(0.8),
+			W2SAccMean: 0.8, W2SAccCILow: 0.78, W2SAccCIHigh: 0.82,
+			FloorAccMean: 0.6, FloorAccCILow: 0.58, FloorAccCIHigh: 0.62,
+			CeilingAccMean: 0.9, CeilingAccCILow: 0.88, CeilingAccCIHigh: 0.92,
+			W2SAUROCMean: 0.85, AgreementMean: 0.7, MisfitMean: 0.45, InheritanceMean: 0.3, CorrectionMean: 0.7},
+		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "conf", NSeeds: 3, NSeedsNoGap: 1,
+			PGRMean: ptr(0.8), PGRCILow: ptr(0.7), PGRCIHigh: ptr(0.9),
+			W2SAccMean: 0.84, W2SAccCILow: 0.82, W2SAccCIHigh: 0.86,
+			FloorAccMean: 0.6, FloorAccCILow: 0.58, FloorAccCIHigh: 0.62,
+			CeilingAccMean: 0.9, CeilingAccCILow: 0.88, CeilingAccCIHigh: 0.92},
+		{Dataset: "imdb<b>", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", NSeeds: 2, NSeedsNoGap: 2,
+			W2SAccMean: 0.7, W2SAccCILow: 0.69, W2SAccCIHigh: 0.71,
+			FloorAccMean: 0.7, FloorAccCILow: 0.69, FloorAccCIHigh: 0.71,
+			CeilingAccMean: 0.71, CeilingAccCILow: 0.7, CeilingAccCIHigh: 0.72},
+	}
+	comps := []eval.Comparison{
+		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "conf", Baseline: "naive", N: 3,
+			MeanDiff: 0.1333, CILow: 0.05, CIHigh: 0.2, WilcoxonW: math.NaN(), WilcoxonP: math.NaN()},
+		{Weak: "bow:linear", Strong: "glove:linear", Method: "conf", Baseline: "naive", AcrossDatasets: true, N: 1,
+			MeanDiff: 0.1333, CILow: 0.1333, CIHigh: 0.1333, WilcoxonW: math.NaN(), WilcoxonP: math.NaN()},
+	}
+	return m, rows, sums, comps
+}
+
+func render(t *testing.T, m Meta, rows []store.Row, sums []store.Summary, comps []eval.Comparison) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := Render(&b, m, rows, sums, comps); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+var tagRE = regexp.MustCompile(`<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>`)
+
+// voidElements never have a closing tag in HTML.
+var voidElements = map[string]bool{"meta": true, "br": true, "hr": true, "img": true, "input": true, "link": true, "wbr": true, "col": true}
+
+// checkBalanced is a small well-formedness check (golang.org/x/net/html is not
+// available): every opened element is closed in order, except void elements
+// and self-closed SVG shapes.
+func checkBalanced(t *testing.T, page string) {
+	t.Helper()
+	var stack []string
+	for _, m := range tagRE.FindAllStringSubmatch(page, -1) {
+		closing, name, selfClose := m[1] == "/", strings.ToLower(m[2]), m[3] == "/"
+		switch {
+		case voidElements[name] || selfClose:
+		case !closing:
+			stack = append(stack, name)
+		case len(stack) == 0 || stack[len(stack)-1] != name:
+			t.Fatalf("unbalanced </%s>; open: %v", name, stack)
+		default:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) != 0 {
+		t.Fatalf("unclosed elements: %v", stack)
+	}
+}
+
+func TestRenderContent(t *testing.T) {
+	m, rows, sums, comps := fixture()
+	page := render(t, m, rows, sums, comps)
+	checkBalanced(t, page)
+
+	if o, c := strings.Count(page, "<svg"), strings.Count(page, "</svg>"); o != 2 || c != 2 {
+		t.Errorf("want 2 balanced SVG plots, got %d <svg and %d </svg>", o, c)
+	}
+	if !strings.HasPrefix(page, "<!DOCTYPE html>") {
+		t.Errorf("page does not start with a doctype")
+	}
+	for _, s := range sums {
+		for _, want := range []string{esc(s.Dataset), esc(s.Method)} {
+			if !strings.Contains(page, want) {
+				t.Errorf("summary %s/%s: %q missing", s.Dataset, s.Method, want)
+			}
+		}
+	}
+	for _, want := range []string{
+		"no gap", "2 of 2 seeds", // nil PGR with its seed count
+		"1 of 3 seeds no gap, left out",                  // partial no-gap
+		"0.667 <span class=\"ci\">[0.500, 0.800]</span>", // PGR 2/3 with its CI, 3 decimals
+		"Method comparisons", "0.133", "all datasets", "1 datasets", "3 paired seeds",
+		"<details>", "2026-03-01T12:00:00Z", "v0.1.0", "sst2 &amp; friends",
+		"1.250", // duration, 3 decimals
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Names are escaped, never raw markup.
+	if strings.Contains(page, "imdb<b>") {
+		t.Errorf("dataset name was not escaped")
+	}
+	if !strings.Contains(page, "imdb&lt;b&gt;") {
+		t.Errorf("escaped dataset name missing")
+	}
+	// NaN renders as a dash, not "NaN".
+	if strings.Contains(page, "NaN") {
+		t.Errorf("page shows NaN")
+	}
+}
+
+func TestRenderThreeDecimals(t *testing.T) {
+	m, rows, sums, comps := fixture()
+	page := render(t, m, rows, sums, comps)
+	// Outside the plots (whose axis ticks read 0.25 etc.) and the stylesheet
+	// (rem sizes), every decimal number in the page has three decimals.
+	body := page[strings.Index(page, "<body>"):]
+	body = regexp.MustCompile(`(?s)<svg.*?</svg>`).ReplaceAllString(body, "")
+	body = strings.ReplaceAll(body, "2026-03-01T12:00:00Z", "")
+	body = strings.ReplaceAll(body, "v0.1.0", "")
+	for _, num := range regexp.MustCompile(`\d+\.\d+`).FindAllString(body, -1) {
+		if !regexp.MustCompile(`^\d+\.\d{3}$`).MatchString(num) {
+			t.Errorf("number %q is not formatted with 3 decimals", num)
+		}
+	}
+}
+
+func TestRenderSelfContained(t *testing.T) {
+	m, rows, sums, comps := fixture()
+	page := render(t, m, rows, sums, comps)
+	for _, bad := range []string{"<script", "<link", "@import", "url(", "href=", "src=", "xmlns"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q: it must not fetch or reference anything", bad)
+		}
+	}
+	// URLs may appear only as text (the note), never inside a tag.
+	for _, tag := range tagRE.FindAllString(page, -1) {
+		if strings.Contains(tag, "http://") || strings.Contains(tag, "https://") {
+			t.Errorf("tag references a URL: %s", tag)
+		}
+	}
+	if !strings.Contains(page, "https://example.org/w2s") {
+		t.Errorf("the note's URL should still be shown as text")
+	}
+}
+
+func TestRenderPlots(t *testing.T) {
+	_, _, sums, _ := fixture()
+	pgr := pgrPlot(sums)
+	// Two legend keys (naive, conf) and two bars: the third summary has no
+	// PGR and gets a "no gap" mark instead.
+	if n := strings.Count(pgr, "<rect"); n != 4 {
+		t.Errorf("PGR plot has %d rects, want 2 legend keys + 2 bars", n)
+	}
+	if !strings.Contains(pgr, ">no gap</text>") {
+		t.Errorf("PGR plot lacks the no-gap mark")
+	}
+	acc := accPlot(sums)
+	// Per group: floor, one dot per method, ceiling: (1+2+1) + (1+1+1) = 7.
+	if n := strings.Count(acc, "<circle"); n != 7 {
+		t.Errorf("accuracy plot has %d dots, want 7", n)
+	}
+	if !strings.Contains(acc, "bow:linear → glove:linear") {
+		t.Errorf("accuracy plot lacks the weak → strong label")
+	}
+}
+
+func TestRenderEmptyAndDeterministic(t *testing.T) {
+	page := render(t, Meta{}, nil, nil, nil)
+	checkBalanced(t, page)
+	for _, want := range []string{"No results.", "superalign report"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("empty page lacks %q", want)
+		}
+	}
+	for _, absent := range []string{"<svg", "Method comparisons", "<details>"} {
+		if strings.Contains(page, absent) {
+			t.Errorf("empty page has %q", absent)
+		}
+	}
+	m, rows, sums, comps := fixture()
+	if render(t, m, rows, sums, comps) != render(t, m, rows, sums, comps) {
+		t.Errorf("Render is not deterministic")
+	}
+}
+
+func TestNiceDomain(t *testing.T) {
+	for _, tc := range []struct{ lo, hi, wlo, whi, wstep float64 }{
+		{0, 1, 0, 1, 0.2},
+		{-0.3, 1.2, -0.5, 1.5, 0.5},
+		{0.55, 0.93, 0.5, 1, 0.1},
+		{0.5, 0.5, 0, 1, 0.2},
+	} {
+		lo, hi, step := niceDomain(tc.lo, tc.hi)
+		if math.Abs(lo-tc.wlo) > 1e-9 || math.Abs(hi-tc.whi) > 1e-9 || math.Abs(step-tc.wstep) > 1e-9 {
+			t.Errorf("niceDomain(%v, %v) = %v, %v, %v; want %v, %v, %v", tc.lo, tc.hi, lo, hi, step, tc.wlo, tc.whi, tc.wstep)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{f3(2.0 / 3), "0.667"},
+		{f3(-0.0001), "0.000"},
+		{f3(math.NaN()), "—"},
+		{ci(0.1, 0.25), "[0.100, 0.250]"},
+		{pval(0.0412), "0.041"},
+		{pval(0.00001), "<0.001"},
+		{pval(math.NaN()), "—"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
