@@ -1,0 +1,36 @@
+# superalign. Every Go line runs with GOEXPERIMENT=simd (the pure-Go GoMLX
+# backend is 5–15× slower without it, STACK.md) and builds the CPU binary
+# without C (CGO_ENABLED=0 -tags noxla).
+export GOEXPERIMENT := simd
+export CGO_ENABLED := 0
+GO      ?= go
+TAGS    := noxla
+BIN     := bin/w2s
+OUT     ?= runs/demo
+
+.PHONY: build demo test vet bench clean
+
+build:
+	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/w2s
+
+# The main job on the built-in defaults: sentiment and spam, bow → glove,
+# naive, 5 seeds. Fetches what it needs first.
+demo: build
+	$(BIN) fetch sentiment spam-assassin glove
+	$(BIN) run --data sentiment,spam --weak bow --strong glove --method naive --seeds 5 --out $(OUT)
+
+# Every test, on the real assets (fetched first so the test log shows the fetch).
+test: build vet
+	$(BIN) fetch sentiment spam-assassin glove
+	$(GO) test -tags $(TAGS) -timeout 45m -count=1 ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet -tags $(TAGS) ./...
+
+# Speed against the reference implementations, same machine, same run: BENCH.md.
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf bin

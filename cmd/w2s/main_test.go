@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/store"
+)
+
+var w2sBin string
+
+// TestMain builds the real binary once; the tests drive it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "w2s-bin")
+	if err != nil {
+		panic(err)
+	}
+	w2sBin = filepath.Join(dir, "w2s")
+	build := exec.Command("go", "build", "-tags", "noxla", "-o", w2sBin, ".")
+	build.Env = append(os.Environ(), "GOEXPERIMENT=simd", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building w2s: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func w2s(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(w2sBin, args...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running w2s: %v", err)
+	}
+	return o.String(), e.String(), code
+}
+
+// userFile writes n real sentiment sentences as a user's JSONL file with
+// string labels.
+func userFile(t *testing.T, n int) string {
+	t.Helper()
+	ds, err := data.LoadBuiltin(context.Background(), "sentiment", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for i := 0; i < n; i++ {
+		ex := ds.Examples[(i*7919)%len(ds.Examples)] // spread over the three sources
+		b, _ := json.Marshal(map[string]any{"text": ex.Text, "label": ds.Classes[ex.Label]})
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	path := filepath.Join(t.TempDir(), "reviews.jsonl")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readRows(t *testing.T, dir string) []store.Row {
+	t.Helper()
+	rows, err := store.ReadResults(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		rows[i].DurationS = 0 // wall time is the one field allowed to differ
+	}
+	return rows
+}
+
+func TestRunUserFile(t *testing.T) {
+	in := userFile(t, 900)
+	out := t.TempDir()
+	stdout, stderr, code := w2s(t, "run", "--data", in, "--weak", "bow", "--strong", "glove", "--method", "naive",
+		"--seeds", "2", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "PGR") || !strings.Contains(stdout, "reviews") {
+		t.Errorf("table missing:\n%s", stdout)
+	}
+	rows := readRows(t, out)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	var sums []map[string]any
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sums); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"pgr_mean", "pgr_ci_low", "pgr_ci_high", "w2s_acc_mean", "floor_acc_mean", "ceiling_acc_mean", "n_seeds"} {
+		if _, ok := sums[0][f]; !ok {
+			t.Errorf("summary.json lacks %q", f)
+		}
+	}
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !bytes.Contains(html, []byte("<svg")) {
+		t.Errorf("report.html missing or without plots (%v)", err)
+	}
+}
+
+// TestBadInputs: each bad file stops the run with FILE:LINE: reason, a
+// non-zero exit and no results file.
+func TestBadInputs(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, want string
+	}{
+		{"missing-label.jsonl", "{\"text\":\"good\"}\n{\"text\":\"bad\"}\n", ":1:"},
+		{"one-class.jsonl", "{\"text\":\"good\",\"label\":1}\n{\"text\":\"fine\",\"label\":1}\n", "class"},
+		{"empty-text.jsonl", "{\"text\":\"good\",\"label\":1}\n{\"text\":\"\",\"label\":0}\n", ":2:"},
+		{"ragged.jsonl", "{\"features\":[1,2],\"label\":1}\n{\"features\":[1],\"label\":0}\n", ":2:"},
+		{"label-type.csv", "text,label\ngood,1\nbad,0.5\n", ":3:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tc.name)
+			os.WriteFile(path, []byte(tc.body), 0o644)
+			out := t.TempDir()
+			_, stderr, code := w2s(t, "run", "--data", path, "--out", out, "--quiet")
+			if code == 0 {
+				t.Fatalf("exit 0 on bad input")
+			}
+			if !strings.Contains(stderr, path) || !strings.Contains(stderr, tc.want) {
+				t.Errorf("error should name %s and contain %q:\n%s", path, tc.want, stderr)
+			}
+			for _, f := range []string{"results.jsonl", "summary.json", "report.html"} {
+				if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+					t.Errorf("%s written despite bad input", f)
+				}
+			}
+		})
+	}
+}
+
+// TestKillAndResume SIGKILLs a run once some cells have finished, reruns it,
+// and requires results identical to an uninterrupted run's.
+func TestKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three full experiments")
+	}
+	in := userFile(t, 900)
+	args := func(out string) []string {
+		return []string{"run", "--data", in, "--weak", "bow", "--strong", "glove", "--method", "naive,naive-hard",
+			"--seeds", "3", "--out", out, "--quiet"}
+	}
+	clean := t.TempDir()
+	if _, stderr, code := w2s(t, args(clean)...); code != 0 {
+		t.Fatalf("uninterrupted run: exit %d\n%s", code, stderr)
+	}
+
+	killed := t.TempDir()
+	cmd := exec.Command(w2sBin, args(killed)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		cells, _ := filepath.Glob(filepath.Join(killed, "cells", "*.json"))
+		if len(cells) >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("no cell finished in 5 minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	if _, err := os.Stat(filepath.Join(killed, "results.jsonl")); err == nil {
+		t.Log("run finished before the kill landed; resume is still checked")
+	}
+	_, stderr, code := w2s(t, append(args(killed), "--quiet")...)
+	if code != 0 {
+		t.Fatalf("resumed run: exit %d\n%s", code, stderr)
+	}
+	a, b := readRows(t, clean), readRows(t, killed)
+	if len(a) != 6 || len(a) != len(b) {
+		t.Fatalf("rows: uninterrupted %d, resumed %d; want 6", len(a), len(b))
+	}
+	for i := range a {
+		ja, _ := json.Marshal(a[i])
+		jb, _ := json.Marshal(b[i])
+		if !bytes.Equal(ja, jb) {
+			t.Errorf("row %d differs after kill+resume:\n%s\n%s", i, ja, jb)
+		}
+	}
+}

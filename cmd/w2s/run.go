@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/method"
+	"github.com/superalign/superalign/report"
+	"github.com/superalign/superalign/store"
+)
+
+func cmdRun(ctx context.Context, args []string) error {
+	def := experiment.DefaultSpec()
+	fs := newFlags("run", "--data NAME|PATH[,...] --weak ENC[:HEAD] --strong ENC[:HEAD] --method M[,M...] --seeds N --out DIR")
+	dataFlag := fs.String("data", strings.Join(def.Datasets, ","), "datasets: built-in names or JSONL/CSV/Parquet paths, comma-separated")
+	weak := fs.String("weak", def.Weak, "weak supervisor ENC[:HEAD] (heads: linear, mlp)")
+	strong := fs.String("strong", def.Strong, "strong student ENC[:HEAD]")
+	methods := fs.String("method", strings.Join(def.Methods, ","), "methods, comma-separated, or 'all' (see w2s methods)")
+	seeds := fs.Int("seeds", def.Seeds, "number of seeds")
+	seedBase := fs.Int64("seed-base", def.SeedBase, "first seed")
+	limit := fs.Int("limit", 0, "use at most N examples per dataset after balancing (0: all)")
+	epochs := fs.Int("epochs", 0, "override the heads' default epochs (0: defaults)")
+	gap := fs.Float64("gap-threshold", def.GapThreshold, "report \"no gap\" instead of a PGR when ceiling − floor is below this")
+	out := fs.String("out", "runs/latest", "output directory (results.jsonl, summary.json, report.html)")
+	config := fs.String("config", "", "YAML file with the same keys (data, weak, strong, method, seeds, limit, ...); flags given explicitly override it")
+	quiet := fs.Bool("quiet", false, "only print the final table")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	spec := def
+	if *config != "" {
+		if err := experiment.LoadSpecFile(*config, &spec); err != nil {
+			return usageError{err}
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["data"] || *config == "" {
+		spec.Datasets = splitList(*dataFlag)
+	}
+	if set["weak"] || *config == "" {
+		spec.Weak = *weak
+	}
+	if set["strong"] || *config == "" {
+		spec.Strong = *strong
+	}
+	if set["method"] || *config == "" {
+		spec.Methods = splitList(*methods)
+	}
+	if set["seeds"] || *config == "" {
+		spec.Seeds = *seeds
+	}
+	if set["seed-base"] {
+		spec.SeedBase = *seedBase
+	}
+	if set["limit"] {
+		spec.Limit = *limit
+	}
+	if set["epochs"] {
+		spec.Epochs = *epochs
+	}
+	if set["gap-threshold"] {
+		spec.GapThreshold = *gap
+	}
+	if len(spec.Methods) == 1 && spec.Methods[0] == "all" {
+		spec.Methods = method.Names()
+	}
+	if err := spec.Validate(); err != nil {
+		return usageError{err}
+	}
+
+	var log io.Writer = os.Stderr
+	if *quiet {
+		log = io.Discard
+	}
+	runner := &experiment.Runner{
+		Cache: &encode.Cache{},
+		Out:   store.RunDir{Dir: *out},
+		Log:   log,
+	}
+	start := time.Now()
+	rows, sums, err := runner.Run(ctx, spec)
+	if err != nil {
+		return err
+	}
+	if err := runner.Out.WriteResults(rows, sums); err != nil {
+		return err
+	}
+	meta := report.Meta{
+		Title:   "superalign: " + strings.Join(spec.Datasets, ", ") + " — " + spec.Weak + " → " + spec.Strong,
+		Command: "w2s run " + strings.Join(args, " "),
+		Version: experiment.Version,
+		Created: time.Now().UTC(),
+	}
+	if err := writeReport(*out, meta, rows, sums, spec.SeedBase, spec.Methods[0]); err != nil {
+		return err
+	}
+	printSummaries(os.Stdout, sums)
+	fmt.Printf("\n%d rows in %.1fs; wrote %s, %s, %s\n", len(rows), time.Since(start).Seconds(),
+		filepath.Join(*out, "results.jsonl"), filepath.Join(*out, "summary.json"), filepath.Join(*out, "report.html"))
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func writeReport(dir string, meta report.Meta, rows []store.Row, sums []store.Summary, seed int64, baseline string) error {
+	comps := eval.CompareMethods(rows, baseline, seed)
+	var buf bytes.Buffer
+	if err := report.Render(&buf, meta, rows, sums, comps); err != nil {
+		return fmt.Errorf("rendering report: %w", err)
+	}
+	return store.WriteFileAtomic(filepath.Join(dir, "report.html"), buf.Bytes())
+}
+
+// printSummaries prints the results table: every PGR with its 95% CI across
+// seeds, or "no gap" when the ceiling does not clear the floor.
+func printSummaries(w io.Writer, sums []store.Summary) {
+	tw := tabwriterFor(w)
+	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tSEEDS\tFLOOR\tCEILING\tW2S\tPGR [95% CI]")
+	for _, s := range sums {
+		pgr := fmt.Sprintf("no gap (%d/%d seeds)", s.NSeedsNoGap, s.NSeeds)
+		if s.PGRMean != nil {
+			pgr = fmt.Sprintf("%.3f [%.3f, %.3f]", *s.PGRMean, *s.PGRCILow, *s.PGRCIHigh)
+			if s.NSeedsNoGap > 0 {
+				pgr += fmt.Sprintf(" (%d no-gap seeds left out)", s.NSeedsNoGap)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.Dataset, s.Weak, s.Strong, s.Method, s.NSeeds,
+			ci(s.FloorAccMean, s.FloorAccCILow, s.FloorAccCIHigh),
+			ci(s.CeilingAccMean, s.CeilingAccCILow, s.CeilingAccCIHigh),
+			ci(s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh), pgr)
+	}
+	tw.Flush()
+}
+
+func ci(mean, lo, hi float64) string { return fmt.Sprintf("%.3f [%.3f, %.3f]", mean, lo, hi) }
+
+func cmdReport(ctx context.Context, args []string) error {
+	fs := newFlags("report", "DIR...   (re-renders DIR/report.html and DIR/summary.json from DIR/results.jsonl)")
+	baseline := fs.String("baseline", "naive", "method the comparison table is relative to")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{fmt.Errorf("give at least one run directory")}
+	}
+	for _, dir := range fs.Args() {
+		rows, err := store.ReadResults(dir)
+		if err != nil {
+			return err
+		}
+		sums := eval.Summarize(rows, 0)
+		if err := (store.RunDir{Dir: dir}).WriteResults(rows, sums); err != nil {
+			return err
+		}
+		meta := report.Meta{Title: "superalign: " + dir, Command: "w2s report " + dir, Version: experiment.Version, Created: time.Now().UTC()}
+		if err := writeReport(dir, meta, rows, sums, 0, *baseline); err != nil {
+			return err
+		}
+		printSummaries(os.Stdout, sums)
+	}
+	return nil
+}
+
+func tabwriterFor(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }

@@ -1,0 +1,198 @@
+package encode
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+// Both on-disk formats of this package (feature cache entries and the
+// converted GloVe file) are "header + payload + sha256(header+payload)",
+// written through a temp file in the target directory, fsynced and renamed
+// into place. Rename within one directory is atomic, so readers see either
+// the old state or a complete file, and concurrent writers of the same path
+// (which write identical bytes) simply replace each other.
+
+// corruptError marks a file whose content fails validation (bad magic, wrong
+// size, checksum mismatch). Callers delete and rebuild such files; other
+// errors (permissions, I/O) are returned as they are.
+type corruptError struct{ reason string }
+
+func (e *corruptError) Error() string { return e.reason }
+
+func corruptf(format string, a ...any) error { return &corruptError{fmt.Sprintf(format, a...)} }
+
+// isCorrupt reports whether err says the file content is invalid.
+func isCorrupt(err error) bool {
+	var c *corruptError
+	return errors.As(err, &c)
+}
+
+// writeChecksummedAtomic writes fill's bytes followed by their sha256 to
+// path, atomically. It returns the checksum.
+func writeChecksummedAtomic(path string, fill func(w io.Writer) error) (sum [sha256.Size]byte, err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return sum, fmt.Errorf("creating %s: %w", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return sum, fmt.Errorf("creating temp file in %s: %w", dir, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	h := newSHA256()
+	if err = fill(io.MultiWriter(bw, h)); err != nil {
+		return sum, err
+	}
+	copy(sum[:], h.Sum(nil))
+	if _, err = bw.Write(sum[:]); err != nil {
+		return sum, fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err = bw.Flush(); err != nil {
+		return sum, fmt.Errorf("writing %s: %w", tmp.Name(), err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return sum, fmt.Errorf("syncing %s: %w", tmp.Name(), err)
+	}
+	if err = tmp.Close(); err != nil {
+		return sum, fmt.Errorf("closing %s: %w", tmp.Name(), err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return sum, fmt.Errorf("renaming into %s: %w", path, err)
+	}
+	// Persist the directory entry too; best effort, since some filesystems
+	// refuse to sync directories and the data itself is already durable.
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	return sum, nil
+}
+
+// checkedReader reads a checksummed file: everything read through Read is
+// hashed, and verify compares the hash with the trailing 32 bytes.
+type checkedReader struct {
+	f    *os.File
+	size int64 // whole file, trailer included
+	br   *bufio.Reader
+	h    hash.Hash
+	n    int64 // bytes hashed so far
+}
+
+func openChecked(path string) (*checkedReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if st.Size() < sha256.Size {
+		f.Close()
+		return nil, corruptf("file is %d bytes, shorter than its checksum", st.Size())
+	}
+	return &checkedReader{f: f, size: st.Size(), br: bufio.NewReaderSize(f, 1<<20), h: newSHA256()}, nil
+}
+
+// Read implements io.Reader over the hashed part; it refuses to read into the
+// trailer so that a size field that lies is caught as corruption.
+func (c *checkedReader) Read(p []byte) (int, error) {
+	left := c.size - sha256.Size - c.n
+	if left <= 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := c.br.Read(p)
+	c.h.Write(p[:n])
+	c.n += int64(n)
+	return n, err
+}
+
+// readFull reads exactly len(p) bytes, reporting a short file as corruption.
+func (c *checkedReader) readFull(p []byte) error {
+	if _, err := io.ReadFull(c, p); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return corruptf("file truncated (%d bytes)", c.size)
+		}
+		return err
+	}
+	return nil
+}
+
+// expectPayload checks, before a large allocation, that the file holds
+// exactly `more` further payload bytes plus the trailer.
+func (c *checkedReader) expectPayload(more int64) error {
+	if want := c.n + more + sha256.Size; more < 0 || want != c.size {
+		return corruptf("file is %d bytes, header implies %d", c.size, want)
+	}
+	return nil
+}
+
+// readFloats fills dst with little-endian float32 values.
+func (c *checkedReader) readFloats(dst []float32) error {
+	buf := make([]byte, 1<<16)
+	for len(dst) > 0 {
+		k := min(len(dst), len(buf)/4)
+		b := buf[:4*k]
+		if err := c.readFull(b); err != nil {
+			return err
+		}
+		for i := range k {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		dst = dst[k:]
+	}
+	return nil
+}
+
+// verify checks that the whole payload was read and matches the trailer.
+// It returns the checksum.
+func (c *checkedReader) verify() ([sha256.Size]byte, error) {
+	var want, got [sha256.Size]byte
+	if c.n != c.size-sha256.Size {
+		return got, corruptf("%d unread payload bytes", c.size-sha256.Size-c.n)
+	}
+	if _, err := io.ReadFull(c.br, want[:]); err != nil {
+		return got, corruptf("reading checksum: %v", err)
+	}
+	copy(got[:], c.h.Sum(nil))
+	if got != want {
+		return got, corruptf("checksum mismatch: content hashes to %x, file says %x", got[:6], want[:6])
+	}
+	return got, nil
+}
+
+func (c *checkedReader) Close() error { return c.f.Close() }
+
+// writeFloats writes v as little-endian float32 values.
+func writeFloats(w io.Writer, v []float32) error {
+	buf := make([]byte, 1<<16)
+	for len(v) > 0 {
+		k := min(len(v), len(buf)/4)
+		for i := range k {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(v[i]))
+		}
+		if _, err := w.Write(buf[:4*k]); err != nil {
+			return err
+		}
+		v = v[k:]
+	}
+	return nil
+}

@@ -1,0 +1,7 @@
+//go:build !(goexperiment.simd && amd64)
+
+package encode
+
+// clearUpperState is a no-op where the runtime never restores AVX-512 state
+// on preemption. See hashing.go.
+func clearUpperState() {}

@@ -1,0 +1,14 @@
+//go:build goexperiment.simd && amd64
+
+package encode
+
+import "simd/archsimd"
+
+var hasAVX = archsimd.X86.AVX()
+
+// clearUpperState executes VZEROUPPER. See hashing.go for why.
+func clearUpperState() {
+	if hasAVX {
+		archsimd.ClearAVXUpperBits()
+	}
+}

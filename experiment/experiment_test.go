@@ -1,0 +1,196 @@
+package experiment
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"reflect"
+	"testing"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/method"
+	"github.com/superalign/superalign/store"
+)
+
+func testRunner(t *testing.T) *Runner {
+	t.Helper()
+	var log io.Writer = io.Discard
+	if testing.Verbose() {
+		log = os.Stderr
+	}
+	return &Runner{Cache: &encode.Cache{}, Log: log}
+}
+
+func smallSpec() Spec {
+	spec := DefaultSpec()
+	spec.Datasets = []string{"sentiment"}
+	spec.Weak, spec.Strong = "bow", "glove"
+	spec.Methods = []string{"naive", "naive-hard"}
+	spec.Seeds = 2
+	spec.Limit = 900
+	spec.Resamples = 200
+	return spec
+}
+
+// TestRunSentiment runs the real protocol end to end on the UCI sentiment
+// sentences and checks the numbers are sane: the GloVe ceiling beats the
+// bag-of-words floor, every row has a PGR with a CI around it (or an honest
+// "no gap"), and two runs with the same seed give identical numbers.
+func TestRunSentiment(t *testing.T) {
+	ctx := context.Background()
+	spec := smallSpec()
+	rows, sums, err := testRunner(t).Run(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 4 || len(sums) != 2 {
+		t.Fatalf("got %d rows, %d summaries; want 4 and 2", len(rows), len(sums))
+	}
+	for _, r := range rows {
+		if r.NTrainWeak+r.NTrainStrong+r.NTest > spec.Limit || r.NTest < 250 {
+			t.Errorf("split sizes %d/%d/%d do not fit --limit %d", r.NTrainWeak, r.NTrainStrong, r.NTest, spec.Limit)
+		}
+		if r.FloorAcc < 0.55 || r.CeilingAcc < 0.6 || r.W2SAcc < 0.55 {
+			t.Errorf("seed %d %s: accuracies implausibly low: floor %.3f ceiling %.3f w2s %.3f", r.Seed, r.Method, r.FloorAcc, r.CeilingAcc, r.W2SAcc)
+		}
+		if r.NoGap != (r.PGR == nil) {
+			t.Errorf("no_gap=%v but pgr=%v", r.NoGap, r.PGR)
+		}
+		if r.PGR != nil && !(*r.PGRCILow <= *r.PGR && *r.PGR <= *r.PGRCIHigh) {
+			t.Errorf("PGR %.3f outside its CI [%.3f, %.3f]", *r.PGR, *r.PGRCILow, *r.PGRCIHigh)
+		}
+		if r.Agreement < 0.5 || r.Agreement > 1 || math.IsNaN(r.Misfit) {
+			t.Errorf("diagnostics out of range: agreement %.3f misfit %v", r.Agreement, r.Misfit)
+		}
+	}
+	again, _, err := testRunner(t).Run(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range rows {
+		a, b := rows[i], again[i]
+		a.DurationS, b.DurationS = 0, 0
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("same spec and seed gave different rows:\n%+v\n%+v", a, b)
+		}
+	}
+}
+
+// TestStudentIgnoresHiddenGold permutes the gold labels of train_strong and
+// test and rebuilds the cell: the ceiling may change, but the weak labels and
+// every method's student must not move by a single bit, because nothing on the
+// method side can read those labels.
+func TestStudentIgnoresHiddenGold(t *testing.T) {
+	ctx := context.Background()
+	spec := smallSpec()
+	r := testRunner(t)
+	weak, _ := ParseEncHead(spec.Weak)
+	strong, _ := ParseEncHead(spec.Strong)
+	p, err := r.prepare(ctx, "sentiment", weak, strong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const seed = 3
+	split, err := splitFor(spec, p.ds, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Flip the gold of every hidden example.
+	shuffled := *p.ds
+	shuffled.Examples = append([]data.Example(nil), p.ds.Examples...)
+	for _, idx := range [][]int{split.TrainStrong, split.Test} {
+		for _, i := range idx {
+			shuffled.Examples[i].Label = 1 - shuffled.Examples[i].Label
+		}
+	}
+	q := *p
+	q.ds = &shuffled
+
+	weakCfg := r.headConfig(spec, weak, subSeed(seed, "weak-head"))
+	strongCfg := r.headConfig(spec, strong, subSeed(seed, "strong-head"))
+	c1, h1, err := r.buildCell(ctx, p, split, weakCfg, strongCfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, h2, err := r.buildCell(ctx, &q, split, weakCfg, strongCfg, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c1.view.TrainStrong.WeakLabels, c2.view.TrainStrong.WeakLabels) {
+		t.Fatal("weak labels changed when hidden gold changed")
+	}
+	if reflect.DeepEqual(c1.ceilTest, c2.ceilTest) {
+		t.Error("ceiling did not change when train_strong gold was flipped: the test is not exercising hidden gold")
+	}
+	for _, name := range method.Names() {
+		m, _ := method.New(name)
+		s1, err := m.Fit(ctx, &c1.view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s2, err := m.Fit(ctx, &c2.view)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p1, _ := s1.Predict(c1.strongTe)
+		p2, _ := s2.Predict(c2.strongTe)
+		if !reflect.DeepEqual(p1, p2) {
+			t.Errorf("method %s: student changed when only hidden gold changed", name)
+		}
+	}
+	if h1.NTest() != h2.NTest() {
+		t.Error("hidden test sets differ in size")
+	}
+}
+
+// TestResumeSkipsFinishedCells checks that rows already saved in the run
+// directory are reused rather than recomputed.
+func TestResumeSkipsFinishedCells(t *testing.T) {
+	ctx := context.Background()
+	spec := smallSpec()
+	spec.Seeds = 1
+	spec.Methods = []string{"naive"}
+	r := testRunner(t)
+	r.Out = store.RunDir{Dir: t.TempDir()}
+	rows, _, err := r.Run(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Poison the saved row: a rerun must return the saved value, proving it
+	// did not recompute.
+	key := store.CellKey(rows[0].ConfigHash, rows[0].Seed)
+	saved := rows[0]
+	saved.W2SAcc = -1
+	if err := r.Out.SaveCell(key, saved); err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := r.Run(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again[0].W2SAcc != -1 {
+		t.Errorf("finished cell was recomputed (w2s %.3f)", again[0].W2SAcc)
+	}
+}
+
+func TestParseEncHead(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want EncHead
+		err  bool
+	}{
+		{"glove", EncHead{"glove", "linear"}, false},
+		{"glove:mlp", EncHead{"glove", "mlp"}, false},
+		{"onnx:/models/bert", EncHead{"onnx:/models/bert", "linear"}, false},
+		{"onnx:/models/bert:mlp", EncHead{"onnx:/models/bert", "mlp"}, false},
+		{":mlp", EncHead{}, true},
+		{"", EncHead{}, true},
+	} {
+		got, err := ParseEncHead(tc.in)
+		if (err != nil) != tc.err || got != tc.want {
+			t.Errorf("ParseEncHead(%q) = %v, %v; want %v, err=%v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}

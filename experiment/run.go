@@ -1,0 +1,355 @@
+package experiment
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/method"
+	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/train"
+)
+
+// Version is written into every results row; bump ProtocolVersion whenever a
+// change to this file could change the numbers, so config hashes change too.
+const (
+	Version         = "0.1.0"
+	ProtocolVersion = 1
+)
+
+// Runner executes specs. Cache holds encoder features; Out, when its Dir is
+// set, receives finished rows as they complete so a killed run resumes.
+type Runner struct {
+	Cache *encode.Cache
+	Out   store.RunDir
+	Log   io.Writer
+}
+
+// prepared is a dataset with both encoders' features for every example.
+type prepared struct {
+	ds             *data.Dataset
+	hash           string
+	weak, strong   EncHead
+	weakX, strongX data.Matrix // [N, Dw], [N, Ds] over ds.Examples
+	weakFP, strFP  string      // encoder fingerprints (weights + preprocessing)
+}
+
+// Run executes every dataset × method × seed of spec and returns the rows
+// (sorted) and their summaries. Rows already finished in r.Out are reused.
+func (r *Runner) Run(ctx context.Context, spec Spec) ([]store.Row, []store.Summary, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, nil, err
+	}
+	weak, _ := ParseEncHead(spec.Weak)
+	strong, _ := ParseEncHead(spec.Strong)
+	methods := make([]method.Method, len(spec.Methods))
+	for i, name := range spec.Methods {
+		m, err := method.New(name)
+		if err != nil {
+			return nil, nil, err
+		}
+		methods[i] = m
+	}
+	var rows []store.Row
+	for _, name := range spec.Datasets {
+		p, err := r.prepare(ctx, name, weak, strong)
+		if err != nil {
+			return nil, nil, err
+		}
+		for s := 0; s < spec.Seeds; s++ {
+			seed := spec.SeedBase + int64(s)
+			got, err := r.runSeed(ctx, spec, p, methods, seed)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s seed %d: %w", p.ds.Name, seed, err)
+			}
+			rows = append(rows, got...)
+		}
+	}
+	store.SortRows(rows)
+	return rows, eval.Summarize(rows, spec.SeedBase), nil
+}
+
+func (r *Runner) logf(format string, args ...any) {
+	if r.Log != nil {
+		fmt.Fprintf(r.Log, format+"\n", args...)
+	}
+}
+
+func (r *Runner) prepare(ctx context.Context, name string, weak, strong EncHead) (*prepared, error) {
+	ds, err := data.Load(ctx, name, r.Log)
+	if err != nil {
+		return nil, err
+	}
+	p := &prepared{ds: ds, hash: ds.ContentHash(), weak: weak, strong: strong}
+	r.logf("%s: %d examples, %d classes %v, counts %v", ds.Name, len(ds.Examples), ds.K(), ds.Classes, ds.ClassCounts())
+	if p.weakX, p.weakFP, err = r.features(ctx, p, weak.Encoder); err != nil {
+		return nil, err
+	}
+	if p.strongX, p.strFP, err = r.features(ctx, p, strong.Encoder); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// features returns the encoder's features for every example of p.ds, through
+// the cache. The pseudo-encoder "features" passes user-supplied vectors.
+func (r *Runner) features(ctx context.Context, p *prepared, name string) (data.Matrix, string, error) {
+	if name == "features" {
+		rows := make([][]float32, len(p.ds.Examples))
+		for i, ex := range p.ds.Examples {
+			if ex.Features == nil {
+				return data.Matrix{}, "", fmt.Errorf("%s: encoder \"features\" needs a features column (example %d has none)", p.ds.Source, i)
+			}
+			rows[i] = ex.Features
+		}
+		m, err := data.MatrixFromRows(rows)
+		return m, "features", err
+	}
+	texts := make([]string, len(p.ds.Examples))
+	for i, ex := range p.ds.Examples {
+		if ex.Text == "" {
+			return data.Matrix{}, "", fmt.Errorf("%s: encoder %q needs a text column (example %d has no text)", p.ds.Source, name, i)
+		}
+		texts[i] = ex.Text
+	}
+	enc, err := encode.New(ctx, name, r.Log)
+	if err != nil {
+		return data.Matrix{}, "", err
+	}
+	m, err := r.Cache.Features(ctx, enc, p.hash, texts, r.Log)
+	if err != nil {
+		return data.Matrix{}, "", fmt.Errorf("%s features of %s: %w", name, p.ds.Name, err)
+	}
+	return m, enc.Fingerprint(), nil
+}
+
+// subSeed derives an independent seed for one random component of a cell, so
+// that e.g. adding a method never changes the weak model's initialisation.
+func subSeed(seed int64, component string) int64 {
+	h := sha256.New()
+	binary.Write(h, binary.LittleEndian, seed)
+	h.Write([]byte(component))
+	return int64(binary.LittleEndian.Uint64(h.Sum(nil)) >> 1)
+}
+
+func (r *Runner) headConfig(spec Spec, model EncHead, seed int64) train.Config {
+	cfg := train.DefaultConfig(model.Head)
+	if info, ok := encode.Lookup(model.Encoder); ok && info.Sparse {
+		cfg.Standardize = false
+	}
+	if spec.Epochs > 0 {
+		cfg.Epochs = spec.Epochs
+	}
+	cfg.Seed = seed
+	return cfg
+}
+
+// configHash identifies a cell's inputs and code: the same hash means the
+// same numbers, so finished rows can be reused safely.
+func configHash(spec Spec, p *prepared, methodName string, weakCfg, strongCfg train.Config) string {
+	key := map[string]any{
+		"protocol":  ProtocolVersion,
+		"dataset":   p.hash,
+		"weak":      p.weak.String(),
+		"weak_fp":   p.weakFP,
+		"strong":    p.strong.String(),
+		"strong_fp": p.strFP,
+		"weak_cfg":  weakCfg.Hash(),
+		"str_cfg":   strongCfg.Hash(),
+		"method":    methodName,
+		"limit":     spec.Limit,
+		"fractions": spec.Fractions,
+		"gap":       spec.GapThreshold,
+		"resamples": spec.Resamples,
+	}
+	b, _ := json.Marshal(key) // map keys marshal sorted: stable
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// runSeed runs every method of one dataset and seed. The weak model, weak
+// labels, floor and ceiling are shared by the methods, as in the anchors'
+// protocol, so method comparisons are paired.
+func (r *Runner) runSeed(ctx context.Context, spec Spec, p *prepared, methods []method.Method, seed int64) ([]store.Row, error) {
+	weakCfg := r.headConfig(spec, p.weak, subSeed(seed, "weak-head"))
+	// The ceiling and the student share one initialisation seed: the pair
+	// differs only in its labels.
+	strongCfg := r.headConfig(spec, p.strong, subSeed(seed, "strong-head"))
+
+	rows := make([]store.Row, len(methods))
+	hashes := make([]string, len(methods))
+	keys := make([]string, len(methods))
+	pending := 0
+	for i, m := range methods {
+		hashes[i] = configHash(spec, p, m.Name(), weakCfg, strongCfg)
+		keys[i] = store.CellKey(hashes[i], seed)
+		if row, ok := r.Out.Done(keys[i]); ok {
+			rows[i] = row
+			r.logf("%s seed %d %s: already done, reusing", p.ds.Name, seed, m.Name())
+			continue
+		}
+		pending++
+	}
+	if pending == 0 {
+		return rows, nil
+	}
+
+	start := time.Now()
+	split, err := splitFor(spec, p.ds, seed)
+	if err != nil {
+		return nil, err
+	}
+	cell, hidden, err := r.buildCell(ctx, p, split, weakCfg, strongCfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	shared := time.Since(start).Seconds()
+
+	for i, m := range methods {
+		if rows[i].Method != "" {
+			continue
+		}
+		t0 := time.Now()
+		row, err := r.runMethod(ctx, spec, p, cell, hidden, m, seed)
+		if err != nil {
+			return nil, err
+		}
+		row.ConfigHash = hashes[i]
+		row.DurationS = shared/float64(pending) + time.Since(t0).Seconds()
+		if r.Out.Dir != "" {
+			if err := r.Out.SaveCell(keys[i], row); err != nil {
+				return nil, err
+			}
+		}
+		rows[i] = row
+		pgr := "no gap"
+		if row.PGR != nil {
+			pgr = fmt.Sprintf("%.3f [%.3f, %.3f]", *row.PGR, *row.PGRCILow, *row.PGRCIHigh)
+		}
+		r.logf("%s seed %d %s: floor %.3f ceiling %.3f w2s %.3f PGR %s (%.1fs)",
+			p.ds.Name, seed, m.Name(), row.FloorAcc, row.CeilingAcc, row.W2SAcc, pgr, row.DurationS)
+	}
+	return rows, nil
+}
+
+// splitFor balances (binary sets), limits and splits the dataset for a seed.
+func splitFor(spec Spec, ds *data.Dataset, seed int64) (data.Split, error) {
+	idx := data.BalanceIndices(ds, seed)
+	if spec.Limit > 0 {
+		idx = data.SubsampleIndices(ds, idx, spec.Limit, seed)
+	}
+	return data.SplitIndices(ds, idx, seed, spec.Fractions)
+}
+
+// cell holds what the methods of one seed share.
+type cell struct {
+	view      method.View
+	floorTest data.Matrix // weak model on test [nTest, K]
+	ceilTest  data.Matrix // ceiling on test [nTest, K]
+	strongTS  data.Matrix // strong features of train_strong (for student predictions)
+	strongTe  data.Matrix // strong features of test
+}
+
+// buildCell trains the weak model and the ceiling and assembles the method
+// view. It is the one place that splits gold: train_weak gold goes into the
+// view, train_strong and test gold into eval.Hidden, which methods never see.
+func (r *Runner) buildCell(ctx context.Context, p *prepared, split data.Split, weakCfg, strongCfg train.Config, seed int64) (*cell, *eval.Hidden, error) {
+	k := p.ds.K()
+	goldTW := p.ds.Labels(split.TrainWeak)
+	goldTS := p.ds.Labels(split.TrainStrong)
+	hidden := eval.NewHidden(goldTS, p.ds.Labels(split.Test), k)
+
+	weakTW := p.weakX.SelectRows(split.TrainWeak)
+	weakHead, err := train.Fit(ctx, weakTW, data.OneHot(goldTW, k), weakCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("weak model: %w", err)
+	}
+	weakTS := p.weakX.SelectRows(split.TrainStrong)
+	weakLabels, err := weakHead.Predict(weakTS)
+	if err != nil {
+		return nil, nil, fmt.Errorf("weak labels: %w", err)
+	}
+	floorTest, err := weakHead.Predict(p.weakX.SelectRows(split.Test))
+	if err != nil {
+		return nil, nil, fmt.Errorf("floor: %w", err)
+	}
+
+	strongTS := p.strongX.SelectRows(split.TrainStrong)
+	strongTe := p.strongX.SelectRows(split.Test)
+	ceilHead, err := train.Fit(ctx, strongTS, data.OneHot(goldTS, k), strongCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ceiling: %w", err)
+	}
+	ceilTest, err := ceilHead.Predict(strongTe)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ceiling predictions: %w", err)
+	}
+
+	c := &cell{
+		view: method.View{
+			K:           k,
+			Seed:        seed,
+			TrainWeak:   method.LabeledSplit{Weak: weakTW, Strong: p.strongX.SelectRows(split.TrainWeak), Gold: goldTW},
+			TrainStrong: method.WeakSplit{Weak: weakTS, Strong: strongTS, WeakLabels: weakLabels},
+			WeakModel:   weakHead,
+			Head:        strongCfg,
+			Log:         r.Log,
+		},
+		floorTest: floorTest,
+		ceilTest:  ceilTest,
+		strongTS:  strongTS,
+		strongTe:  strongTe,
+	}
+	return c, hidden, nil
+}
+
+func (r *Runner) runMethod(ctx context.Context, spec Spec, p *prepared, c *cell, hidden *eval.Hidden, m method.Method, seed int64) (store.Row, error) {
+	view := c.view // a copy: a method cannot disturb the next one's view header
+	student, err := m.Fit(ctx, &view)
+	if err != nil {
+		return store.Row{}, err
+	}
+	studentTest, err := student.Predict(c.strongTe)
+	if err != nil {
+		return store.Row{}, fmt.Errorf("%s: student predictions: %w", m.Name(), err)
+	}
+	studentTS, err := student.Predict(c.strongTS)
+	if err != nil {
+		return store.Row{}, fmt.Errorf("%s: student predictions on train_strong: %w", m.Name(), err)
+	}
+	scores, err := hidden.ScoreCell(eval.CellInputs{
+		FloorTest:          c.floorTest,
+		CeilingTest:        c.ceilTest,
+		StudentTest:        studentTest,
+		WeakLabels:         c.view.TrainStrong.WeakLabels,
+		StudentTrainStrong: studentTS,
+		Seed:               subSeed(seed, "bootstrap"),
+		GapThreshold:       spec.GapThreshold,
+		Resamples:          spec.Resamples,
+	})
+	if err != nil {
+		return store.Row{}, err
+	}
+	row := store.Row{
+		Dataset:      p.ds.Name,
+		Weak:         p.weak.String(),
+		Strong:       p.strong.String(),
+		Method:       m.Name(),
+		Seed:         seed,
+		K:            c.view.K,
+		NTrainWeak:   c.view.TrainWeak.Weak.Rows,
+		NTrainStrong: c.view.TrainStrong.Weak.Rows,
+		NTest:        hidden.NTest(),
+		Version:      Version,
+	}
+	scores.Fill(&row)
+	return row, nil
+}

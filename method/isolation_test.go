@@ -1,0 +1,69 @@
+package method
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestViewHasNoHiddenGold walks every type reachable from View and fails if a
+// method could reach hidden gold: no field may have a type from package eval
+// (the holder of train_strong and test gold), and the only label slice in the
+// view must be TrainWeak.Gold, the supervisor's own training labels.
+func TestViewHasNoHiddenGold(t *testing.T) {
+	var intSlices []string
+	seen := map[reflect.Type]bool{}
+	var walk func(tp reflect.Type, path string)
+	walk = func(tp reflect.Type, path string) {
+		if strings.HasSuffix(tp.PkgPath(), "/eval") {
+			t.Errorf("%s has type %v from package eval: hidden gold would be reachable", path, tp)
+		}
+		if seen[tp] {
+			return
+		}
+		seen[tp] = true
+		switch tp.Kind() {
+		case reflect.Struct:
+			for i := 0; i < tp.NumField(); i++ {
+				f := tp.Field(i)
+				walk(f.Type, path+"."+f.Name)
+			}
+		case reflect.Slice, reflect.Array:
+			if tp.Elem().Kind() == reflect.Int {
+				intSlices = append(intSlices, path)
+			}
+			walk(tp.Elem(), path+"[]")
+		case reflect.Pointer, reflect.Map:
+			walk(tp.Elem(), path+"*")
+		case reflect.Interface:
+			for i := 0; i < tp.NumMethod(); i++ {
+				m := tp.Method(i).Type
+				for j := 0; j < m.NumIn(); j++ {
+					walk(m.In(j), path+"."+tp.Method(i).Name+"(in)")
+				}
+				for j := 0; j < m.NumOut(); j++ {
+					walk(m.Out(j), path+"."+tp.Method(i).Name+"(out)")
+				}
+			}
+		}
+	}
+	walk(reflect.TypeOf(View{}), "View")
+	if len(intSlices) != 1 || intSlices[0] != "View.TrainWeak.Gold" {
+		t.Errorf("label-like []int fields reachable from View: %v; want only View.TrainWeak.Gold", intSlices)
+	}
+}
+
+func TestRegistry(t *testing.T) {
+	for _, name := range []string{"naive", "naive-hard"} {
+		m, err := New(name)
+		if err != nil {
+			t.Fatalf("New(%q): %v", name, err)
+		}
+		if m.Name() != name {
+			t.Errorf("New(%q).Name() = %q", name, m.Name())
+		}
+	}
+	if _, err := New("no-such-method"); err == nil || !strings.Contains(err.Error(), "naive") {
+		t.Errorf("unknown method error should list known methods, got %v", err)
+	}
+}

@@ -1,0 +1,42 @@
+package train
+
+import (
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/gobackend"
+)
+
+// backendOnce holds the process-wide compute backend: creating one per Fit
+// would repeat device set-up (seconds on a GPU) and split the buffer cache.
+var backendOnce = sync.OnceValues(func() (compute.Backend, error) {
+	if cfg, ok := os.LookupEnv(compute.ConfigEnvVar); ok && cfg != "" {
+		b, err := newBackendWithConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("train: backend from $%s=%q: %w", compute.ConfigEnvVar, cfg, err)
+		}
+		return b, nil
+	}
+	// The pure-Go backend is the default: it needs no C libraries and gives
+	// bit-identical results across runs on one machine.
+	return gobackend.GetBackend(), nil
+})
+
+// newBackendWithConfig turns the panic compute.NewWithConfig raises for an
+// unregistered backend name into an error.
+func newBackendWithConfig(cfg string) (b compute.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v (is that backend compiled in? the XLA backend needs a build without -tags noxla that imports it)", r)
+		}
+	}()
+	return compute.NewWithConfig(cfg)
+}
+
+// Backend returns the compute backend all heads train and predict on: the
+// pure-Go backend ("go"), or whatever $GOMLX_BACKEND names (e.g.
+// "xla:/abs/path/xla_cuda_plugin.so" in a binary that registers XLA). It is
+// created once per process.
+func Backend() (compute.Backend, error) { return backendOnce() }
