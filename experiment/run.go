@@ -301,7 +301,14 @@ func (r *Runner) buildCell(ctx context.Context, p *prepared, split data.Split, w
 			TrainStrong: method.WeakSplit{Weak: weakTS, Strong: strongTS, WeakLabels: weakLabels},
 			WeakModel:   weakHead,
 			Head:        strongCfg,
-			Log:         r.Log,
+			Features: func(ctx context.Context, encoder string) (data.Matrix, data.Matrix, error) {
+				x, _, err := r.features(ctx, p, encoder)
+				if err != nil {
+					return data.Matrix{}, data.Matrix{}, err
+				}
+				return x.SelectRows(split.TrainWeak), x.SelectRows(split.TrainStrong), nil
+			},
+			Log: r.Log,
 		},
 		floorTest: floorTest,
 		ceilTest:  ceilTest,

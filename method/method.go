@@ -29,6 +29,13 @@ type View struct {
 	WeakModel Predictor
 	// Head is the strong head configuration the cell asks for (seeded already).
 	Head train.Config
+	// Features gives another encoder's features for train_weak and
+	// train_strong, rows aligned with TrainWeak and TrainStrong: [Nw, D] and
+	// [Ns, D]. Methods that need more rungs of the ladder than the cell's
+	// weak and strong encoders (bootstrapping chains, ensembles of weak
+	// supervisors) call it. Inputs only, never labels. Nil when the runner
+	// cannot provide features.
+	Features func(ctx context.Context, encoder string) (trainWeak, trainStrong data.Matrix, err error)
 	// Log receives progress and notes; may be io.Discard.
 	Log io.Writer
 }
