@@ -67,3 +67,28 @@ func TestRegistry(t *testing.T) {
 		t.Errorf("unknown method error should list known methods, got %v", err)
 	}
 }
+
+func TestParseSpec(t *testing.T) {
+	for _, tc := range []struct {
+		in, name, canon string
+		err             bool
+	}{
+		{"naive", "naive", "naive", false},
+		{"logconf:schedule=linear,coef=0.5", "logconf", "logconf:coef=0.5,schedule=linear", false},
+		{"x:k", "", "", true},
+		{"x:k=1,k=2", "", "", true},
+		{":k=1", "", "", true},
+	} {
+		name, p, err := ParseSpec(tc.in)
+		if (err != nil) != tc.err {
+			t.Errorf("ParseSpec(%q) error %v, want error=%v", tc.in, err, tc.err)
+			continue
+		}
+		if err == nil && (name != tc.name || Spec(name, p) != tc.canon) {
+			t.Errorf("ParseSpec(%q) = %q, %q; want %q, %q", tc.in, name, Spec(name, p), tc.name, tc.canon)
+		}
+	}
+	if _, err := New("naive:coef=1"); err == nil || !strings.Contains(err.Error(), "unknown parameter") {
+		t.Errorf("unknown parameter accepted: %v", err)
+	}
+}

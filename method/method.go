@@ -75,7 +75,7 @@ type Info struct {
 
 type entry struct {
 	info Info
-	make func() Method
+	make func(Params) (Method, error)
 }
 
 var (
@@ -85,8 +85,10 @@ var (
 
 // Register adds a method constructor under info.Name. It panics on a
 // duplicate name, since two methods answering to one name would make results
-// ambiguous.
-func Register(info Info, make func() Method) {
+// ambiguous. The constructor receives the hyper-parameters written after the
+// name (see Params) and must reject keys it does not know, so a typo never
+// silently falls back to a default.
+func Register(info Info, make func(Params) (Method, error)) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
 	if _, dup := registry[info.Name]; dup {
@@ -95,15 +97,26 @@ func Register(info Info, make func() Method) {
 	registry[info.Name] = entry{info, make}
 }
 
-// New returns a fresh instance of the named method.
-func New(name string) (Method, error) {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	e, ok := registry[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown method %q (known: %v)", name, names())
+// New returns a fresh instance of the method named by spec, NAME or
+// NAME:key=value[,key=value...] (e.g. "logconf:schedule=linear,coef=0.5").
+// The returned method's Name() is expected to give spec back in canonical
+// form, so results rows name exactly what ran.
+func New(spec string) (Method, error) {
+	name, params, err := ParseSpec(spec)
+	if err != nil {
+		return nil, err
 	}
-	return e.make(), nil
+	registryMu.RLock()
+	e, ok := registry[name]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("unknown method %q (known: %v)", name, Names())
+	}
+	m, err := e.make(params)
+	if err != nil {
+		return nil, fmt.Errorf("method %s: %w", spec, err)
+	}
+	return m, nil
 }
 
 // Names lists registered methods, sorted.

@@ -21,12 +21,12 @@ func init() {
 		Name:        "naive",
 		Description: "strong head trained on the weak model's soft labels (soft-label cross-entropy)",
 		Reference:   "Burns et al. 2023, openai/weak-to-strong loss xent",
-	}, func() Method { return naive{hard: false} })
+	}, func(p Params) (Method, error) { return naive{hard: false}, p.Unused() })
 	Register(Info{
 		Name:        "naive-hard",
 		Description: "strong head trained on the weak model's argmax labels (hard cross-entropy)",
 		Reference:   "Burns et al. 2023 (hard-label variant)",
-	}, func() Method { return naive{hard: true} })
+	}, func(p Params) (Method, error) { return naive{hard: true}, p.Unused() })
 }
 
 type naive struct{ hard bool }

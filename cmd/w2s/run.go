@@ -59,7 +59,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		spec.Strong = *strong
 	}
 	if set["method"] || *config == "" {
-		spec.Methods = splitList(*methods)
+		spec.Methods = splitMethods(*methods)
 	}
 	if set["seeds"] || *config == "" {
 		spec.Seeds = *seeds
@@ -121,6 +121,21 @@ func splitList(s string) []string {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
+	}
+	return out
+}
+
+// splitMethods splits a --method list. Commas also separate a method's
+// parameters (logconf:coef=0.5,schedule=linear), so a piece of the form
+// key=value with no colon continues the previous method.
+func splitMethods(s string) []string {
+	var out []string
+	for _, p := range splitList(s) {
+		if len(out) > 0 && strings.Contains(p, "=") && !strings.Contains(p, ":") {
+			out[len(out)-1] += "," + p
+			continue
+		}
+		out = append(out, p)
 	}
 	return out
 }
