@@ -67,10 +67,14 @@ type Method interface {
 }
 
 // Info describes a registered method for `w2s methods` and METHODS.md.
+// METHODS.md is generated from these fields (w2s methods --markdown), so
+// they must say everything a reader needs.
 type Info struct {
 	Name        string
-	Description string
-	Reference   string
+	Description string // what it does, one or two sentences
+	Reference   string // paper and, where one exists, the public code it follows
+	Params      string // hyper-parameters with defaults: "coef=0.5 (aux weight); schedule=step|linear (step)"
+	Adaptation  string // what differs from the original, and why
 }
 
 type entry struct {

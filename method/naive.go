@@ -21,11 +21,15 @@ func init() {
 		Name:        "naive",
 		Description: "strong head trained on the weak model's soft labels (soft-label cross-entropy)",
 		Reference:   "Burns et al. 2023, openai/weak-to-strong loss xent",
+		Params:      "none (the strong head's own settings: ENC:HEAD, --epochs)",
+		Adaptation:  "head on frozen features instead of a fine-tuned transformer",
 	}, func(p Params) (Method, error) { return naive{hard: false}, p.Unused() })
 	Register(Info{
 		Name:        "naive-hard",
 		Description: "strong head trained on the weak model's argmax labels (hard cross-entropy)",
 		Reference:   "Burns et al. 2023 (hard-label variant)",
+		Params:      "none",
+		Adaptation:  "head on frozen features instead of a fine-tuned transformer",
 	}, func(p Params) (Method, error) { return naive{hard: true}, p.Unused() })
 }
 
