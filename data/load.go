@@ -31,13 +31,42 @@ const (
 // .parquet file, choosing the reader by extension. Every problem is an
 // *InputError naming the file, the line (or Parquet row) and the reason.
 func LoadFile(path string) (*Dataset, error) {
+	b, err := readFile(path, false)
+	if err != nil {
+		return nil, err
+	}
+	d, err := b.finish()
+	if err != nil {
+		return nil, err
+	}
+	d.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	d.Source = path
+	return d, nil
+}
+
+// LoadInputs reads the inputs of a file in any format LoadFile takes, with
+// the same validation, but the label column is optional and ignored: it
+// feeds `w2s embed`, which needs no labels. Examples come back in file order
+// with Label 0.
+func LoadInputs(path string) ([]Example, error) {
+	b, err := readFile(path, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.examples) == 0 {
+		return nil, &InputError{File: path, Line: 0, Reason: "no rows"}
+	}
+	return b.examples, nil
+}
+
+func readFile(path string, inputsOnly bool) (*builder, error) {
 	ext := strings.ToLower(filepath.Ext(path))
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("data: open %s: %w", path, err)
 	}
 	defer f.Close()
-	b := &builder{file: path, dir: filepath.Dir(path)}
+	b := &builder{file: path, dir: filepath.Dir(path), inputsOnly: inputsOnly}
 	switch ext {
 	case ".jsonl", ".ndjson":
 		err = readJSONL(f, b)
@@ -51,13 +80,7 @@ func LoadFile(path string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := b.finish()
-	if err != nil {
-		return nil, err
-	}
-	d.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
-	d.Source = path
-	return d, nil
+	return b, nil
 }
 
 // nonFinite spots the NaN/Infinity tokens Python's json.dumps writes, so
@@ -130,7 +153,7 @@ func readCSV(r io.Reader, b *builder) error {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		cols[h] = i
 	}
-	if _, ok := cols[colLabel]; !ok {
+	if _, ok := cols[colLabel]; !ok && !b.inputsOnly {
 		return &InputError{File: b.file, Line: 1, Reason: fmt.Sprintf("missing column %q in header (columns: %s)", colLabel, strings.Join(header, ", "))}
 	}
 	input := ""
@@ -166,7 +189,9 @@ func readCSV(r io.Reader, b *builder) error {
 		default:
 			row[input] = cell
 		}
-		row[colLabel] = csvLabel(rec[cols[colLabel]])
+		if li, ok := cols[colLabel]; ok {
+			row[colLabel] = csvLabel(rec[li])
+		}
 		if err := b.add(line, row); err != nil {
 			return err
 		}
@@ -254,7 +279,8 @@ func readParquet(f *os.File, b *builder) error {
 			names = append(names, path[0])
 		}
 	}
-	if _, ok := leaf[colLabel]; !ok {
+	labelCol, hasLabel := leaf[colLabel]
+	if !hasLabel && !b.inputsOnly {
 		return &InputError{File: b.file, Line: 0, Reason: fmt.Sprintf("missing column %q in schema (columns: %s)", colLabel, strings.Join(names, ", "))}
 	}
 	input := ""
@@ -267,7 +293,10 @@ func readParquet(f *os.File, b *builder) error {
 	if input == "" {
 		return &InputError{File: b.file, Line: 0, Reason: fmt.Sprintf("missing input column: need %q, %q or %q in schema (columns: %s)", colText, colFeatures, colImage, strings.Join(names, ", "))}
 	}
-	inCol, labelCol := leaf[input], leaf[colLabel]
+	inCol := leaf[input]
+	if !hasLabel {
+		labelCol = -1 // matches no column
+	}
 	rowNum := 0
 	buf := make([]parquet.Row, 256)
 	for _, rg := range pf.RowGroups() {
@@ -292,7 +321,7 @@ func readParquet(f *os.File, b *builder) error {
 				} else {
 					row[input], cerr = parquetScalar(in)
 				}
-				if cerr == nil {
+				if cerr == nil && hasLabel {
 					row[colLabel], cerr = parquetScalar(label)
 				}
 				if cerr != nil {
@@ -376,13 +405,15 @@ func parquetList(vs []parquet.Value) (any, error) {
 // feature length; later rows must agree.
 type builder struct {
 	file, dir string
-	input     string
-	firstLine int
-	dim       int
-	intLabels bool
-	examples  []Example
-	ints      []int64
-	strs      []string
+	// inputsOnly skips labels entirely (LoadInputs).
+	inputsOnly bool
+	input      string
+	firstLine  int
+	dim        int
+	intLabels  bool
+	examples   []Example
+	ints       []int64
+	strs       []string
 }
 
 func (b *builder) n() int { return len(b.examples) }
@@ -443,6 +474,10 @@ func (b *builder) add(line int, row map[string]any) error {
 			return b.errf(line, "ragged features: %d values, the first row (line %d) has %d", len(fs), b.firstLine, b.dim)
 		}
 		ex.Features = fs
+	}
+	if b.inputsOnly {
+		b.examples = append(b.examples, ex)
+		return nil
 	}
 	lv, ok := row[colLabel]
 	if !ok {

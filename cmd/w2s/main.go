@@ -23,6 +23,7 @@ func init() {
 	commands = []command{
 		{"run", "run weak-to-strong cells: datasets × weak → strong × methods × seeds", cmdRun},
 		{"fetch", "fetch registry-shipped assets (models, datasets) into the cache", cmdFetch},
+		{"embed", "write one embedding per input row with an encoder (uses the feature cache)", cmdEmbed},
 		{"report", "re-render report.html and summary.json from results directories", cmdReport},
 		{"datasets", "list the built-in datasets", cmdDatasets},
 		{"encoders", "list the encoders", cmdEncoders},

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -204,6 +205,103 @@ func TestKillAndResume(t *testing.T) {
 		jb, _ := json.Marshal(b[i])
 		if !bytes.Equal(ja, jb) {
 			t.Errorf("row %d differs after kill+resume:\n%s\n%s", i, ja, jb)
+		}
+	}
+}
+
+// TestEmbed embeds real sentences from a file without labels and checks one
+// line per input, in order, with the encoder's width; the same sentence twice
+// gives the same vector.
+func TestEmbed(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	os.WriteFile(in, []byte("text\nThe movie was wonderful.\nWorst service ever.\nThe movie was wonderful.\n"), 0o644)
+	out := filepath.Join(dir, "out.jsonl")
+	if _, stderr, code := w2s(t, "embed", "--encoder", "glove", "--in", in, "--out", out); code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d lines, want 3", len(lines))
+	}
+	var vecs [3]struct{ Embedding []float32 }
+	for i, l := range lines {
+		if err := json.Unmarshal([]byte(l), &vecs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if len(vecs[i].Embedding) != 100 {
+			t.Errorf("line %d: %d values, want 100", i, len(vecs[i].Embedding))
+		}
+	}
+	if fmt.Sprint(vecs[0]) != fmt.Sprint(vecs[2]) || fmt.Sprint(vecs[0]) == fmt.Sprint(vecs[1]) {
+		t.Error("embeddings not in input order")
+	}
+}
+
+// treeDigest maps every regular file under dir to its sha256.
+func treeDigest(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		out[rel] = fmt.Sprintf("%x", sha256.Sum256(b))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestFetchKilled SIGKILLs `w2s fetch` at several moments of a real download
+// and unpack into an empty cache, then lets it finish: the installed files
+// must equal an uninterrupted install's, file for file.
+func TestFetchKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads a 20 MB package several times")
+	}
+	const pkg = "spam-assassin"
+	fetch := func(cache string) *exec.Cmd {
+		cmd := exec.Command(w2sBin, "fetch", pkg)
+		cmd.Env = append(os.Environ(), "SUPERALIGN_CACHE="+cache)
+		return cmd
+	}
+	ref := t.TempDir()
+	if out, err := fetch(ref).CombinedOutput(); err != nil {
+		t.Fatalf("reference fetch: %v\n%s", err, out)
+	}
+	cache := t.TempDir()
+	for _, after := range []time.Duration{200 * time.Millisecond, 700 * time.Millisecond, 1500 * time.Millisecond, 2500 * time.Millisecond} {
+		cmd := fetch(cache)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(after)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	}
+	if out, err := fetch(cache).CombinedOutput(); err != nil {
+		t.Fatalf("fetch after kills: %v\n%s", err, out)
+	}
+	want := treeDigest(t, filepath.Join(ref, "assets", pkg, "contents"))
+	got := treeDigest(t, filepath.Join(cache, "assets", pkg, "contents"))
+	if len(want) < 1000 || len(got) != len(want) {
+		t.Fatalf("installed %d files after kills, uninterrupted %d", len(got), len(want))
+	}
+	for f, h := range want {
+		if got[f] != h {
+			t.Fatalf("%s differs after kill and rerun", f)
 		}
 	}
 }
