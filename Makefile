@@ -8,7 +8,7 @@ TAGS    := noxla
 BIN     := bin/w2s
 OUT     ?= runs/demo
 
-.PHONY: build demo test vet bench clean
+.PHONY: build demo test vet bench methods-doc clean
 
 build:
 	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/w2s
@@ -31,6 +31,10 @@ vet:
 # Speed against the reference implementations, same machine, same run: BENCH.md.
 bench: build
 	bash bench/run.sh
+
+# METHODS.md is generated from the method registry.
+methods-doc: build
+	$(BIN) methods --markdown > METHODS.md
 
 clean:
 	rm -rf bin
