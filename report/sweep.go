@@ -1,0 +1,99 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+
+	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/store"
+)
+
+// RenderSweep writes the Render page plus a sweep section: PGR against the
+// weak–strong gap (ceiling − floor accuracy), one point per dataset × weak →
+// strong × method with its 95% CI across seeds, coloured by method. Cells
+// whose PGR is undefined ("no gap") are left out of the plot and counted in
+// its caption.
+func RenderSweep(w io.Writer, m Meta, rows []store.Row, sums []store.Summary, comps []eval.Comparison) error {
+	var page bytes.Buffer
+	if err := Render(&page, m, rows, sums, comps); err != nil {
+		return err
+	}
+	b := page.Bytes()
+	i := bytes.LastIndex(b, []byte("</body>"))
+	if i < 0 {
+		return fmt.Errorf("report: sweep: page has no </body>")
+	}
+	section := "<h2>PGR against the weak–strong gap</h2>\n" + string(template.HTML(GapPlot(sums))) + "\n"
+	if _, err := w.Write(b[:i]); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, section); err != nil {
+		return err
+	}
+	_, err := w.Write(b[i:])
+	return err
+}
+
+// GapPlot returns the SVG scatter of mean PGR (y, with CI bars) against the
+// mean ceiling − floor accuracy gap (x). Names are escaped.
+func GapPlot(sums []store.Summary) string {
+	const W, H, left, right, top, bottom = 640.0, 320.0, 52.0, 16.0, 16.0, 70.0
+	methods, col := methodColours(sums)
+	var pts []store.Summary
+	noGap := 0
+	xlo, xhi, ylo, yhi := math.Inf(1), math.Inf(-1), 0.0, 1.0
+	for _, s := range sums {
+		if s.PGRMean == nil {
+			noGap++
+			continue
+		}
+		pts = append(pts, s)
+		g := s.CeilingAccMean - s.FloorAccMean
+		xlo, xhi = math.Min(xlo, g), math.Max(xhi, g)
+		ylo, yhi = math.Min(ylo, *s.PGRCILow), math.Max(yhi, *s.PGRCIHigh)
+	}
+	var b svgBuilder
+	b.open(W, H, "PGR against the weak–strong accuracy gap")
+	if len(pts) == 0 {
+		b.printf(`<text x="%.0f" y="%.0f" text-anchor="middle">no cell has a weak–strong gap</text></svg>`, W/2, H/2)
+		return b.String()
+	}
+	xlo, xhi = math.Min(0, xlo), xhi+0.01
+	xl, xh, xstep := niceDomain(xlo, xhi)
+	yl, yh, ystep := niceDomain(ylo, yhi)
+	ys := yScale{lo: yl, hi: yh, top: top, bottm: H - bottom}
+	x := func(v float64) float64 { return left + (v-xl)/(xh-xl)*(W-left-right) }
+	b.axis(ys, ystep, left, W-right, "PGR")
+	for i := 0; ; i++ {
+		v := xl + float64(i)*xstep
+		if v > xh+xstep/2 {
+			break
+		}
+		b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(v), H-bottom+14, esc(trimTick(v)))
+	}
+	b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle">ceiling − floor accuracy</text>`, (left+W-right)/2, H-bottom+30)
+	for _, ref := range []float64{0, 1} {
+		if ref >= yl && ref <= yh {
+			b.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999" stroke-dasharray="4 3"/>`, left, ys.y(ref), W-right, ys.y(ref))
+		}
+	}
+	for _, s := range pts {
+		cx := x(s.CeilingAccMean - s.FloorAccMean)
+		b.whisker(cx, ys, *s.PGRCILow, *s.PGRCIHigh)
+		b.printf(`<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>`, cx, ys.y(*s.PGRMean), col[s.Method],
+			esc(fmt.Sprintf("%s %s → %s %s: PGR %.3f, gap %.3f", s.Dataset, s.Weak, s.Strong, s.Method, *s.PGRMean, s.CeilingAccMean-s.FloorAccMean)))
+	}
+	colours := make([]string, len(methods))
+	for i, m := range methods {
+		colours[i] = col[m]
+	}
+	b.legend(methods, colours, left, H-bottom+52, W-right)
+	if noGap > 0 {
+		b.printf(`<text x="%.1f" y="%.1f" text-anchor="end">%d cells with no gap left out</text>`, W-right, top+10, noGap)
+	}
+	b.printf(`</svg>`)
+	return b.String()
+}

@@ -1,0 +1,78 @@
+package sweep
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/report"
+	"github.com/superalign/superalign/store"
+)
+
+// Collect returns the finished rows of the plan, sorted, one per cell (a
+// cell's row file is keyed by its student key, so no row can appear twice),
+// and the number of cells still missing.
+func Collect(dir string, plan *Plan) ([]store.Row, int) {
+	rd := store.RunDir{Dir: dir}
+	var rows []store.Row
+	missing := 0
+	for _, c := range plan.Cells {
+		row, ok := rd.Done(c.Keys.Student)
+		if !ok {
+			missing++
+			continue
+		}
+		rows = append(rows, row)
+	}
+	store.SortRows(rows)
+	return rows, missing
+}
+
+// Finalize writes results.jsonl, summary.json, results.parquet and
+// report.html from the finished cells, and adds the run to the SQLite index
+// at indexPath when it is not empty.
+func Finalize(dir string, plan *Plan, command, indexPath string) ([]store.Row, error) {
+	rows, missing := Collect(dir, plan)
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("%s: no finished cells", dir)
+	}
+	sums := eval.Summarize(rows, plan.Config.SeedBase)
+	rd := store.RunDir{Dir: dir}
+	if err := rd.WriteResults(rows, sums); err != nil {
+		return nil, err
+	}
+	if err := store.WriteParquet(filepath.Join(dir, "results.parquet"), rows); err != nil {
+		return nil, err
+	}
+	meta := report.Meta{Title: "superalign sweep: " + dir, Command: command, Version: experiment.Version, Created: time.Now().UTC()}
+	if missing > 0 {
+		meta.Notes = append(meta.Notes, fmt.Sprintf("%d of %d cells not finished yet", missing, len(plan.Cells)))
+	}
+	baseline := rows[0].Method
+	for _, m := range plan.Config.Methods {
+		if m == "naive" {
+			baseline = m
+		}
+	}
+	var buf bytes.Buffer
+	if err := report.RenderSweep(&buf, meta, rows, sums, eval.CompareMethods(rows, baseline, plan.Config.SeedBase)); err != nil {
+		return nil, err
+	}
+	if err := store.WriteFileAtomic(filepath.Join(dir, "report.html"), buf.Bytes()); err != nil {
+		return nil, err
+	}
+	if indexPath != "" {
+		idx, err := store.OpenIndex(indexPath)
+		if err != nil {
+			return nil, err
+		}
+		defer idx.Close()
+		if err := idx.AddRun(dir); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}

@@ -1,0 +1,215 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/store"
+)
+
+// TestMain lets the test binary act as `w2s cell` inside SLURM tasks.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("SWEEP_TEST_CELL_DIR"); dir != "" {
+		i, _ := strconv.Atoi(os.Getenv("SLURM_ARRAY_TASK_ID"))
+		cr := &experiment.CellRunner{Cache: &encode.Cache{}, Log: os.Stderr}
+		if err := CellMain(context.Background(), dir, i, cr); err != nil {
+			fmt.Fprintln(os.Stderr, "cell:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func TestExpandMethod(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"naive", []string{"naive"}},
+		{"logconf:coef=0.5", []string{"logconf:coef=0.5"}},
+		{"logconf:coef=0.25|0.5", []string{"logconf:coef=0.25", "logconf:coef=0.5"}},
+		{"logconf:coef=0.25|0.5,schedule=step|linear", []string{"logconf:coef=0.25,schedule=step", "logconf:coef=0.25,schedule=linear",
+			"logconf:coef=0.5,schedule=step", "logconf:coef=0.5,schedule=linear"}},
+	} {
+		got, err := ExpandMethod(tc.in)
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ExpandMethod(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "sweep.yaml")
+	os.WriteFile(p, []byte("datasets: [sentiment]\npairs: [\"bow glove\"]\nmethods: [naive]\n"), 0o644)
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "WEAK->STRONG") || !strings.Contains(err.Error(), p) {
+		t.Errorf("bad pair: got %v", err)
+	}
+	os.WriteFile(p, []byte("datasets: [sentiment]\npairs: [\"bow->glove\"]\nmethods: [naive]\nseeds: 2\ntypo: 1\n"), 0o644)
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "typo") {
+		t.Errorf("unknown key: got %v", err)
+	}
+}
+
+func smallConfig() Config {
+	def := experiment.DefaultSpec()
+	return Config{Datasets: []string{"sentiment"}, Pairs: []Pair{{"bow", "glove"}}, Methods: []string{"naive", "naive-hard"},
+		Seeds: 2, Limit: 600, GapThreshold: def.GapThreshold, Fractions: def.Fractions, Resamples: def.Resamples}
+}
+
+func stripDurations(rows []store.Row) []store.Row {
+	out := append([]store.Row(nil), rows...)
+	for i := range out {
+		out[i].DurationS = 0
+	}
+	return out
+}
+
+// TestKeysInvalidateDescendants: changing the weak model changes weak and
+// student keys only; changing the strong head changes ceiling and student.
+func TestKeysInvalidateDescendants(t *testing.T) {
+	ctx := context.Background()
+	cr := &experiment.CellRunner{Cache: &encode.Cache{}}
+	base := experiment.CellSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive", Seed: 0, Limit: 600,
+		GapThreshold: 0.02, Fractions: [3]float64{1. / 3, 1. / 3, 1. / 3}, Resamples: 1000}
+	k0, err := cr.Keys(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := base
+	w.Weak = "bow:mlp"
+	kw, _ := cr.Keys(ctx, w)
+	s := base
+	s.Strong = "glove:mlp"
+	ks, _ := cr.Keys(ctx, s)
+	m := base
+	m.Method = "naive-hard"
+	km, _ := cr.Keys(ctx, m)
+	if kw.Weak == k0.Weak || kw.Ceiling != k0.Ceiling || kw.Student == k0.Student || kw.StrongFeatures != k0.StrongFeatures {
+		t.Errorf("weak change: %+v vs %+v", kw, k0)
+	}
+	if ks.Weak != k0.Weak || ks.Ceiling == k0.Ceiling || ks.Student == k0.Student {
+		t.Errorf("strong change: %+v vs %+v", ks, k0)
+	}
+	if km.Weak != k0.Weak || km.Ceiling != k0.Ceiling || km.Student == k0.Student {
+		t.Errorf("method change: %+v vs %+v", km, k0)
+	}
+}
+
+// runLocal runs cfg in dir with the local executor.
+func runLocal(t *testing.T, dir string, cfg Config) ([]store.Row, Stats) {
+	t.Helper()
+	ctx := context.Background()
+	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Shared: filepath.Join(dir, "shared")}
+	plan, err := NewPlan(ctx, cfg, cr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	st, err := RunLocal(ctx, dir, plan, cr, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := Finalize(dir, plan, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows, st
+}
+
+// TestLocalMatchesRunner: the sweep's rows equal `w2s run`'s for the same
+// grid, shared nodes are trained once, and a rerun computes nothing.
+func TestLocalMatchesRunner(t *testing.T) {
+	dir := t.TempDir()
+	cfg := smallConfig()
+	rows, st := runLocal(t, dir, cfg)
+	if st.Ran != 4 || st.WeakTrained != 2 || st.CeilingTrained != 2 || st.WeakReused != 2 {
+		t.Errorf("first run stats: %s", st)
+	}
+	spec := experiment.DefaultSpec()
+	spec.Datasets, spec.Methods, spec.Seeds, spec.Limit = cfg.Datasets, cfg.Methods, cfg.Seeds, cfg.Limit
+	want, _, err := (&experiment.Runner{Cache: &encode.Cache{}}).Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(stripDurations(rows), stripDurations(want)) {
+		t.Fatalf("sweep rows differ from Runner rows:\n%+v\n%+v", rows, want)
+	}
+	again, st2 := runLocal(t, dir, cfg)
+	if st2.Ran != 0 || st2.Reused != 4 || !reflect.DeepEqual(again, rows) {
+		t.Errorf("rerun: %s", st2)
+	}
+	pq, err := store.ReadParquet(filepath.Join(dir, "results.parquet"))
+	if err != nil || !reflect.DeepEqual(pq, rows) {
+		t.Errorf("parquet export differs: %v", err)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, "report.html"))
+	if !strings.Contains(string(html), "PGR against the weak–strong gap") || !strings.Contains(string(html), "<circle") {
+		t.Errorf("report lacks the gap plot")
+	}
+}
+
+// TestSlurm starts a real single-node SLURM, runs the small grid as a job
+// array with one task cancelled, resumes, and compares with the local run.
+func TestSlurm(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("TestSlurm needs root to install and start slurmctld/slurmd/munge")
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		t.Skip("TestSlurm needs apt-get to install SLURM")
+	}
+	startSlurm(t)
+	cfg := smallConfig()
+	local, _ := runLocal(t, t.TempDir(), cfg)
+
+	dir := t.TempDir()
+	ctx := context.Background()
+	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Shared: filepath.Join(dir, "shared")}
+	plan, err := NewPlan(ctx, cfg, cr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plan.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	exe, _ := os.Executable()
+	last := len(plan.Cells) - 1
+	sl := Slurm{MaxConcurrent: 1, Poll: 500 * time.Millisecond, Command: []string{exe, "-test.run=^$"},
+		Env: []string{"SWEEP_TEST_CELL_DIR=" + dir},
+		OnSubmit: func(job string) { // the last task is still pending behind %1
+			if out, err := exec.Command("scancel", fmt.Sprintf("%s_%d", job, last)).CombinedOutput(); err != nil {
+				t.Errorf("scancel: %v %s", err, out)
+			}
+		}}
+	st, err := sl.Run(ctx, dir, plan, nil)
+	if err == nil || st.Failed != 1 || st.Ran != len(plan.Cells)-1 {
+		t.Fatalf("first submission: want exactly one failed task, got %s, err %v", st, err)
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("cell %d", last)) {
+		t.Errorf("failure report does not name cell %d: %v", last, err)
+	}
+	sl.OnSubmit = nil
+	st, err = sl.Run(ctx, dir, plan, nil)
+	if err != nil || st.Ran != 1 || st.Reused != len(plan.Cells)-1 {
+		t.Fatalf("resume: %s, %v", st, err)
+	}
+	rows, err := Finalize(dir, plan, "test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(stripDurations(rows), stripDurations(local)) {
+		t.Fatalf("SLURM rows differ from local rows")
+	}
+}
