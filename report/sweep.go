@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"html/template"
 	"io"
 	"math"
 
@@ -22,11 +21,21 @@ func RenderSweep(w io.Writer, m Meta, rows []store.Row, sums []store.Summary, co
 		return err
 	}
 	b := page.Bytes()
-	i := bytes.LastIndex(b, []byte("</body>"))
+	// The gap plot goes with the other plots: before the comparisons (or
+	// the per-seed rows, or the end of the page, whichever comes first).
+	i := -1
+	for _, mark := range []string{"<h2>Method comparisons</h2>", "<h2>Per-seed results</h2>", "</body>"} {
+		if i = bytes.Index(b, []byte(mark)); i >= 0 {
+			break
+		}
+	}
 	if i < 0 {
 		return fmt.Errorf("report: sweep: page has no </body>")
 	}
-	section := "<h2>PGR against the weak–strong gap</h2>\n" + string(template.HTML(GapPlot(sums))) + "\n"
+	section := ""
+	if len(sums) > 0 {
+		section = "<h2>PGR against the weak–strong gap</h2>\n<p>One point per dataset × weak → strong × method: mean PGR with its 95% CI across seeds against the mean ceiling − floor accuracy gap. Methods of the same pair share a gap and are drawn slightly apart. Dashed: PGR 0 (the weak model) and 1 (the ceiling).</p>\n<div class=\"plot\">" + GapPlot(sums) + "</div>\n\n"
+	}
 	if _, err := w.Write(b[:i]); err != nil {
 		return err
 	}
@@ -80,8 +89,14 @@ func GapPlot(sums []store.Summary) string {
 			b.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999" stroke-dasharray="4 3"/>`, left, ys.y(ref), W-right, ys.y(ref))
 		}
 	}
+	mi := map[string]int{}
+	for i, m := range methods {
+		mi[m] = i
+	}
 	for _, s := range pts {
-		cx := x(s.CeilingAccMean - s.FloorAccMean)
+		// Methods of one pair share its gap: offset each by its index so
+		// their whiskers do not cover one another.
+		cx := x(s.CeilingAccMean-s.FloorAccMean) + 5*(float64(mi[s.Method])-float64(len(methods)-1)/2)
 		b.whisker(cx, ys, *s.PGRCILow, *s.PGRCIHigh)
 		b.printf(`<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>`, cx, ys.y(*s.PGRMean), col[s.Method],
 			esc(fmt.Sprintf("%s %s → %s %s: PGR %.3f, gap %.3f", s.Dataset, s.Weak, s.Strong, s.Method, *s.PGRMean, s.CeilingAccMean-s.FloorAccMean)))
@@ -96,4 +111,48 @@ func GapPlot(sums []store.Summary) string {
 	}
 	b.printf(`</svg>`)
 	return b.String()
+}
+
+// Baseline is the method the comparison table is relative to when none is
+// named: "naive" (plain training on weak labels) when rows have it, else the
+// first method of the sorted rows; "" for no rows.
+func Baseline(rows []store.Row) string {
+	for _, r := range rows {
+		if r.Method == "naive" {
+			return "naive"
+		}
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	return rows[0].Method
+}
+
+// SeedBase is the smallest seed of rows: the seed runs pass to
+// eval.Summarize and eval.CompareMethods (their bootstrap seed), so a
+// re-rendered report reproduces the run's own CIs.
+func SeedBase(rows []store.Row) int64 {
+	if len(rows) == 0 {
+		return 0
+	}
+	s := rows[0].Seed
+	for _, r := range rows {
+		s = min(s, r.Seed)
+	}
+	return s
+}
+
+// SweepPage summarises rows (bootstrap seed: the run's first seed), compares
+// every method with baseline ("" picks Baseline(rows)) and renders the
+// RenderSweep page. It returns the page and the summaries (for summary.json).
+func SweepPage(m Meta, rows []store.Row, seed int64, baseline string) ([]byte, []store.Summary, error) {
+	sums := eval.Summarize(rows, seed)
+	if baseline == "" {
+		baseline = Baseline(rows)
+	}
+	var buf bytes.Buffer
+	if err := RenderSweep(&buf, m, rows, sums, eval.CompareMethods(rows, baseline, seed)); err != nil {
+		return nil, nil, err
+	}
+	return buf.Bytes(), sums, nil
 }

@@ -82,6 +82,9 @@ loop:
 	for _, i := range pending {
 		select {
 		case <-ctx.Done():
+			if log != nil {
+				fmt.Fprintf(log, "\nsweep: interrupted: finishing the cells in flight, starting no more (%d not started); finished cells are kept\n", len(pending)-sent)
+			}
 			break loop
 		case jobs <- i:
 			sent++

@@ -24,6 +24,8 @@ type Cell struct {
 type Plan struct {
 	Config Config `json:"config"`
 	Cells  []Cell `json:"cells"`
+	// Stamp, when set, is what the keys were computed from (PlanCached).
+	Stamp *Stamp `json:"stamp,omitempty"`
 }
 
 // Status is DIR/status/KEY.json, written atomically by whoever runs a cell.

@@ -1,12 +1,10 @@
 package sweep
 
 import (
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"time"
 
-	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/report"
 	"github.com/superalign/superalign/store"
@@ -39,7 +37,14 @@ func Finalize(dir string, plan *Plan, command, indexPath string) ([]store.Row, e
 	if len(rows) == 0 {
 		return nil, fmt.Errorf("%s: no finished cells", dir)
 	}
-	sums := eval.Summarize(rows, plan.Config.SeedBase)
+	meta := report.Meta{Title: "superalign sweep: " + dir, Command: command, Version: experiment.Version, Created: time.Now().UTC()}
+	if missing > 0 {
+		meta.Notes = append(meta.Notes, fmt.Sprintf("%d of %d cells not finished yet", missing, len(plan.Cells)))
+	}
+	page, sums, err := report.SweepPage(meta, rows, plan.Config.SeedBase, "")
+	if err != nil {
+		return nil, err
+	}
 	rd := store.RunDir{Dir: dir}
 	if err := rd.WriteResults(rows, sums); err != nil {
 		return nil, err
@@ -47,21 +52,7 @@ func Finalize(dir string, plan *Plan, command, indexPath string) ([]store.Row, e
 	if err := store.WriteParquet(filepath.Join(dir, "results.parquet"), rows); err != nil {
 		return nil, err
 	}
-	meta := report.Meta{Title: "superalign sweep: " + dir, Command: command, Version: experiment.Version, Created: time.Now().UTC()}
-	if missing > 0 {
-		meta.Notes = append(meta.Notes, fmt.Sprintf("%d of %d cells not finished yet", missing, len(plan.Cells)))
-	}
-	baseline := rows[0].Method
-	for _, m := range plan.Config.Methods {
-		if m == "naive" {
-			baseline = m
-		}
-	}
-	var buf bytes.Buffer
-	if err := report.RenderSweep(&buf, meta, rows, sums, eval.CompareMethods(rows, baseline, plan.Config.SeedBase)); err != nil {
-		return nil, err
-	}
-	if err := store.WriteFileAtomic(filepath.Join(dir, "report.html"), buf.Bytes()); err != nil {
+	if err := store.WriteFileAtomic(filepath.Join(dir, "report.html"), page); err != nil {
 		return nil, err
 	}
 	if indexPath != "" {

@@ -1,7 +1,9 @@
 package sweep
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/store"
@@ -212,4 +215,83 @@ func TestSlurm(t *testing.T) {
 	if !reflect.DeepEqual(stripDurations(rows), stripDurations(local)) {
 		t.Fatalf("SLURM rows differ from local rows")
 	}
+}
+
+// TestPlanCached: a rerun with unchanged inputs reuses the saved keys; a
+// user file changed in place (same size, same modification time, one label
+// flipped) or a different executable misses the cache, and the fresh keys
+// differ from the stale ones for the file change.
+func TestPlanCached(t *testing.T) {
+	ctx := context.Background()
+	ds, err := data.LoadBuiltin(ctx, "sentiment", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for i := 0; i < 300; i++ {
+		ex := ds.Examples[(i*7919)%len(ds.Examples)]
+		b, _ := json.Marshal(map[string]any{"text": ex.Text, "label": ds.Classes[ex.Label]})
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	tmp := t.TempDir()
+	file := filepath.Join(tmp, "reviews.jsonl")
+	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(tmp, "exe")
+	os.WriteFile(exe, []byte("build 1"), 0o755)
+	stampExecutable = func() (string, error) { return exe, nil }
+	defer func() { stampExecutable = os.Executable }()
+
+	cfg := smallConfig()
+	cfg.Datasets, cfg.Pairs, cfg.Methods, cfg.Limit = []string{file, "sentiment"}, []Pair{{"bow", "bow:mlp"}}, []string{"naive"}, 0
+	dir := t.TempDir()
+	plan := func(wantCached bool) *Plan {
+		t.Helper()
+		p, cached, err := PlanCached(ctx, cfg, &experiment.CellRunner{Cache: &encode.Cache{}}, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cached != wantCached {
+			t.Fatalf("cached = %v, want %v", cached, wantCached)
+		}
+		if err := p.Save(dir); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p1 := plan(false)
+	if p2 := plan(true); !reflect.DeepEqual(p2.Cells, p1.Cells) {
+		t.Fatal("cached plan differs from the planned one")
+	}
+
+	// Flip one label in place: same size; restore the modification time.
+	fi, _ := os.Stat(file)
+	b := buf.Bytes()
+	var changed []byte
+	if i := bytes.Index(b, []byte(`"label":"positive"`)); i >= 0 {
+		changed = append(append(append([]byte{}, b[:i]...), []byte(`"label":"negative"`)...), b[i+len(`"label":"positive"`):]...)
+	} else {
+		t.Fatal("no positive label in the file")
+	}
+	os.WriteFile(file, changed, 0o644)
+	os.Chtimes(file, fi.ModTime(), fi.ModTime())
+	p3 := plan(false)
+	fresh, err := NewPlan(ctx, cfg, &experiment.CellRunner{Cache: &encode.Cache{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range p3.Cells {
+		user := p3.Cells[i].Spec.Dataset == file
+		if p3.Cells[i].Keys != fresh.Cells[i].Keys {
+			t.Errorf("cell %d: keys after the change differ from a fresh plan", i)
+		}
+		if user == (p3.Cells[i].Keys.Student == p1.Cells[i].Keys.Student) {
+			t.Errorf("cell %d (%s): student key changed = %v, want %v", i, p3.Cells[i].Spec.Dataset, !user, user)
+		}
+	}
+	plan(true)
+	os.WriteFile(exe, []byte("build 2"), 0o755) // a new binary: plan afresh
+	plan(false)
 }

@@ -173,29 +173,22 @@ func printSummaries(w io.Writer, sums []store.Summary) {
 func ci(mean, lo, hi float64) string { return fmt.Sprintf("%.3f [%.3f, %.3f]", mean, lo, hi) }
 
 func cmdReport(ctx context.Context, args []string) error {
-	fs := newFlags("report", "DIR...   (re-renders DIR/report.html and DIR/summary.json from DIR/results.jsonl)")
-	baseline := fs.String("baseline", "naive", "method the comparison table is relative to")
+	fs := newFlags("report", reportUsage)
+	baseline := fs.String("baseline", "", "method the comparison table is relative to (default: naive when present, else the first method)")
+	out := fs.String("out", "", "HTML file to write (default: DIR/report.html for one DIR, ./report.html for several)")
+	png := fs.Bool("png", false, "also write the plots as PNG files (pgr.png, accuracy.png, gap.png) next to the page")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usageError{fmt.Errorf("give at least one run directory")}
 	}
-	for _, dir := range fs.Args() {
-		rows, err := store.ReadResults(dir)
-		if err != nil {
-			return err
-		}
-		sums := eval.Summarize(rows, 0)
-		if err := (store.RunDir{Dir: dir}).WriteResults(rows, sums); err != nil {
-			return err
-		}
-		meta := report.Meta{Title: "superalign: " + dir, Command: "w2s report " + dir, Version: experiment.Version, Created: time.Now().UTC()}
-		if err := writeReport(dir, meta, rows, sums, 0, *baseline); err != nil {
-			return err
-		}
-		printSummaries(os.Stdout, sums)
+	wrote, sums, err := reportRuns(fs.Args(), *out, *baseline, *png, "w2s report "+strings.Join(args, " "))
+	if err != nil {
+		return err
 	}
+	printSummaries(os.Stdout, sums)
+	fmt.Printf("\nwrote %s\n", strings.Join(wrote, ", "))
 	return nil
 }
 

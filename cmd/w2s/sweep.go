@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/superalign/superalign/encode"
@@ -57,9 +60,14 @@ func cmdSweep(ctx context.Context, args []string) error {
 	}
 	start := time.Now()
 	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Shared: filepath.Join(*out, "shared"), Log: os.Stderr}
-	plan, err := sweep.NewPlan(ctx, cfg, cr)
+	// A rerun with unchanged inputs reuses the saved plan's keys instead of
+	// re-reading every dataset to hash it (see sweep.Stamp).
+	plan, cached, err := sweep.PlanCached(ctx, cfg, cr, *out)
 	if err != nil {
 		return err
+	}
+	if cached {
+		fmt.Fprintf(os.Stderr, "sweep: inputs unchanged since %s was planned: reusing its keys\n", filepath.Join(*out, "sweep", "plan.json"))
 	}
 	pending := plan.Pending(*out)
 	if *dry {
@@ -82,6 +90,13 @@ func cmdSweep(ctx context.Context, args []string) error {
 	}
 	var st sweep.Stats
 	if *executor == "local" {
+		// After the first SIGINT the cells in flight finish (RunLocal); a
+		// second one kills the process at once, abandoning them: every
+		// write is atomic, so at worst a hidden temporary file is left.
+		go func() {
+			<-ctx.Done()
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+		}()
 		st, err = sweep.RunLocal(ctx, *out, plan, cr, *workers, os.Stderr)
 	} else {
 		st, err = sl.Run(ctx, *out, plan, os.Stderr)
@@ -89,6 +104,9 @@ func cmdSweep(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "sweep: %s in %.1fs\n", st, time.Since(start).Seconds())
 	if _, ferr := sweep.Finalize(*out, plan, "w2s sweep "+strings.Join(args, " "), *index); ferr != nil && err == nil {
 		err = ferr
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w; finished cells are saved: rerun with --resume --out %s to complete the sweep", err, *out)
 	}
 	if err != nil {
 		return err
