@@ -18,7 +18,8 @@ func row(dataset, method string, seed int64, floor, ceil, w2s float64) store.Row
 		Seed: seed, FloorAcc: floor, CeilingAcc: ceil, W2SAcc: w2s, Agreement: 0.9, Misfit: 0.5,
 		W2SAUROC: w2s + 0.05, Inheritance: 0.4, Correction: 0.6}
 	if p, ok := PGR(w2s, floor, ceil, DefaultGapThreshold); ok {
-		r.PGR = &p
+		lo, hi := p-0.1, p+0.1 // stands in for the cell's bootstrap CI
+		r.PGR, r.PGRCILow, r.PGRCIHigh = &p, &lo, &hi
 	} else {
 		r.NoGap = true
 	}
@@ -72,10 +73,12 @@ func TestSummarize(t *testing.T) {
 		}
 	}
 
-	// One seed with a PGR, one without: the PGR is that seed's, its CI a point.
+	// One seed with a PGR, one without: the PGR is that seed's, with that
+	// seed's own bootstrap CI over test examples (an across-seed CI of one
+	// value would be a point).
 	conf := got[1]
 	if conf.NSeedsNoGap != 1 || conf.PGRMean == nil || !near(*conf.PGRMean, 0.8, tol) ||
-		*conf.PGRCILow != *conf.PGRMean || *conf.PGRCIHigh != *conf.PGRMean {
+		!near(*conf.PGRCILow, 0.7, tol) || !near(*conf.PGRCIHigh, 0.9, tol) {
 		t.Errorf("conf: nogap=%d pgr=%v", conf.NSeedsNoGap, conf.PGRMean)
 	}
 	// Every seed without a gap: nil PGR.
@@ -90,6 +93,19 @@ func TestSummarize(t *testing.T) {
 	more := Summarize(append([]store.Row{row("other", "x", 0, 0.5, 0.9, 0.7)}, rows...), 42)
 	if !reflect.DeepEqual(more[1], got[0]) {
 		t.Errorf("an unrelated group changed sst2/naive:\n%+v\n%+v", more[1], got[0])
+	}
+}
+
+// TestSummarizeMeanGap: one seed clears the gap threshold by chance but the
+// mean ceiling does not clear the mean floor: no PGR is reported.
+func TestSummarizeMeanGap(t *testing.T) {
+	rows := []store.Row{
+		row("spam", "naive", 0, 0.60, 0.65, 0.62), // gap 0.05: PGR 0.4
+		row("spam", "naive", 1, 0.70, 0.66, 0.65), // gap −0.04: no gap
+	}
+	s := Summarize(rows, 1)[0]
+	if !s.NoGap || s.PGRMean != nil {
+		t.Errorf("mean gap %.3f: want NoGap and nil PGR, got NoGap=%v PGR=%v", s.CeilingAccMean-s.FloorAccMean, s.NoGap, s.PGRMean)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/superalign/superalign/data"
@@ -205,7 +206,7 @@ func (r *Runner) runSeed(ctx context.Context, spec Spec, p *prepared, methods []
 	start := time.Now()
 	split, err := splitFor(spec, p.ds, seed)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", p.ds.Source, err)
 	}
 	cell, hidden, err := r.buildCell(ctx, p, split, weakCfg, strongCfg, seed)
 	if err != nil {
@@ -295,12 +296,15 @@ func (r *Runner) buildCell(ctx context.Context, p *prepared, split data.Split, w
 
 	c := &cell{
 		view: method.View{
-			K:           k,
-			Seed:        seed,
-			TrainWeak:   method.LabeledSplit{Weak: weakTW, Strong: p.strongX.SelectRows(split.TrainWeak), Gold: goldTW},
-			TrainStrong: method.WeakSplit{Weak: weakTS, Strong: strongTS, WeakLabels: weakLabels},
-			WeakModel:   weakHead,
-			Head:        strongCfg,
+			K:             k,
+			Seed:          seed,
+			TrainWeak:     method.LabeledSplit{Weak: weakTW, Strong: p.strongX.SelectRows(split.TrainWeak), Gold: goldTW},
+			TrainStrong:   method.WeakSplit{Weak: weakTS, Strong: strongTS, WeakLabels: weakLabels},
+			WeakModel:     weakHead,
+			Head:          strongCfg,
+			WeakHead:      weakCfg,
+			WeakEncoder:   p.weak.Encoder,
+			StrongEncoder: p.strong.Encoder,
 			Features: func(ctx context.Context, encoder string) (data.Matrix, data.Matrix, error) {
 				x, _, err := r.features(ctx, p, encoder)
 				if err != nil {
@@ -358,5 +362,44 @@ func (r *Runner) runMethod(ctx context.Context, spec Spec, p *prepared, c *cell,
 		Version:      Version,
 	}
 	scores.Fill(&row)
+	if sel, ok := student.(method.Selection); ok {
+		if err := fillSelection(&row, hidden, sel, c.view.TrainStrong.WeakLabels); err != nil {
+			return store.Row{}, fmt.Errorf("%s: %w", m.Name(), err)
+		}
+	}
 	return row, nil
+}
+
+// fillSelection scores what a cleaning or selection method did with the weak
+// labels against hidden gold: kept fraction with the kept set's precision and
+// recall, replaced fraction and how often a replaced weak label was wrong.
+// Undefined ratios (nothing kept, nothing replaced) stay nil.
+func fillSelection(row *store.Row, hidden *eval.Hidden, sel method.Selection, weakLabels data.Matrix) error {
+	kept, replaced := sel.Kept(), sel.Replaced()
+	n := weakLabels.Rows
+	if len(kept) != n || len(replaced) != n {
+		return fmt.Errorf("selection has %d kept and %d replaced flags for %d train_strong examples", len(kept), len(replaced), n)
+	}
+	ptr := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	frac := func(b []bool) float64 {
+		c := 0
+		for _, x := range b {
+			if x {
+				c++
+			}
+		}
+		return float64(c) / float64(len(b))
+	}
+	prec, rec := hidden.FilterPR(kept, weakLabels)
+	row.KeptFrac, row.FilterPrecision, row.FilterRecall = ptr(frac(kept)), ptr(prec), ptr(rec)
+	row.ReplacedFrac = ptr(frac(replaced))
+	if rightAmongReplaced, _ := hidden.FilterPR(replaced, weakLabels); !math.IsNaN(rightAmongReplaced) {
+		row.ReplacedWeakWrong = ptr(1 - rightAmongReplaced)
+	}
+	return nil
 }

@@ -29,6 +29,13 @@ type View struct {
 	WeakModel Predictor
 	// Head is the strong head configuration the cell asks for (seeded already).
 	Head train.Config
+	// WeakHead is the configuration the weak model was trained with, for
+	// methods that refit weak models (ensembles, cross-fitting).
+	WeakHead train.Config
+	// WeakEncoder and StrongEncoder name the cell's encoders ("bow",
+	// "glove"), so methods that build ladders can refer to them and refuse
+	// to turn the strong encoder into a supervisor.
+	WeakEncoder, StrongEncoder string
 	// Features gives another encoder's features for train_weak and
 	// train_strong, rows aligned with TrainWeak and TrainStrong: [Nw, D] and
 	// [Ns, D]. Methods that need more rungs of the ladder than the cell's

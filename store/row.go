@@ -1,57 +1,73 @@
 package store
 
-// Row is one line of results.jsonl: one cell (dataset × weak × strong × method)
-// and one seed. Field names are the output contract of DESIGN.md; add fields,
+// Row is one line of results.jsonl (and one row of results.parquet, with
+// the same column names; nil pointers are Parquet nulls): one cell (dataset
+// × weak × strong × method) and one seed. Field names are the output contract of DESIGN.md; add fields,
 // never rename them. PGR is nil when ceiling − floor is below the gap threshold
 // ("no gap"): JSON null, never a number that could be mistaken for a result.
 type Row struct {
-	Dataset      string `json:"dataset"`
-	Weak         string `json:"weak"`   // ENC:HEAD, e.g. "bow:linear"
-	Strong       string `json:"strong"` // ENC:HEAD, e.g. "glove:linear"
-	Method       string `json:"method"`
-	Seed         int64  `json:"seed"`
-	K            int    `json:"n_classes"`
-	NTrainWeak   int    `json:"n_train_weak"`
-	NTrainStrong int    `json:"n_train_strong"`
-	NTest        int    `json:"n_test"`
+	Dataset      string `json:"dataset" parquet:"dataset"`
+	Weak         string `json:"weak" parquet:"weak"`     // ENC:HEAD, e.g. "bow:linear"
+	Strong       string `json:"strong" parquet:"strong"` // ENC:HEAD, e.g. "glove:linear"
+	Method       string `json:"method" parquet:"method"`
+	Seed         int64  `json:"seed" parquet:"seed"`
+	K            int    `json:"n_classes" parquet:"n_classes"`
+	NTrainWeak   int    `json:"n_train_weak" parquet:"n_train_weak"`
+	NTrainStrong int    `json:"n_train_strong" parquet:"n_train_strong"`
+	NTest        int    `json:"n_test" parquet:"n_test"`
 
-	FloorAcc   float64 `json:"floor_acc"`
-	CeilingAcc float64 `json:"ceiling_acc"`
-	W2SAcc     float64 `json:"w2s_acc"`
+	FloorAcc   float64 `json:"floor_acc" parquet:"floor_acc"`
+	CeilingAcc float64 `json:"ceiling_acc" parquet:"ceiling_acc"`
+	W2SAcc     float64 `json:"w2s_acc" parquet:"w2s_acc"`
 	// PGR and its paired bootstrap CI over test examples (floor, ceiling and
 	// student rescored on the same resample). Nil when NoGap.
-	PGR       *float64 `json:"pgr"`
-	PGRCILow  *float64 `json:"pgr_ci_low"`
-	PGRCIHigh *float64 `json:"pgr_ci_high"`
-	NoGap     bool     `json:"no_gap"`
+	PGR       *float64 `json:"pgr" parquet:"pgr,optional"`
+	PGRCILow  *float64 `json:"pgr_ci_low" parquet:"pgr_ci_low,optional"`
+	PGRCIHigh *float64 `json:"pgr_ci_high" parquet:"pgr_ci_high,optional"`
+	NoGap     bool     `json:"no_gap" parquet:"no_gap"`
 	// W2S − floor accuracy with its paired bootstrap CI: defined even when NoGap.
-	GainAcc       float64 `json:"gain_acc"`
-	GainAccCILow  float64 `json:"gain_acc_ci_low"`
-	GainAccCIHigh float64 `json:"gain_acc_ci_high"`
+	GainAcc       float64 `json:"gain_acc" parquet:"gain_acc"`
+	GainAccCILow  float64 `json:"gain_acc_ci_low" parquet:"gain_acc_ci_low"`
+	GainAccCIHigh float64 `json:"gain_acc_ci_high" parquet:"gain_acc_ci_high"`
 
-	FloorAUROC   float64 `json:"floor_auroc"`
-	CeilingAUROC float64 `json:"ceiling_auroc"`
-	W2SAUROC     float64 `json:"w2s_auroc"`
+	FloorAUROC   float64 `json:"floor_auroc" parquet:"floor_auroc"`
+	CeilingAUROC float64 `json:"ceiling_auroc" parquet:"ceiling_auroc"`
+	W2SAUROC     float64 `json:"w2s_auroc" parquet:"w2s_auroc"`
 
 	// Diagnostics on test: agreement = student and weak model predict the same
 	// class; inheritance = P(student wrong | weak wrong); correction =
 	// P(student right | weak wrong). Misfit = mean cross-entropy of the
 	// student's predictions to the weak soft labels on train_strong (nats).
-	Agreement   float64 `json:"agreement"`
-	Inheritance float64 `json:"error_inheritance"`
-	Correction  float64 `json:"error_correction"`
-	Misfit      float64 `json:"misfit"`
+	Agreement   float64 `json:"agreement" parquet:"agreement"`
+	Inheritance float64 `json:"error_inheritance" parquet:"error_inheritance"`
+	Correction  float64 `json:"error_correction" parquet:"error_correction"`
+	Misfit      float64 `json:"misfit" parquet:"misfit"`
 	// Accuracy of the weak labels on train_strong against hidden gold.
-	WeakLabelAcc float64 `json:"weak_label_acc"`
+	WeakLabelAcc float64 `json:"weak_label_acc" parquet:"weak_label_acc"`
 
-	ConfigHash string  `json:"config_hash"`
-	DurationS  float64 `json:"duration_s"`
-	Version    string  `json:"version"`
+	// Selection diagnostics of label-cleaning and selection methods (nil for
+	// methods that train on every weak label unchanged), scored against
+	// hidden gold in eval: the fraction of train_strong kept, the precision
+	// (fraction of kept weak labels that are right) and recall (fraction of
+	// right weak labels kept) of the kept set, the fraction of labels
+	// replaced from another source, and how often a replaced weak label was
+	// in fact wrong.
+	KeptFrac          *float64 `json:"kept_frac" parquet:"kept_frac,optional"`
+	FilterPrecision   *float64 `json:"filter_precision" parquet:"filter_precision,optional"`
+	FilterRecall      *float64 `json:"filter_recall" parquet:"filter_recall,optional"`
+	ReplacedFrac      *float64 `json:"replaced_frac" parquet:"replaced_frac,optional"`
+	ReplacedWeakWrong *float64 `json:"replaced_weak_wrong" parquet:"replaced_weak_wrong,optional"`
+
+	ConfigHash string  `json:"config_hash" parquet:"config_hash"`
+	DurationS  float64 `json:"duration_s" parquet:"duration_s"`
+	Version    string  `json:"version" parquet:"version"`
 }
 
 // Summary aggregates the rows of one dataset × weak × strong × method over
-// seeds: means with 95% bootstrap CIs across seeds. PGR fields are nil when
-// every seed was "no gap"; NSeedsNoGap counts seeds left out of the PGR mean.
+// seeds: means with 95% bootstrap CIs across seeds (with one seed that has a
+// PGR, its own paired bootstrap CI over test examples). PGR fields are nil
+// when every seed was "no gap" or NoGap holds; NSeedsNoGap counts seeds left
+// out of the PGR mean.
 type Summary struct {
 	Dataset string `json:"dataset"`
 	Weak    string `json:"weak"`
@@ -59,6 +75,9 @@ type Summary struct {
 	Method  string `json:"method"`
 	NSeeds  int    `json:"n_seeds"`
 
+	// NoGap: the mean ceiling does not clear the mean floor by the gap
+	// threshold, so no PGR is reported even if single seeds did.
+	NoGap       bool     `json:"no_gap"`
 	PGRMean     *float64 `json:"pgr_mean"`
 	PGRCILow    *float64 `json:"pgr_ci_low"`
 	PGRCIHigh   *float64 `json:"pgr_ci_high"`

@@ -40,6 +40,13 @@ const (
 // last batch of an epoch with examples from the start of that epoch's order.
 type LossFunc func(logits, targets *graph.Node) *graph.Node
 
+// ProgressLossFunc is a LossFunc that also sees how far training has got:
+// progress is a float32 scalar node holding t/totalSteps for the 0-based
+// optimiser step t, so it is 0 at the first step and (total-1)/total at the
+// last. It is a graph input fed each step (the graph is not rebuilt), for
+// losses with a schedule such as logconf's warm-up of its auxiliary weight.
+type ProgressLossFunc func(logits, targets, progress *graph.Node) *graph.Node
+
 // Config sets how a head is trained. Zero values of Hidden, Epochs, BatchSize
 // and LearningRate mean "the default for this head" (see DefaultConfig);
 // WeightDecay, Seed and Standardize are taken as given, so build configs from
@@ -70,6 +77,10 @@ type Config struct {
 	// Loss is the training loss; nil means SoftCrossEntropy. It is not part of
 	// Hash: a method that sets it adds its own identifier to the hash.
 	Loss LossFunc
+	// ProgressLoss is a training loss that depends on the training progress
+	// (see ProgressLossFunc). At most one of Loss and ProgressLoss may be set.
+	// Like Loss it is not part of Hash.
+	ProgressLoss ProgressLossFunc
 }
 
 // DefaultConfig returns the defaults for head "linear" or "mlp" (any other
@@ -141,6 +152,9 @@ func (c Config) Validate() error {
 	}
 	if c.WeightDecay < 0 || math.IsNaN(c.WeightDecay) || math.IsInf(c.WeightDecay, 0) {
 		return fmt.Errorf("train: WeightDecay = %v, must be a finite number >= 0", c.WeightDecay)
+	}
+	if c.Loss != nil && c.ProgressLoss != nil {
+		return fmt.Errorf("train: both Loss and ProgressLoss are set; set one")
 	}
 	return nil
 }

@@ -7,7 +7,10 @@
 // and hard labels (data.OneHot, or FitLabels) go through the same code. The
 // default loss is soft-label cross-entropy; Config.Loss substitutes another
 // function of (logits, targets) built from graph ops, for methods that need
-// the student's own predictions.
+// the student's own predictions, and Config.ProgressLoss one that also reads
+// the training progress t/totalSteps (a scalar graph input fed each step),
+// for losses with a schedule. LossGradient evaluates such a loss and its
+// gradient outside training, for tests against a loss's formula.
 //
 // # Worked example
 //

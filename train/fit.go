@@ -102,8 +102,9 @@ func Fit(ctx context.Context, x data.Matrix, targets data.Matrix, cfg Config) (*
 	}
 
 	// trainSteps runs (len(inputs)-1)/perStep optimiser steps. inputs[0] is
-	// sched [steps, 3]: the learning rate and Adam's bias corrections
-	// 1/(1-β1^t) and 1/(1-β2^t) of each step; then come the per-step inputs.
+	// sched [steps, 4]: the learning rate, Adam's bias corrections
+	// 1/(1-β1^t) and 1/(1-β2^t), and the progress t/totalSteps (read only by
+	// a ProgressLoss) of each step; then come the per-step inputs.
 	// Each step gets its own inputs rather than slices of one [steps, ...]
 	// tensor because Slice is slow on the Go backend. It applies one AdamW
 	// update per step and returns the per-step losses [steps].
@@ -125,12 +126,17 @@ func Fit(ctx context.Context, x data.Matrix, targets data.Matrix, cfg Config) (*
 		losses := make([]*Node, numSteps)
 		for s := range numSteps {
 			in := inputs[1+perStep*s : 1+perStep*(s+1)]
+			stepLoss := lossFn
+			if cfg.ProgressLoss != nil {
+				progress := Reshape(Slice(sched, AxisElem(s), AxisElem(3)))
+				stepLoss = func(logits, targets *Node) *Node { return cfg.ProgressLoss(logits, targets, progress) }
+			}
 			var loss *Node
 			var grads []*Node
 			if perStep == 3 {
-				loss, grads = lossAndGradients(cfg.Head, p, in[0], in[1], in[2], lossFn)
+				loss, grads = lossAndGradients(cfg.Head, p, in[0], in[1], in[2], stepLoss)
 			} else {
-				loss, grads = lossAndGradients(cfg.Head, p, in[0], nil, in[1], lossFn)
+				loss, grads = lossAndGradients(cfg.Head, p, in[0], nil, in[1], stepLoss)
 			}
 			losses[s] = loss
 			lr := Reshape(Slice(sched, AxisElem(s), AxisElem(0)))
@@ -172,14 +178,15 @@ func Fit(ctx context.Context, x data.Matrix, targets data.Matrix, cfg Config) (*
 		}
 		steps := min(stepsPerCall, totalSteps-start)
 		args := make([]any, 1, 1+perStep*steps)
-		sched := make([]float32, 3*steps)
+		sched := make([]float32, 4*steps)
 		for s := range steps {
 			t := start + s
-			sched[3*s] = float32(learningRate(cfg.LearningRate, t, warmup, totalSteps))
-			sched[3*s+1] = float32(1 / (1 - math.Pow(adamBeta1, float64(t+1))))
-			sched[3*s+2] = float32(1 / (1 - math.Pow(adamBeta2, float64(t+1))))
+			sched[4*s] = float32(learningRate(cfg.LearningRate, t, warmup, totalSteps))
+			sched[4*s+1] = float32(1 / (1 - math.Pow(adamBeta1, float64(t+1))))
+			sched[4*s+2] = float32(1 / (1 - math.Pow(adamBeta2, float64(t+1))))
+			sched[4*s+3] = float32(Progress(t, totalSteps))
 		}
-		args[0] = tensors.FromFlatDataAndDimensions(sched, steps, 3)
+		args[0] = tensors.FromFlatDataAndDimensions(sched, steps, 4)
 		for s := range steps {
 			rows := order[(start+s)*batch : (start+s+1)*batch]
 			xb, xbT, tb, err := gatherBatch(backend, xs, d, targets.Values, k, rows, perStep == 3)
@@ -235,6 +242,10 @@ func Fit(ctx context.Context, x data.Matrix, targets data.Matrix, cfg Config) (*
 	}
 	return h, nil
 }
+
+// Progress is the value a ProgressLossFunc sees at 0-based step t of total:
+// t/total, the openai/weak-to-strong step_frac.
+func Progress(t, total int) float64 { return float64(t) / float64(total) }
 
 // callModelExec runs the training graph, turning GoMLX panics (shape errors
 // in a user LossFunc, backend failures) into errors.

@@ -305,3 +305,18 @@ func TestFetchKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestTooSmallForSplit: a valid file too small to give every split both
+// classes fails before any result is written.
+func TestTooSmallForSplit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tiny.jsonl")
+	os.WriteFile(path, []byte("{\"text\":\"good film\",\"label\":1}\n{\"text\":\"bad film\",\"label\":0}\n{\"text\":\"great film\",\"label\":1}\n{\"text\":\"awful film\",\"label\":0}\n"), 0o644)
+	out := t.TempDir()
+	_, stderr, code := w2s(t, "run", "--data", path, "--out", out, "--quiet")
+	if code == 0 || !strings.Contains(stderr, path) || !strings.Contains(stderr, "too few") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(out, "results.jsonl")); err == nil {
+		t.Error("results.jsonl written for a dataset that cannot be split")
+	}
+}

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,10 +106,15 @@ func cmdRun(ctx context.Context, args []string) error {
 		Version: experiment.Version,
 		Created: time.Now().UTC(),
 	}
-	if err := writeReport(*out, meta, rows, sums, spec.SeedBase, spec.Methods[0]); err != nil {
+	page, _, err := report.SweepPage(meta, rows, spec.SeedBase, "")
+	if err != nil {
+		return fmt.Errorf("rendering report: %w", err)
+	}
+	if err := store.WriteFileAtomic(filepath.Join(*out, "report.html"), page); err != nil {
 		return err
 	}
 	printSummaries(os.Stdout, sums)
+	printComparisons(os.Stdout, eval.CompareMethods(rows, report.Baseline(rows), spec.SeedBase))
 	fmt.Printf("\n%d rows in %.1fs; wrote %s, %s, %s\n", len(rows), time.Since(start).Seconds(),
 		filepath.Join(*out, "results.jsonl"), filepath.Join(*out, "summary.json"), filepath.Join(*out, "report.html"))
 	return nil
@@ -140,15 +145,6 @@ func splitMethods(s string) []string {
 	return out
 }
 
-func writeReport(dir string, meta report.Meta, rows []store.Row, sums []store.Summary, seed int64, baseline string) error {
-	comps := eval.CompareMethods(rows, baseline, seed)
-	var buf bytes.Buffer
-	if err := report.Render(&buf, meta, rows, sums, comps); err != nil {
-		return fmt.Errorf("rendering report: %w", err)
-	}
-	return store.WriteFileAtomic(filepath.Join(dir, "report.html"), buf.Bytes())
-}
-
 // printSummaries prints the results table: every PGR with its 95% CI across
 // seeds, or "no gap" when the ceiling does not clear the floor.
 func printSummaries(w io.Writer, sums []store.Summary) {
@@ -156,6 +152,9 @@ func printSummaries(w io.Writer, sums []store.Summary) {
 	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tSEEDS\tFLOOR\tCEILING\tW2S\tPGR [95% CI]")
 	for _, s := range sums {
 		pgr := fmt.Sprintf("no gap (%d/%d seeds)", s.NSeedsNoGap, s.NSeeds)
+		if s.NoGap {
+			pgr = fmt.Sprintf("no gap (mean ceiling − floor %+.3f)", s.CeilingAccMean-s.FloorAccMean)
+		}
 		if s.PGRMean != nil {
 			pgr = fmt.Sprintf("%.3f [%.3f, %.3f]", *s.PGRMean, *s.PGRCILow, *s.PGRCIHigh)
 			if s.NSeedsNoGap > 0 {
@@ -193,3 +192,31 @@ func cmdReport(ctx context.Context, args []string) error {
 }
 
 func tabwriterFor(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
+
+// printComparisons prints each method's paired PGR difference from the
+// baseline per dataset (bootstrap CI over seeds) and, across datasets, the
+// mean difference with the Wilcoxon signed-rank test. Nothing when one
+// method ran.
+func printComparisons(w io.Writer, comps []eval.Comparison) {
+	if len(comps) == 0 {
+		return
+	}
+	num := func(f string, x float64) string {
+		if math.IsNaN(x) {
+			return "–"
+		}
+		return fmt.Sprintf(f, x)
+	}
+	fmt.Fprintf(w, "\nPaired PGR difference from %s (positive: better than %s)\n", comps[0].Baseline, comps[0].Baseline)
+	tw := tabwriterFor(w)
+	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tN\tΔPGR [95% CI]\tWILCOXON p")
+	for _, c := range comps {
+		ds := c.Dataset
+		if c.AcrossDatasets {
+			ds = "all datasets"
+		}
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%d\t%s [%s, %s]\t%s\n", ds, c.Weak, c.Strong, c.Method, c.N,
+			num("%+.3f", c.MeanDiff), num("%+.3f", c.CILow), num("%+.3f", c.CIHigh), num("%.3f", c.WilcoxonP))
+	}
+	tw.Flush()
+}

@@ -1,0 +1,236 @@
+package method
+
+// cosupervise: Liu & Alahi, "Co-Supervised Learning: Improving Weak-to-Strong
+// Generalization with Hierarchical Mixture of Experts" (arXiv 2402.15505), a
+// seed paper; code YuejiangLIU/csl (vision/multi_weak_strong_csl.py), read
+// to learn, not copied.
+// The method walks a hierarchy of weak teachers: level 1 is one generalist;
+// level l has 2^(l−1) specialists, each trained on a contiguous range of
+// classes. At each level the previous student's argmax class assigns every
+// example to the specialist covering that class, whose prediction becomes
+// the example's label; teacher–student agreement rejects noisy labels: the
+// keep rate is the fraction of examples whose teacher argmax lies in the
+// previous student's top-k, and the kept examples are those with the lowest
+// student cross-entropy against the teacher's label. A fresh student is
+// trained on the kept labels, with epochs scaled by 1/keep-rate so the number
+// of steps stays the same.
+// Adaptation: teachers are heads (linear, default config, standardised
+// features, since the View does not carry the weak head's settings) on the
+// cell's weak features, trained on the train_weak examples of their class
+// range; level 1's teacher is the cell's weak model itself, and its student
+// is trained on all weak labels (no previous student to check against);
+// specialists output probabilities over their own classes, placed into the
+// K columns (zero elsewhere); a one-class range is a constant teacher;
+// teachers=T runs levels 1, 2, 4, ..., T, capped at the largest power of two
+// not above K (two classes cannot have more than two specialists); soft
+// teacher labels; top-k defaults to 1 (CSL uses top-3 of 1000 classes).
+// When the specialists reach one class each (teachers = K), a specialist
+// can only confirm the class the student chose, so that level keeps every
+// example and amounts to self-training on the student's argmax; with
+// ImageNet's 1000 classes and 8 teachers CSL never reaches that regime.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/train"
+)
+
+func init() {
+	Register(Info{
+		Name: "cosupervise",
+		Description: "co-supervised learning: a hierarchy of specialist weak teachers (1, 2, 4, ..., T, each on a class range of " +
+			"train_weak); the previous student's prediction picks each example's teacher, teacher-student top-k agreement sets " +
+			"the keep rate and the lowest-loss examples are kept; the student is retrained at every level. Run " +
+			"cosupervise:teachers=1,cosupervise:teachers=2,... to get each level's PGR as its own row",
+		Reference: "Liu & Alahi 2024, 'Co-Supervised Learning: Improving Weak-to-Strong Generalization with Hierarchical Mixture " +
+			"of Experts', arXiv 2402.15505; YuejiangLIU/csl vision/multi_weak_strong_csl.py",
+		Params: "teachers=8 (specialists at the final level: a power of two; capped at the largest power of two <= K); " +
+			"topk=1 (student top-k for the agreement check)",
+		Adaptation: "teachers are linear heads on the cell's weak features; level 1 is the cell's weak model with no rejection; " +
+			"specialists' probabilities over their class range placed into K columns; levels capped by K (at teachers = K each " +
+			"specialist has one class and the level is self-training on the student's argmax); heads on frozen features; " +
+			"soft teacher labels (CSL offers both); top-1 agreement by default",
+	}, newCosupervise)
+}
+
+type cosupervise struct {
+	spec     string
+	teachers int
+	topk     int
+}
+
+func newCosupervise(p Params) (Method, error) {
+	m := cosupervise{spec: Spec("cosupervise", p)}
+	var err error
+	if m.teachers, err = clPositive(p, "teachers", 8); err != nil {
+		return nil, err
+	}
+	if m.teachers&(m.teachers-1) != 0 {
+		return nil, fmt.Errorf("parameter teachers=%d must be a power of two", m.teachers)
+	}
+	if m.topk, err = clPositive(p, "topk", 1); err != nil {
+		return nil, err
+	}
+	return m, p.Unused()
+}
+
+func (m cosupervise) Name() string { return m.spec }
+
+// csRanges splits classes 0..k-1 into t contiguous ranges [lo, hi) as evenly
+// as possible and returns them with the class → teacher map.
+func csRanges(k, t int) (ranges [][2]int, teacherOf []int) {
+	teacherOf = make([]int, k)
+	for j := range t {
+		lo, hi := j*k/t, (j+1)*k/t
+		ranges = append(ranges, [2]int{lo, hi})
+		for c := lo; c < hi; c++ {
+			teacherOf[c] = j
+		}
+	}
+	return ranges, teacherOf
+}
+
+// csSpecialists trains the t specialists of one level and returns their
+// predictions on train_strong's weak features, each [N, K].
+func (m cosupervise) csSpecialists(ctx context.Context, v *View, t int) ([]data.Matrix, error) {
+	ranges, _ := csRanges(v.K, t)
+	n := v.TrainStrong.Weak.Rows
+	out := make([]data.Matrix, t)
+	for j, r := range ranges {
+		pred := data.NewMatrix(n, v.K)
+		out[j] = pred
+		width := r[1] - r[0]
+		if width == 1 {
+			for i := range n {
+				pred.Set(i, r[0], 1)
+			}
+			continue
+		}
+		var idx, local []int
+		for i, y := range v.TrainWeak.Gold {
+			if y >= r[0] && y < r[1] {
+				idx = append(idx, i)
+				local = append(local, y-r[0])
+			}
+		}
+		if len(idx) < 2 {
+			return nil, fmt.Errorf("specialist %d of %d (classes %d..%d) has %d train_weak examples", j+1, t, r[0], r[1]-1, len(idx))
+		}
+		cfg := train.DefaultConfig(train.HeadLinear)
+		cfg.Seed = clSeed(v.Seed, m.spec, "teacher", fmt.Sprint(t), fmt.Sprint(j))
+		head, err := train.FitLabels(ctx, v.TrainWeak.Weak.SelectRows(idx), local, width, cfg)
+		if err != nil {
+			return nil, fmt.Errorf("specialist %d of %d: %w", j+1, t, err)
+		}
+		p, err := head.Predict(v.TrainStrong.Weak)
+		if err != nil {
+			return nil, fmt.Errorf("specialist %d of %d: %w", j+1, t, err)
+		}
+		for i := range n {
+			copy(pred.Row(i)[r[0]:r[1]], p.Row(i))
+		}
+	}
+	return out, nil
+}
+
+// csLevel is one level's labelling: teacher targets, assignment and selection.
+type csLevel struct {
+	teacher  []int       // [N] specialist assigned to each example
+	targets  data.Matrix // [N, K] the assigned specialist's prediction
+	agree    []bool      // [N] teacher argmax within the student's top-k
+	kept     []bool      // [N] the keep-rate·N lowest-loss examples
+	keepRate float64
+}
+
+// csAssign labels one level from the previous student's predictions prev
+// [N, K] and the specialists' predictions.
+func csAssign(prev data.Matrix, specialists []data.Matrix, topk int) csLevel {
+	n, k := prev.Rows, prev.Cols
+	_, teacherOf := csRanges(k, len(specialists))
+	lv := csLevel{teacher: make([]int, n), targets: data.NewMatrix(n, k), agree: make([]bool, n)}
+	loss := make([]float64, n)
+	order := make([]int, k)
+	for i, c := range prev.Argmax() {
+		t := teacherOf[c]
+		lv.teacher[i] = t
+		copy(lv.targets.Row(i), specialists[t].Row(i))
+		y := csArgmax(lv.targets.Row(i))
+		// Student top-k, ties to the lower class.
+		p := prev.Row(i)
+		for j := range order {
+			order[j] = j
+		}
+		sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
+		for _, j := range order[:min(topk, k)] {
+			if j == y {
+				lv.agree[i] = true
+			}
+		}
+		loss[i] = -math.Log(max(float64(p[y]), 1e-30))
+	}
+	lv.keepRate = float64(clCount(lv.agree)) / float64(n)
+	lv.kept = clDropTop(loss, 1-lv.keepRate)
+	return lv
+}
+
+func csArgmax(row []float32) int {
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+// levels returns the numbers of teachers per level: 1, 2, 4, ... up to
+// m.teachers, capped by k.
+func (m cosupervise) levels(k int) []int {
+	var out []int
+	for t := 1; t <= m.teachers && t <= k; t *= 2 {
+		out = append(out, t)
+	}
+	return out
+}
+
+func (m cosupervise) Fit(ctx context.Context, v *View) (Predictor, error) {
+	levels := m.levels(v.K)
+	if levels[len(levels)-1] < m.teachers {
+		clLogf(v, "%s: %d classes allow at most %d specialists; stopping there", m.spec, v.K, levels[len(levels)-1])
+	}
+	n := v.TrainStrong.Strong.Rows
+	// Level 1: the generalist weak model's labels, all kept.
+	student, err := clFitStudent(ctx, m.spec, v, clAll(n, true), nil, v.TrainStrong.WeakLabels)
+	if err != nil {
+		return nil, err
+	}
+	epochs := v.Head.Epochs
+	if epochs == 0 {
+		epochs = train.DefaultConfig(v.Head.Head).Epochs
+	}
+	for _, t := range levels[1:] {
+		prev, err := student.Predict(v.TrainStrong.Strong)
+		if err != nil {
+			return nil, errorf2(m.spec, "previous student", err)
+		}
+		specialists, err := m.csSpecialists(ctx, v, t)
+		if err != nil {
+			return nil, errorf2(m.spec, fmt.Sprintf("level with %d teachers", t), err)
+		}
+		lv := csAssign(prev, specialists, m.topk)
+		clLogf(v, "%s: %d teachers: keep rate %.3f (%d of %d)", m.spec, t, lv.keepRate, clCount(lv.kept), n)
+		vv := *v
+		// Same number of optimiser steps on fewer examples, as CSL does;
+		// capped at 10× the epochs.
+		vv.Head.Epochs = min(int(math.Round(float64(epochs)/max(lv.keepRate, 0.1))), 10*epochs)
+		student, err = clFitStudent(ctx, m.spec, &vv, lv.kept, clAll(n, true), lv.targets)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return student, nil
+}

@@ -1,0 +1,113 @@
+package method
+
+// knn-relabel and knn-filter: the kNN probe of EleutherAI/w2s (w2s/probe.py,
+// "knn" probe: k = 50, the mean of the neighbours' labels) used as
+// --probe_relabel (replace every weak label by the probe's prediction) and
+// --probe_filter (drop the contamination = 10% of points whose weak label
+// disagrees most with the probe).
+// Adaptation: the probe runs on the cell's frozen strong features (the
+// original uses a middle layer's activations of the strong LM) with cosine
+// distance; the neighbour mean excludes the point itself (leave-one-out, so a
+// point cannot vote for its own label); knn-filter's disagreement is the
+// fraction of the k neighbours whose weak argmax differs from the point's
+// (see clDisagree for why not a soft distance); K classes throughout.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/knn"
+)
+
+func init() {
+	Register(Info{
+		Name: "knn-relabel",
+		Description: "replaces each train_strong weak label by the mean weak label of its k nearest neighbours in strong-feature " +
+			"space, then trains the student on the new labels",
+		Reference:  "EleutherAI/w2s knn probe with --probe_relabel (w2s/probe.py); blog 'Experiments in Weak-to-Strong Generalization' (2024)",
+		Params:     "k=50 (neighbours); metric=cosine|l2 (cosine)",
+		Adaptation: "probe on the cell's frozen strong features rather than a middle LM layer; leave-one-out neighbour mean; K-class soft labels",
+	}, newKNNMethod(false))
+	Register(Info{
+		Name: "knn-filter",
+		Description: "drops the contamination fraction of train_strong examples whose weak class is shared by the fewest of their k " +
+			"nearest strong-feature neighbours (by weak argmax); the student trains on the rest's weak labels",
+		Reference:  "EleutherAI/w2s knn probe with --probe_filter (w2s/probe.py)",
+		Params:     "k=50 (neighbours); contamination=0.1 (fraction dropped); metric=cosine|l2 (cosine)",
+		Adaptation: "probe on frozen strong features; leave-one-out neighbour mean; disagreement = fraction of neighbours voting another weak class (hard votes), K-class",
+	}, newKNNMethod(true))
+}
+
+type knnMethod struct {
+	spec          string
+	filter        bool
+	k             int
+	contamination float64
+	metric        knn.Metric
+}
+
+func newKNNMethod(filter bool) func(Params) (Method, error) {
+	return func(p Params) (Method, error) {
+		name := "knn-relabel"
+		if filter {
+			name = "knn-filter"
+		}
+		m := knnMethod{spec: Spec(name, p), filter: filter}
+		var err error
+		if m.k, err = clPositive(p, "k", 50); err != nil {
+			return nil, err
+		}
+		if filter {
+			if m.contamination, err = clFrac(p, "contamination", 0.1, 0, 0.95); err != nil {
+				return nil, err
+			}
+		}
+		if m.metric, err = clMetric(p); err != nil {
+			return nil, err
+		}
+		return m, p.Unused()
+	}
+}
+
+func (m knnMethod) Name() string { return m.spec }
+
+// labels returns the kept flags, replaced flags and training targets [N, K].
+func (m knnMethod) labels(v *View) (kept, replaced []bool, targets data.Matrix, err error) {
+	weak := v.TrainStrong.WeakLabels
+	g, err := clGraph(m.spec, v.TrainStrong.Strong, m.k, m.metric)
+	if err != nil {
+		return nil, nil, data.Matrix{}, err
+	}
+	mean := clNeighbourMean(g, weak)
+	n := weak.Rows
+	if !m.filter {
+		return clAll(n, true), clAll(n, true), mean, nil
+	}
+	votes := clNeighbourMean(g, data.OneHot(weak.Argmax(), v.K))
+	return clDropTop(clDisagree(weak, votes), m.contamination), nil, weak, nil
+}
+
+func (m knnMethod) Fit(ctx context.Context, v *View) (Predictor, error) {
+	kept, replaced, targets, err := m.labels(v)
+	if err != nil {
+		return nil, err
+	}
+	if m.filter {
+		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
+	} else {
+		agree := 0
+		am, aw := targets.Argmax(), v.TrainStrong.WeakLabels.Argmax()
+		for i := range am {
+			if am[i] == aw[i] {
+				agree++
+			}
+		}
+		clLogf(v, "%s: neighbour labels agree with the weak argmax on %d of %d", m.spec, agree, len(am))
+	}
+	st, err := clFitStudent(ctx, m.spec, v, kept, replaced, targets)
+	if err != nil {
+		return nil, fmt.Errorf("%w", err)
+	}
+	return st, nil
+}

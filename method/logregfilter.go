@@ -1,0 +1,85 @@
+package method
+
+// logreg-filter: the logistic-regression probe of EleutherAI/w2s
+// (w2s/probe.py "logreg", L2 penalty 1e-3) used as --probe_filter: fit a
+// linear probe on the strong model's representations to predict the weak
+// labels, then drop the contamination = 10% of points whose weak label
+// disagrees most with the probe.
+// Adaptation: the probe is cross-fitted (each point is scored by a probe
+// trained on the other folds), because an in-sample probe can memorise a
+// noisy label and then agree with it; the probe is package train's linear
+// head (Adam, 30 epochs, decoupled weight decay 1e-3 standing in for the L2
+// penalty) trained on the soft weak labels; disagreement is 1 − the probe's
+// probability of the weak argmax class (clDisagree); K classes.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/train"
+)
+
+func init() {
+	Register(Info{
+		Name: "logreg-filter",
+		Description: "cross-fits a logistic probe on strong features to predict the weak labels and drops the contamination fraction " +
+			"of train_strong examples to whose weak class the out-of-fold probe gives the lowest probability; the student " +
+			"trains on the rest's weak labels",
+		Reference:  "EleutherAI/w2s logreg probe (L2 1e-3) with --probe_filter (w2s/probe.py, w2s/logistic.py)",
+		Params:     "contamination=0.1 (fraction dropped); folds=5 (cross-fitting folds); wd=0.001 (probe weight decay)",
+		Adaptation: "cross-fitted rather than in-sample probe; Adam-trained linear head with decoupled weight decay instead of an L2-penalised LBFGS fit; K-class",
+	}, newLogregFilter)
+}
+
+type logregFilter struct {
+	spec          string
+	contamination float64
+	folds         int
+	wd            float64
+}
+
+func newLogregFilter(p Params) (Method, error) {
+	m := logregFilter{spec: Spec("logreg-filter", p)}
+	var err error
+	if m.contamination, err = clFrac(p, "contamination", 0.1, 0, 0.95); err != nil {
+		return nil, err
+	}
+	if m.folds, err = clPositive(p, "folds", 5); err != nil {
+		return nil, err
+	}
+	if m.folds < 2 {
+		return nil, fmt.Errorf("parameter folds=%d must be at least 2", m.folds)
+	}
+	if m.wd, err = clFrac(p, "wd", 1e-3, 0, 10); err != nil {
+		return nil, err
+	}
+	return m, p.Unused()
+}
+
+func (m logregFilter) Name() string { return m.spec }
+
+// probe returns the out-of-fold probe predictions on train_strong [N, K].
+func (m logregFilter) probe(ctx context.Context, v *View) (data.Matrix, error) {
+	return clCrossFit(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, m.probeConfig(v), m.folds, clSeed(v.Seed, "logreg-filter"))
+}
+
+// probeConfig is the probe's head: linear, weight decay wd, standardised
+// like the cell's strong head.
+func (m logregFilter) probeConfig(v *View) train.Config {
+	cfg := train.DefaultConfig(train.HeadLinear)
+	cfg.WeightDecay = m.wd
+	cfg.Standardize = v.Head.Standardize
+	return cfg
+}
+
+func (m logregFilter) Fit(ctx context.Context, v *View) (Predictor, error) {
+	pred, err := m.probe(ctx, v)
+	if err != nil {
+		return nil, errorf2(m.spec, "probe", err)
+	}
+	weak := v.TrainStrong.WeakLabels
+	kept := clDropTop(clDisagree(weak, pred), m.contamination)
+	clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
+	return clFitStudent(ctx, m.spec, v, kept, nil, weak)
+}

@@ -1,0 +1,144 @@
+package method
+
+// topo-filter: TopoFilter as implemented in EleutherAI/w2s (w2s/topo.py,
+// "topo" probe with --probe_filter), after Wu et al., "A Topological Filter
+// for Learning with Label Noise" (NeurIPS 2020): build a kNN graph (k_cc =
+// 50) of the strong representations; within each class keep only the
+// largest strongly connected component of the graph restricted to that
+// class; then ζ-filtering removes the points whose labels are furthest from
+// the mean label of their k_zeta = 50 nearest neighbours, contamination =
+// 10% of the data.
+// Adaptation: a point's class is its weak argmax; the ζ graph is rebuilt on
+// the points that survive the component step (k_zeta capped at their number
+// minus one); ζ is the fraction of the k_zeta neighbours whose weak class
+// differs (clDisagree); the ζ step drops round(contamination·N) of the N
+// train_strong points (never more than survive); cosine distance on frozen
+// strong features.
+
+import (
+	"context"
+	"math"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/knn"
+)
+
+func init() {
+	Register(Info{
+		Name: "topo-filter",
+		Description: "TopoCC: keeps, per weak class, the largest strongly connected component of the strong-feature kNN graph " +
+			"restricted to that class, then drops the contamination fraction with the largest ζ (the fraction of its " +
+			"k_zeta neighbours whose weak argmax differs from its own); the student trains on the survivors' weak labels",
+		Reference: "EleutherAI/w2s topo probe (w2s/topo.py, --probe_filter); Wu et al. 2020, 'A Topological Filter for Learning with Label Noise'",
+		Params:    "k_cc=50 (graph for components); k_zeta=50 (neighbours for ζ); contamination=0.1 (fraction of N dropped by ζ); metric=cosine|l2 (cosine)",
+		Adaptation: "class = weak argmax; ζ graph rebuilt on the component survivors; ζ = fraction of the k_zeta neighbours whose weak argmax differs; " +
+			"frozen strong features instead of a middle LM layer",
+	}, newTopoFilter)
+}
+
+type topoFilter struct {
+	spec          string
+	kcc, kzeta    int
+	contamination float64
+	metric        knn.Metric
+}
+
+func newTopoFilter(p Params) (Method, error) {
+	m := topoFilter{spec: Spec("topo-filter", p)}
+	var err error
+	if m.kcc, err = clPositive(p, "k_cc", 50); err != nil {
+		return nil, err
+	}
+	if m.kzeta, err = clPositive(p, "k_zeta", 50); err != nil {
+		return nil, err
+	}
+	if m.contamination, err = clFrac(p, "contamination", 0.1, 0, 0.95); err != nil {
+		return nil, err
+	}
+	if m.metric, err = clMetric(p); err != nil {
+		return nil, err
+	}
+	return m, p.Unused()
+}
+
+func (m topoFilter) Name() string { return m.spec }
+
+// components returns which points lie in their class's largest strongly
+// connected component of g restricted to edges within the class.
+func topoComponents(g *knn.Graph, class []int, k int) []bool {
+	buf := make([]int32, 0, g.K)
+	comp, count := knn.StronglyConnected(g.N, func(v int) []int32 {
+		buf = buf[:0]
+		for _, w := range g.Neighbors(v) {
+			if class[w] == class[v] {
+				buf = append(buf, w)
+			}
+		}
+		return buf
+	})
+	// Components never span classes (no edge does), so each component has
+	// one class; pick per class the biggest, ties to the lower number.
+	size := make([]int, count)
+	compClass := make([]int, count)
+	for v, c := range comp {
+		size[c]++
+		compClass[c] = class[v]
+	}
+	best := make([]int, k)
+	for c := range best {
+		best[c] = -1
+	}
+	for c := range count {
+		cl := compClass[c]
+		if best[cl] < 0 || size[c] > size[best[cl]] {
+			best[cl] = c
+		}
+	}
+	keep := make([]bool, g.N)
+	for v, c := range comp {
+		keep[v] = best[class[v]] == c
+	}
+	return keep
+}
+
+func (m topoFilter) selection(v *View) ([]bool, error) {
+	weak := v.TrainStrong.WeakLabels
+	x := v.TrainStrong.Strong
+	n := weak.Rows
+	g, err := clGraph(m.spec, x, m.kcc, m.metric)
+	if err != nil {
+		return nil, err
+	}
+	kept := topoComponents(g, weak.Argmax(), v.K)
+	var idx []int
+	for i, k := range kept {
+		if k {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) < 2 {
+		return kept, nil
+	}
+	// ζ-filtering among the survivors.
+	gz, err := clGraph(m.spec, x.SelectRows(idx), m.kzeta, m.metric)
+	if err != nil {
+		return nil, err
+	}
+	sub := weak.SelectRows(idx)
+	zeta := clDisagree(sub, clNeighbourMean(gz, data.OneHot(sub.Argmax(), v.K)))
+	drop := min(int(math.Round(m.contamination*float64(n))), len(idx))
+	keepZ := clDropTop(zeta, float64(drop)/float64(len(idx)))
+	for r, i := range idx {
+		kept[i] = keepZ[r]
+	}
+	return kept, nil
+}
+
+func (m topoFilter) Fit(ctx context.Context, v *View) (Predictor, error) {
+	kept, err := m.selection(v)
+	if err != nil {
+		return nil, err
+	}
+	clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
+	return clFitStudent(ctx, m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
+}
