@@ -16,7 +16,6 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
-	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
 	"github.com/superalign/superalign/train"
@@ -238,7 +237,7 @@ func (c *CellRunner) Run(ctx context.Context, cs CellSpec) (store.Row, CellStats
 	}
 	st.CeilingReused = reused
 	r := c.runner()
-	cl, hidden, err := r.assembleCell(p, split, weakHead, ceilHead, strongCfg, cs.Seed)
+	cl, hidden, err := r.assembleCell(p, split, weakHead, ceilHead, weakCfg, strongCfg, cs.Seed)
 	if err != nil {
 		return store.Row{}, st, err
 	}
@@ -248,53 +247,6 @@ func (c *CellRunner) Run(ctx context.Context, cs CellSpec) (store.Row, CellStats
 	}
 	row.ConfigHash = configHash(spec, p, m.Name(), weakCfg, strongCfg)
 	return row, st, nil
-}
-
-// assembleCell is buildCell with the weak model and ceiling given.
-func (r *Runner) assembleCell(p *prepared, split data.Split, weakHead, ceilHead *train.Head, strongCfg train.Config, seed int64) (*cell, *eval.Hidden, error) {
-	k := p.ds.K()
-	goldTW := p.ds.Labels(split.TrainWeak)
-	goldTS := p.ds.Labels(split.TrainStrong)
-	hidden := eval.NewHidden(goldTS, p.ds.Labels(split.Test), k)
-	weakTW := p.weakX.SelectRows(split.TrainWeak)
-	weakTS := p.weakX.SelectRows(split.TrainStrong)
-	weakLabels, err := weakHead.Predict(weakTS)
-	if err != nil {
-		return nil, nil, fmt.Errorf("weak labels: %w", err)
-	}
-	floorTest, err := weakHead.Predict(p.weakX.SelectRows(split.Test))
-	if err != nil {
-		return nil, nil, fmt.Errorf("floor: %w", err)
-	}
-	strongTS := p.strongX.SelectRows(split.TrainStrong)
-	strongTe := p.strongX.SelectRows(split.Test)
-	ceilTest, err := ceilHead.Predict(strongTe)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ceiling predictions: %w", err)
-	}
-	c := &cell{
-		view: method.View{
-			K:           k,
-			Seed:        seed,
-			TrainWeak:   method.LabeledSplit{Weak: weakTW, Strong: p.strongX.SelectRows(split.TrainWeak), Gold: goldTW},
-			TrainStrong: method.WeakSplit{Weak: weakTS, Strong: strongTS, WeakLabels: weakLabels},
-			WeakModel:   weakHead,
-			Head:        strongCfg,
-			Features: func(ctx context.Context, encoder string) (data.Matrix, data.Matrix, error) {
-				x, _, err := r.features(ctx, p, encoder)
-				if err != nil {
-					return data.Matrix{}, data.Matrix{}, err
-				}
-				return x.SelectRows(split.TrainWeak), x.SelectRows(split.TrainStrong), nil
-			},
-			Log: r.Log,
-		},
-		floorTest: floorTest,
-		ceilTest:  ceilTest,
-		strongTS:  strongTS,
-		strongTe:  strongTe,
-	}
-	return c, hidden, nil
 }
 
 // head returns the head stored under name, training and persisting it once.

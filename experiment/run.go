@@ -259,20 +259,29 @@ type cell struct {
 	strongTe  data.Matrix // strong features of test
 }
 
-// buildCell trains the weak model and the ceiling and assembles the method
-// view. It is the one place that splits gold: train_weak gold goes into the
-// view, train_strong and test gold into eval.Hidden, which methods never see.
+// buildCell trains the weak model and the ceiling and assembles the cell.
 func (r *Runner) buildCell(ctx context.Context, p *prepared, split data.Split, weakCfg, strongCfg train.Config, seed int64) (*cell, *eval.Hidden, error) {
 	k := p.ds.K()
-	goldTW := p.ds.Labels(split.TrainWeak)
-	goldTS := p.ds.Labels(split.TrainStrong)
-	hidden := eval.NewHidden(goldTS, p.ds.Labels(split.Test), k)
-
-	weakTW := p.weakX.SelectRows(split.TrainWeak)
-	weakHead, err := train.Fit(ctx, weakTW, data.OneHot(goldTW, k), weakCfg)
+	weakHead, err := train.Fit(ctx, p.weakX.SelectRows(split.TrainWeak), data.OneHot(p.ds.Labels(split.TrainWeak), k), weakCfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("weak model: %w", err)
 	}
+	ceilHead, err := train.Fit(ctx, p.strongX.SelectRows(split.TrainStrong), data.OneHot(p.ds.Labels(split.TrainStrong), k), strongCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ceiling: %w", err)
+	}
+	return r.assembleCell(p, split, weakHead, ceilHead, weakCfg, strongCfg, seed)
+}
+
+// assembleCell builds the method view and the eval side of a cell from its
+// trained weak model and ceiling (the sweep path loads them from disk). It is
+// the one place that splits gold: train_weak gold goes into the view,
+// train_strong and test gold into eval.Hidden, which methods never see.
+func (r *Runner) assembleCell(p *prepared, split data.Split, weakHead, ceilHead *train.Head, weakCfg, strongCfg train.Config, seed int64) (*cell, *eval.Hidden, error) {
+	k := p.ds.K()
+	goldTW := p.ds.Labels(split.TrainWeak)
+	hidden := eval.NewHidden(p.ds.Labels(split.TrainStrong), p.ds.Labels(split.Test), k)
+	weakTW := p.weakX.SelectRows(split.TrainWeak)
 	weakTS := p.weakX.SelectRows(split.TrainStrong)
 	weakLabels, err := weakHead.Predict(weakTS)
 	if err != nil {
@@ -282,18 +291,12 @@ func (r *Runner) buildCell(ctx context.Context, p *prepared, split data.Split, w
 	if err != nil {
 		return nil, nil, fmt.Errorf("floor: %w", err)
 	}
-
 	strongTS := p.strongX.SelectRows(split.TrainStrong)
 	strongTe := p.strongX.SelectRows(split.Test)
-	ceilHead, err := train.Fit(ctx, strongTS, data.OneHot(goldTS, k), strongCfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ceiling: %w", err)
-	}
 	ceilTest, err := ceilHead.Predict(strongTe)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ceiling predictions: %w", err)
 	}
-
 	c := &cell{
 		view: method.View{
 			K:             k,
