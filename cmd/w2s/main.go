@@ -24,12 +24,15 @@ func init() {
 		{"run", "run weak-to-strong cells: datasets × weak → strong × methods × seeds", cmdRun},
 		{"fetch", "fetch registry-shipped assets (models, datasets) into the cache", cmdFetch},
 		{"embed", "write one embedding per input row with an encoder (uses the feature cache)", cmdEmbed},
+		{"oversee", "learner loop: critic, attacker and gold budget through the oracle", cmdOversee},
 		{"sweep", "run a grid of cells locally or as a SLURM job array, resumable", cmdSweep},
 		{"cell", "run one planned sweep cell (what a SLURM array task runs)", cmdCell},
 		{"report", "re-render report.html and summary.json from results directories", cmdReport},
 		{"datasets", "list the built-in datasets", cmdDatasets},
 		{"encoders", "list the encoders", cmdEncoders},
 		{"methods", "list the weak-to-strong methods", cmdMethods},
+		{"oracle", "serve a run's hidden gold behind a budgeted, audited HTTP API", cmdOracle},
+		{"serve", "run the human review desk (and runs dashboard) in front of an oracle run", cmdServe},
 		{"version", "print the version", cmdVersion},
 	}
 }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/oversight"
+	"github.com/superalign/superalign/store"
+)
+
+func cmdOversee(ctx context.Context, args []string) error {
+	fs := newFlags("oversee", "--data NAME --weak ENC[:HEAD] --strong ENC[:HEAD] --budgets 0,1,2,5,10 --rounds 4 --seeds 3 --out DIR")
+	dataFlag := fs.String("data", "sentiment", "dataset: built-in name or JSONL/CSV/Parquet path")
+	weak := fs.String("weak", "bow", "weak supervisor ENC[:HEAD]")
+	strong := fs.String("strong", "glove", "strong student ENC[:HEAD]")
+	meth := fs.String("method", "naive", "student method spec (see w2s methods)")
+	budgets := fs.String("budgets", "0,1,2,5,10", "gold budgets in percent of train_strong, comma-separated")
+	rounds := fs.Int("rounds", 4, "rounds of critic → attacker → buy gold → retrain after the weak-only round")
+	seeds := fs.Int("seeds", 3, "number of seeds")
+	seedBase := fs.Int64("seed-base", 0, "first seed")
+	limit := fs.Int("limit", 0, "use at most N examples after balancing (0: all)")
+	epochs := fs.Int("epochs", 0, "override the heads' default epochs (0: defaults)")
+	escalate := fs.Int("escalate", 5, "items escalated to the review desk per round")
+	attackN := fs.Int("attack-texts", 200, "test texts the attacker perturbs")
+	out := fs.String("out", "runs/oversee", "output directory (results.jsonl, summary.json, oracle-audit.jsonl)")
+	quiet := fs.Bool("quiet", false, "only print the tables")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	var fracs []float64
+	for _, b := range splitList(*budgets) {
+		v, err := strconv.ParseFloat(strings.TrimSuffix(b, "%"), 64)
+		if err != nil || v < 0 || v > 100 {
+			return usageError{fmt.Errorf("--budgets: %q is not a percentage in [0,100]", b)}
+		}
+		fracs = append(fracs, v/100)
+	}
+	spec := experiment.OverseeSpec{Dataset: *dataFlag, Weak: *weak, Strong: *strong, Method: *meth, Budgets: fracs,
+		Rounds: *rounds, Seeds: *seeds, SeedBase: *seedBase, Limit: *limit, Epochs: *epochs, EscalateK: *escalate,
+		AttackTexts: *attackN, GapThreshold: 0.02, AuditPath: experiment.DefaultAuditPath(*out)}
+	if err := spec.Validate(); err != nil {
+		return usageError{err}
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	var log io.Writer = os.Stderr
+	if *quiet {
+		log = io.Discard
+	}
+	rows, err := experiment.RunOversee(ctx, &encode.Cache{}, spec, log)
+	if err != nil {
+		return err
+	}
+	sums := oversight.Summarize(rows, spec.SeedBase)
+	if err := writeOversee(*out, rows, sums); err != nil {
+		return err
+	}
+	fmt.Printf("\n%s, %s → %s, %s, %d seeds: last round per budget (95%% bootstrap CIs over seeds)\n", spec.Dataset, spec.Weak, spec.Strong, spec.Method, spec.Seeds)
+	if err := oversight.WriteTable(os.Stdout, sums, true); err != nil {
+		return err
+	}
+	fmt.Printf("\nper round:\n")
+	if err := oversight.WriteTable(os.Stdout, sums, false); err != nil {
+		return err
+	}
+	fmt.Printf("\nwrote %s\n", filepath.Join(*out, "results.jsonl"))
+	return nil
+}
+
+// writeOversee writes results.jsonl and summary.json atomically. NaN means
+// (no value) are written as null.
+func writeOversee(dir string, rows []oversight.Row, sums []oversight.Summary) error {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	for _, r := range rows {
+		if err := enc.Encode(r); err != nil {
+			return fmt.Errorf("results row: %w", err)
+		}
+	}
+	if err := store.WriteFileAtomic(filepath.Join(dir, "results.jsonl"), b.Bytes()); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(oversight.SummariesJSON(sums), "", "  ")
+	if err != nil {
+		return fmt.Errorf("summary: %w", err)
+	}
+	return store.WriteFileAtomic(filepath.Join(dir, "summary.json"), append(js, '\n'))
+}

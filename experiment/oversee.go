@@ -1,0 +1,262 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/oracle"
+	"github.com/superalign/superalign/oversight"
+)
+
+// OverseeSpec is one `w2s oversee`: the learner loop of package oversight
+// on one dataset and weak → strong pair, swept over gold budgets and seeds.
+type OverseeSpec struct {
+	Dataset, Weak, Strong string
+	Method                string    // student method spec
+	Budgets               []float64 // fractions of train_strong, e.g. 0, 0.01, 0.02, 0.05, 0.1
+	Rounds                int       // rounds after the weak-only round 0
+	Seeds                 int
+	SeedBase              int64
+	Limit, Epochs         int
+	EscalateK             int // review-desk items per round
+	AttackTexts           int // test texts perturbed by the attacker; 0 means 200
+	Resamples             int // per-round paired bootstrap resamples; 0 means 1000
+	GapThreshold          float64
+	AuditPath             string // oracle audit log; "" means none
+}
+
+func (s OverseeSpec) spec() Spec {
+	if s.Resamples == 0 {
+		s.Resamples = 1000
+	}
+	return Spec{Datasets: []string{s.Dataset}, Weak: s.Weak, Strong: s.Strong, Methods: []string{s.Method},
+		Seeds: s.Seeds, SeedBase: s.SeedBase, Limit: s.Limit, GapThreshold: s.GapThreshold,
+		Fractions: [3]float64{1.0 / 3, 1.0 / 3, 1.0 / 3}, Resamples: s.Resamples, Epochs: s.Epochs}
+}
+
+// Validate checks the spec before any work starts.
+func (s OverseeSpec) Validate() error {
+	if err := s.spec().Validate(); err != nil {
+		return err
+	}
+	if len(s.Budgets) == 0 {
+		return fmt.Errorf("no budget given (--budgets 0,1,2,5,10)")
+	}
+	for _, b := range s.Budgets {
+		if !(b >= 0 && b <= 1) {
+			return fmt.Errorf("budget fraction %g outside [0,1]", b)
+		}
+	}
+	if s.Rounds < 1 {
+		return fmt.Errorf("--rounds must be at least 1, got %d", s.Rounds)
+	}
+	return nil
+}
+
+// RunOversee runs the loop for every seed × budget × strategy ("critic" and
+// "random"; budget 0 is the single "weak-only" run) and adds a "ceiling" row
+// per seed. Each seed's cell is built as in `w2s run`, its hidden gold goes
+// to an oracle server, and the loop gets only an oracle client. Rows are
+// scored here, against the hidden gold, after each loop returns.
+func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log io.Writer) ([]oversight.Row, error) {
+	if err := spec.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Runner{Cache: cache, Log: log}
+	sp := spec.spec()
+	weak, _ := ParseEncHead(spec.Weak)
+	strong, _ := ParseEncHead(spec.Strong)
+	p, err := r.prepare(ctx, spec.Dataset, weak, strong)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := oracle.NewServer(oracle.Config{Addr: "127.0.0.1:0", AuditPath: spec.AuditPath})
+	if err != nil {
+		return nil, err
+	}
+	base, err := srv.Start()
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+
+	var enc encode.Encoder
+	isText := len(p.ds.Examples) > 0 && p.ds.Examples[0].Text != ""
+	if isText {
+		if enc, err = encode.New(ctx, strong.Encoder, log); err != nil {
+			return nil, err
+		}
+	}
+	nAttack := spec.AttackTexts
+	if nAttack <= 0 {
+		nAttack = 200
+	}
+	negationFlips := p.ds.K() == 2 && isSentiment(p.ds.Name, p.ds.Classes)
+
+	var rows []oversight.Row
+	for s := 0; s < spec.Seeds; s++ {
+		seed := spec.SeedBase + int64(s)
+		weakCfg := r.headConfig(sp, p.weak, subSeed(seed, "weak-head"))
+		strongCfg := r.headConfig(sp, p.strong, subSeed(seed, "strong-head"))
+		split, err := splitFor(sp, p.ds, seed)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p.ds.Source, err)
+		}
+		c, hidden, err := r.buildCell(ctx, p, split, weakCfg, strongCfg, seed)
+		if err != nil {
+			return nil, err
+		}
+		var attack *oversight.Attack
+		if enc != nil {
+			texts := p.ds.Texts(split.Test)
+			if len(texts) > nAttack {
+				texts = texts[:nAttack] // the test split is shuffled: a prefix is a random sample
+			}
+			if attack, err = oversight.NewAttack(ctx, texts, enc, negationFlips); err != nil {
+				return nil, err
+			}
+		}
+		var poolTexts []string
+		if isText {
+			poolTexts = p.ds.Texts(split.TrainStrong)
+		}
+		ns := len(split.TrainStrong)
+		scoreBase := oversight.Row{Dataset: p.ds.Name, Weak: p.weak.String(), Strong: p.strong.String(), Method: spec.Method,
+			Seed: seed, NTrainStrong: ns, NTest: hidden.NTest()}
+		ceil := scoreBase
+		ceil.Strategy = "ceiling"
+		if sc, err := score(hidden, c, c.ceilTest, c.view.TrainStrong.WeakLabels, sp, seed); err == nil {
+			// Scored as a student so the row carries floor and weak error rate.
+			ceil.FloorAcc, ceil.CeilingAcc, ceil.Acc, ceil.AUROC, ceil.WeakErrRate = sc.FloorAcc, sc.CeilingAcc, sc.CeilingAcc, sc.CeilingAUROC, 1-sc.WeakLabelAcc
+		} else {
+			return nil, err
+		}
+		rows = append(rows, ceil)
+
+		for _, frac := range spec.Budgets {
+			budget := int(math.Round(frac * float64(ns)))
+			strategies := []string{oversight.StrategyRandom, oversight.StrategyCritic}
+			if budget == 0 {
+				strategies = []string{"weak-only"}
+			}
+			for _, strat := range strategies {
+				run := fmt.Sprintf("%s-s%d-b%g-%s", p.ds.Name, seed, frac, strat)
+				tok, err := srv.AddRun(run, hidden, budget)
+				if err != nil {
+					return nil, err
+				}
+				env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, run, tok), TestStrong: c.strongTe,
+					PoolTexts: poolTexts, Classes: p.ds.Classes, Attack: attack}
+				cfg := oversight.Config{Method: spec.Method, Budget: budget, Rounds: spec.Rounds, Strategy: strat,
+					EscalateK: spec.EscalateK, Seed: subSeed(seed, "oversee-"+strat), Log: log}
+				if budget == 0 {
+					cfg.Rounds, cfg.Strategy = 0, oversight.StrategyRandom
+				}
+				r.logf("%s seed %d budget %g%% (%d labels) %s", p.ds.Name, seed, 100*frac, budget, strat)
+				res, err := oversight.Run(ctx, env, cfg)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", run, err)
+				}
+				for _, rd := range res.Rounds {
+					row := scoreBase
+					row.Strategy, row.BudgetFrac, row.Budget, row.Round, row.Spent, row.Human = strat, frac, budget, rd.Round, rd.Spent, rd.Human
+					sc, err := score(hidden, c, rd.StudentTest, rd.StudentTS, sp, seed)
+					if err != nil {
+						return nil, fmt.Errorf("%s round %d: %w", run, rd.Round, err)
+					}
+					row.FloorAcc, row.CeilingAcc, row.Acc, row.AUROC = sc.FloorAcc, sc.CeilingAcc, sc.W2SAcc, sc.W2SAUROC
+					row.PGR, row.PGRCILow, row.PGRCIHigh = sc.PGR, sc.PGRCILow, sc.PGRCIHigh
+					row.WeakErrRate = 1 - sc.WeakLabelAcc
+					if !math.IsNaN(rd.OracleAcc) {
+						v := rd.OracleAcc
+						row.OracleAcc = &v
+					}
+					if rd.CriticFlags != nil {
+						row.CriticPrecision, row.CriticRecall, row.CriticFlagged = criticPR(hidden, rd.CriticFlags, c)
+					}
+					if rd.Bought > 0 {
+						v := float64(rd.BoughtWeakWrong) / float64(rd.Bought)
+						row.BoughtWeakWrong = &v
+					}
+					if rd.Attack != nil {
+						v := rd.Attack.Success
+						row.AttackSuccess, row.AttackByKind, row.AttackN = &v, rd.Attack.ByKind, rd.Attack.N
+					}
+					rows = append(rows, row)
+				}
+			}
+		}
+	}
+	return rows, nil
+}
+
+// DefaultAuditPath is where `w2s oversee` keeps the oracle's audit log.
+func DefaultAuditPath(out string) string { return filepath.Join(out, "oracle-audit.jsonl") }
+
+func isSentiment(name string, classes []string) bool {
+	if strings.Contains(strings.ToLower(name), "sentiment") {
+		return true
+	}
+	for _, c := range classes {
+		if l := strings.ToLower(c); strings.HasPrefix(l, "pos") || strings.HasPrefix(l, "neg") {
+			return true
+		}
+	}
+	return false
+}
+
+// score scores one student (test and train_strong predictions) of a cell.
+// The bootstrap seed is the cell's, so rounds and budgets are paired.
+func score(h *eval.Hidden, c *cell, studentTest, studentTS data.Matrix, sp Spec, seed int64) (eval.CellScores, error) {
+	return h.ScoreCell(eval.CellInputs{
+		FloorTest: c.floorTest, CeilingTest: c.ceilTest, StudentTest: studentTest,
+		WeakLabels: c.view.TrainStrong.WeakLabels, StudentTrainStrong: studentTS,
+		Seed: subSeed(seed, "bootstrap"), GapThreshold: sp.GapThreshold, Resamples: sp.Resamples,
+	})
+}
+
+// criticPR turns the critic's flags into precision and recall at finding
+// wrong weak labels, using eval's FilterPR (which judges kept sets by correct
+// weak labels) on the flagged and the unflagged rows.
+func criticPR(h *eval.Hidden, flags []bool, c *cell) (prec, rec, frac *float64) {
+	wl := c.view.TrainStrong.WeakLabels
+	n := len(flags)
+	unflagged := make([]bool, n)
+	nf := 0
+	for i, f := range flags {
+		unflagged[i] = !f
+		if f {
+			nf++
+		}
+	}
+	ptr := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	fr := float64(nf) / float64(n)
+	frac = &fr
+	pf, _ := h.FilterPR(flags, wl)     // P(weak right | flagged)
+	pu, _ := h.FilterPR(unflagged, wl) // P(weak right | not flagged)
+	wrongFlagged := float64(nf) * (1 - pf)
+	wrongUnflagged := float64(n-nf) * (1 - pu)
+	if nf == 0 {
+		wrongFlagged = 0
+	}
+	if nf == n {
+		wrongUnflagged = 0
+	}
+	if nf > 0 {
+		prec = ptr(1 - pf)
+	}
+	rec = ptr(wrongFlagged / (wrongFlagged + wrongUnflagged))
+	return prec, rec, frac
+}

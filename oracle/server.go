@@ -1,0 +1,716 @@
+package oracle
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/eval"
+)
+
+// Config configures a Server. Zero values mean the defaults noted.
+type Config struct {
+	// Addr to listen on; default 127.0.0.1:0 (localhost, a free port), so
+	// that gold is never reachable from another machine unless asked for.
+	Addr string
+	// AuditPath is the JSONL audit log, appended to (created if missing).
+	// Empty means no file; Audit, if set, receives the same lines.
+	AuditPath string
+	Audit     io.Writer
+
+	// EvalPerMinute and EvalBurst rate-limit Evaluate per run (token
+	// bucket); defaults 60 and 10.
+	EvalPerMinute float64
+	EvalBurst     int
+	// MaxEvaluations caps Evaluate calls per run over its life; default 200.
+	MaxEvaluations int
+	// NearRows: an evaluation whose predictions differ from an earlier one
+	// of the same run in at least one and at most NearRows rows is a
+	// near-duplicate, the signature of label probing. Default
+	// max(3, nTest/100).
+	NearRows int
+	// ProbeLimit: after this many near-duplicate evaluations (rows changed
+	// bit for bit, everything else identical) the run's evaluations are
+	// refused; default 5. Each one is flagged "probing" in the audit log.
+	ProbeLimit int
+	// NearLimit: the same for evaluations whose argmax differs in at most
+	// NearRows rows although other probabilities moved (an attacker hiding a
+	// flip under noise, or a retrained model that barely changed); default
+	// 20, flagged once more than NearLimit/4 have been seen.
+	NearLimit int
+	// MaxIDs caps the ids of one Label request; default 100000.
+	MaxIDs int
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.Addr == "" {
+		c.Addr = "127.0.0.1:0"
+	}
+	if c.EvalPerMinute <= 0 {
+		c.EvalPerMinute = 60
+	}
+	if c.EvalBurst <= 0 {
+		c.EvalBurst = 10
+	}
+	if c.MaxEvaluations <= 0 {
+		c.MaxEvaluations = 200
+	}
+	if c.ProbeLimit <= 0 {
+		c.ProbeLimit = 5
+	}
+	if c.NearLimit <= 0 {
+		c.NearLimit = 20
+	}
+	if c.MaxIDs <= 0 {
+		c.MaxIDs = 100000
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// maxBody bounds a request body: test predictions of 25k rows × 10 classes
+// in JSON are about 5 MB.
+const maxBody = 64 << 20
+
+// historySize is how many earlier evaluations of a run new ones are compared
+// with for near-duplicates.
+const historySize = 32
+
+// maxPending caps a run's review queue, which lives in memory.
+const maxPending = 10000
+
+// probTol is the smallest probability change that counts a row as changed.
+const probTol = 1e-6
+
+// Server holds the gold of runs and answers the HTTP API. Create it with
+// NewServer, register runs with AddRun, then Start; or mount Handler yourself.
+type Server struct {
+	cfg Config
+
+	mu   sync.RWMutex
+	runs map[string]*run
+
+	auditMu sync.Mutex
+	audit   io.Writer
+	file    *os.File
+
+	ln   net.Listener
+	http *http.Server
+}
+
+// run is one registered run: its gold, tokens, budget and review queue.
+type run struct {
+	name      string
+	token     string // full access for the experiment: label, evaluate, escalate
+	deskToken string // the review desk: pending items and human decisions
+	h         *eval.Hidden
+
+	mu     sync.Mutex
+	budget int
+	spent  int
+	bought map[int]int
+
+	evals               [][]float32 // recent evaluations, oldest first
+	evalArgmax          [][]int
+	nEval               int
+	strictProbes, loose int
+	blocked             bool
+	bucket              float64
+	bucketAt            time.Time
+
+	pending  map[int]ReviewItem
+	order    []int // pending ids in escalation order
+	decided  map[int]bool
+	decision []Decision
+}
+
+var runName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+// NewServer opens the audit log and prepares an empty server.
+func NewServer(cfg Config) (*Server, error) {
+	cfg.defaults()
+	s := &Server{cfg: cfg, runs: map[string]*run{}}
+	var ws []io.Writer
+	if cfg.AuditPath != "" {
+		f, err := os.OpenFile(cfg.AuditPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("oracle: audit log: %w", err)
+		}
+		s.file = f
+		ws = append(ws, f)
+	}
+	if cfg.Audit != nil {
+		ws = append(ws, cfg.Audit)
+	}
+	s.audit = io.MultiWriter(ws...)
+	return s, nil
+}
+
+func newToken() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("oracle: token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// AddRun registers the hidden gold of a run with a budget: how many
+// train_strong gold labels (bought with Label or decided by a person at the
+// desk) the run may obtain. It returns the run's bearer token. h must not be
+// shared with anything a method can reach.
+func (s *Server) AddRun(name string, h *eval.Hidden, budget int) (string, error) {
+	if !runName.MatchString(name) {
+		return "", fmt.Errorf("oracle: run name %q: want 1-128 of [A-Za-z0-9._-], starting alphanumeric", name)
+	}
+	if h == nil || h.K() < 2 || h.NTest() == 0 {
+		return "", fmt.Errorf("oracle: run %q: hidden gold missing, empty or with fewer than 2 classes", name)
+	}
+	if budget < 0 {
+		return "", fmt.Errorf("oracle: run %q: negative budget %d", name, budget)
+	}
+	tok, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	desk, err := newToken()
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.runs[name]; ok {
+		return "", fmt.Errorf("oracle: run %q already registered", name)
+	}
+	s.runs[name] = &run{
+		name: name, token: tok, deskToken: desk, h: h, budget: budget,
+		bought: map[int]int{}, pending: map[int]ReviewItem{}, decided: map[int]bool{},
+		bucket: float64(s.cfg.EvalBurst), bucketAt: s.cfg.Now(),
+	}
+	s.audit1(auditLine{Run: name, Client: "server", Endpoint: "add_run", Size: budget, Outcome: "ok"})
+	return tok, nil
+}
+
+// DeskToken returns the review-desk token of a run: it may list escalated
+// items, record human decisions and read budget and decisions, but neither
+// buy gold labels nor evaluate predictions.
+func (s *Server) DeskToken(name string) (string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.runs[name]
+	if !ok {
+		return "", fmt.Errorf("oracle: unknown run %q", name)
+	}
+	return r.deskToken, nil
+}
+
+// Handler is the HTTP API (what Start serves).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/runs/{run}/info", s.endpoint("info", roleAny, s.info))
+	mux.HandleFunc("POST /v1/runs/{run}/label", s.endpoint("label", roleRun, s.label))
+	mux.HandleFunc("GET /v1/runs/{run}/budget", s.endpoint("budget", roleAny, s.budgetH))
+	mux.HandleFunc("POST /v1/runs/{run}/evaluate", s.endpoint("evaluate", roleRun, s.evaluate))
+	mux.HandleFunc("POST /v1/runs/{run}/escalate", s.endpoint("escalate", roleRun, s.escalate))
+	mux.HandleFunc("GET /v1/runs/{run}/pending", s.endpoint("pending", roleAny, s.pendingH))
+	mux.HandleFunc("POST /v1/runs/{run}/decide", s.endpoint("decide", roleDesk, s.decide))
+	mux.HandleFunc("GET /v1/runs/{run}/decisions", s.endpoint("decisions", roleAny, s.decisions))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.audit1(auditLine{Client: r.RemoteAddr, Endpoint: r.Method + " " + r.URL.Path, Outcome: "refused: not_found"})
+		writeErr(w, &RefusedError{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+	return mux
+}
+
+// Start listens on Config.Addr and serves in the background. It returns the
+// base URL, e.g. http://127.0.0.1:41234.
+func (s *Server) Start() (string, error) {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return "", fmt.Errorf("oracle: listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.http.Serve(ln) }()
+	return "http://" + ln.Addr().String(), nil
+}
+
+// Close stops serving and closes the audit log.
+func (s *Server) Close() error {
+	var errs []error
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("oracle: shutdown: %w", err))
+		}
+	}
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
+	if s.file != nil {
+		if err := s.file.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("oracle: audit log: %w", err))
+		}
+		s.file = nil
+		s.audit = io.Discard
+	}
+	return errors.Join(errs...)
+}
+
+// Audit log.
+
+type auditLine struct {
+	Time     time.Time `json:"time"`
+	Run      string    `json:"run,omitempty"`
+	Client   string    `json:"client"`
+	Endpoint string    `json:"endpoint"`
+	IDs      []int     `json:"ids,omitempty"`
+	Size     int       `json:"size,omitempty"`
+	Outcome  string    `json:"outcome"`
+	Flag     string    `json:"flag,omitempty"`
+	Reviewer string    `json:"reviewer,omitempty"`
+	Label    *int      `json:"label,omitempty"`
+}
+
+// audit1 appends one line. A line is one Write call on an O_APPEND file, so
+// concurrent requests never interleave within a line.
+func (s *Server) audit1(l auditLine) {
+	if l.Time.IsZero() {
+		l.Time = s.cfg.Now().UTC()
+	}
+	b, err := json.Marshal(l)
+	if err != nil {
+		return
+	}
+	b = append(b, '\n')
+	s.auditMu.Lock()
+	defer s.auditMu.Unlock()
+	_, _ = s.audit.Write(b)
+}
+
+// Request plumbing.
+
+type role int
+
+const (
+	roleRun role = 1 << iota
+	roleDesk
+	roleAny = roleRun | roleDesk
+)
+
+// call is the per-request state handlers fill in for the audit line.
+type call struct {
+	r    *run
+	role role
+	req  *http.Request
+	line *auditLine
+}
+
+type handler func(w http.ResponseWriter, c *call) error
+
+// endpoint authenticates, dispatches and audits one request. Handlers return
+// a *RefusedError to refuse; anything else is a 500.
+func (s *Server) endpoint(name string, allowed role, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		line := auditLine{Run: req.PathValue("run"), Client: req.RemoteAddr, Endpoint: name}
+		if a := req.Header.Get("X-W2S-Client"); a != "" {
+			line.Client = clip(a, 64) + "@" + req.RemoteAddr
+		}
+		err := s.serve(w, req, name, allowed, h, &line)
+		var re *RefusedError
+		switch {
+		case err == nil:
+			line.Outcome = "ok"
+		case errors.As(err, &re):
+			line.Outcome = "refused: " + re.Code + ": " + re.Message
+			writeErr(w, re)
+		default:
+			line.Outcome = "error: " + err.Error()
+			writeErr(w, &RefusedError{Status: http.StatusInternalServerError, Code: "internal", Message: err.Error()})
+		}
+		s.audit1(line)
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, req *http.Request, name string, allowed role, h handler, line *auditLine) error {
+	s.mu.RLock()
+	r, ok := s.runs[req.PathValue("run")]
+	s.mu.RUnlock()
+	if !ok {
+		return &RefusedError{Status: http.StatusNotFound, Code: CodeUnknownRun, Message: fmt.Sprintf("unknown run %q", req.PathValue("run"))}
+	}
+	tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return &RefusedError{Status: http.StatusUnauthorized, Code: CodeBadToken, Message: "missing bearer token"}
+	}
+	var got role
+	switch {
+	case subtle.ConstantTimeCompare([]byte(tok), []byte(r.token)) == 1:
+		got = roleRun
+	case subtle.ConstantTimeCompare([]byte(tok), []byte(r.deskToken)) == 1:
+		got = roleDesk
+	default:
+		return &RefusedError{Status: http.StatusUnauthorized, Code: CodeBadToken, Message: "bad token for run " + r.name}
+	}
+	if got == roleRun {
+		line.Client = "run:" + line.Client
+	} else {
+		line.Client = "desk:" + line.Client
+	}
+	if got&allowed == 0 {
+		return &RefusedError{Status: http.StatusForbidden, Code: CodeForbidden, Message: fmt.Sprintf("a %s token may not call %s", roleName(got), name)}
+	}
+	return h(w, &call{r: r, role: got, req: req, line: line})
+}
+
+func roleName(r role) string {
+	if r == roleDesk {
+		return "desk"
+	}
+	return "run"
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func writeErr(w http.ResponseWriter, e *RefusedError) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(e.Status)
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+func writeJSON(w http.ResponseWriter, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// decode reads a JSON body strictly: unknown fields and trailing data are
+// malformed, so a client typo cannot pass silently.
+func decode(c *call, v any) error {
+	body := http.MaxBytesReader(nil, c.req.Body, maxBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &RefusedError{Status: http.StatusBadRequest, Code: CodeMalformed, Message: "request body: " + err.Error()}
+	}
+	if dec.More() {
+		return &RefusedError{Status: http.StatusBadRequest, Code: CodeMalformed, Message: "request body: trailing data after the JSON value"}
+	}
+	return nil
+}
+
+// Endpoints.
+
+func (s *Server) info(w http.ResponseWriter, c *call) error {
+	return writeJSON(w, Info{Run: c.r.name, K: c.r.h.K(), NTrainStrong: c.r.h.NTrainStrong(), NTest: c.r.h.NTest(), Role: roleName(c.role)})
+}
+
+func (s *Server) budgetH(w http.ResponseWriter, c *call) error {
+	c.r.mu.Lock()
+	b := budgetResponse{Total: c.r.budget, Spent: c.r.spent}
+	c.r.mu.Unlock()
+	return writeJSON(w, b)
+}
+
+// label sells gold labels of train_strong. Under the run's lock it counts the
+// distinct ids not bought before and refuses the whole request if they exceed
+// what is left, so concurrent clients can never overspend and a refused
+// request charges nothing.
+func (s *Server) label(w http.ResponseWriter, c *call) error {
+	var req labelRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	c.line.IDs = req.IDs
+	c.line.Size = len(req.IDs)
+	if len(req.IDs) > s.cfg.MaxIDs {
+		return &RefusedError{Status: http.StatusBadRequest, Code: CodeBadIDs, Message: fmt.Sprintf("%d ids in one request, at most %d", len(req.IDs), s.cfg.MaxIDs)}
+	}
+	n := c.r.h.NTrainStrong()
+	for _, id := range req.IDs {
+		if id < 0 || id >= n {
+			return &RefusedError{Status: http.StatusBadRequest, Code: CodeBadIDs, Message: fmt.Sprintf("id %d outside train_strong [0,%d)", id, n)}
+		}
+	}
+	r := c.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fresh := map[int]bool{}
+	for _, id := range req.IDs {
+		if _, ok := r.bought[id]; !ok {
+			fresh[id] = true
+		}
+	}
+	if r.spent+len(fresh) > r.budget {
+		return &RefusedError{Status: http.StatusConflict, Code: CodeOverBudget,
+			Message: fmt.Sprintf("%d new labels asked, %d of the budget of %d left; nothing charged", len(fresh), r.budget-r.spent, r.budget)}
+	}
+	out := labelResponse{Labels: make([]int, len(req.IDs))}
+	for i, id := range req.IDs {
+		y, ok := r.bought[id]
+		if !ok {
+			var err error
+			if y, err = r.h.TrainStrongLabel(id); err != nil {
+				return fmt.Errorf("gold of id %d: %w", id, err)
+			}
+			r.bought[id] = y
+			r.spent++
+		}
+		out.Labels[i] = y
+	}
+	out.Remaining = r.budget - r.spent
+	return writeJSON(w, out)
+}
+
+// evaluate scores test predictions, after the rate limit, the lifetime cap
+// and the probing checks (see Config).
+func (s *Server) evaluate(w http.ResponseWriter, c *call) error {
+	var req evaluateRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	c.line.Size = req.Rows
+	h := c.r.h
+	if req.Rows != h.NTest() || req.Cols != h.K() || len(req.Values) != req.Rows*req.Cols {
+		return &RefusedError{Status: http.StatusBadRequest, Code: CodeBadShape,
+			Message: fmt.Sprintf("predictions are [%d,%d] with %d values, want [%d,%d] (test rows × classes)", req.Rows, req.Cols, len(req.Values), h.NTest(), h.K())}
+	}
+	r := c.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.blocked {
+		c.line.Flag = "probing"
+		return &RefusedError{Status: http.StatusForbidden, Code: CodeProbing, Message: "evaluations of this run are blocked after repeated near-identical predictions (label probing)"}
+	}
+	if r.nEval >= s.cfg.MaxEvaluations {
+		return &RefusedError{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Message: fmt.Sprintf("run has used all %d evaluations", s.cfg.MaxEvaluations)}
+	}
+	now := s.cfg.Now()
+	r.bucket += now.Sub(r.bucketAt).Minutes() * s.cfg.EvalPerMinute
+	r.bucketAt = now
+	if r.bucket > float64(s.cfg.EvalBurst) {
+		r.bucket = float64(s.cfg.EvalBurst)
+	}
+	if r.bucket < 1 {
+		return &RefusedError{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Message: fmt.Sprintf("more than %g evaluations per minute (burst %d); retry later", s.cfg.EvalPerMinute, s.cfg.EvalBurst)}
+	}
+	m := data.Matrix{Rows: req.Rows, Cols: req.Cols, Values: req.Values}
+	acc, auroc, err := h.TestMetrics(m)
+	if err != nil {
+		if errors.Is(err, eval.ErrShape) || errors.Is(err, eval.ErrNotFinite) {
+			return &RefusedError{Status: http.StatusBadRequest, Code: CodeBadShape, Message: err.Error()}
+		}
+		return err
+	}
+	// Probing: compare with the run's recent evaluations before answering.
+	strict, loose := s.nearest(r, m)
+	r.bucket--
+	r.nEval++
+	switch {
+	case strict:
+		r.strictProbes++
+		c.line.Flag = "probing"
+	case loose:
+		r.loose++
+		if r.loose > s.cfg.NearLimit/4 {
+			c.line.Flag = "probing"
+		}
+	}
+	if r.strictProbes >= s.cfg.ProbeLimit || r.loose >= s.cfg.NearLimit {
+		// This answer is withheld too: it is the one that crossed the line.
+		r.blocked = true
+		c.line.Flag = "probing"
+		return &RefusedError{Status: http.StatusForbidden, Code: CodeProbing,
+			Message: fmt.Sprintf("%d near-identical evaluations (differing in at most %d rows): label probing; evaluations of this run are now blocked", r.strictProbes+r.loose, s.nearRows(h.NTest()))}
+	}
+	if len(r.evals) == historySize {
+		r.evals, r.evalArgmax = r.evals[1:], r.evalArgmax[1:]
+	}
+	r.evals = append(r.evals, append([]float32(nil), m.Values...))
+	r.evalArgmax = append(r.evalArgmax, m.Argmax())
+	return writeJSON(w, Metrics{Accuracy: acc, AUROC: auroc, N: m.Rows})
+}
+
+func (s *Server) nearRows(nTest int) int {
+	if s.cfg.NearRows > 0 {
+		return s.cfg.NearRows
+	}
+	return max(3, nTest/100)
+}
+
+// nearest reports whether m is a near-duplicate of a recent evaluation:
+// strict when between 1 and NearRows rows changed at all and the rest are
+// identical (flipping predictions one at a time to read labels off the
+// accuracy, or nudging scores to read them off the AUROC); loose when the
+// argmax changed in 1..NearRows rows while other probabilities moved too.
+// An identical resubmission reveals nothing new and is neither.
+func (s *Server) nearest(r *run, m data.Matrix) (strict, loose bool) {
+	limit := s.nearRows(m.Rows)
+	am := m.Argmax()
+	k := m.Cols
+	for e, prev := range r.evals {
+		changed := 0
+		for i := 0; i < m.Rows && changed <= limit; i++ {
+			for j := 0; j < k; j++ {
+				d := m.Values[i*k+j] - prev[i*k+j]
+				if d > probTol || d < -probTol {
+					changed++
+					break
+				}
+			}
+		}
+		if changed >= 1 && changed <= limit {
+			return true, false
+		}
+		flips := 0
+		for i, a := range am {
+			if a != r.evalArgmax[e][i] {
+				flips++
+				if flips > limit {
+					break
+				}
+			}
+		}
+		if flips >= 1 && flips <= limit {
+			loose = true
+		}
+	}
+	return false, loose
+}
+
+func (s *Server) escalate(w http.ResponseWriter, c *call) error {
+	var req escalateRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	c.line.Size = len(req.Items)
+	n, k := c.r.h.NTrainStrong(), c.r.h.K()
+	for _, it := range req.Items {
+		c.line.IDs = append(c.line.IDs, it.ID)
+		if it.ID < 0 || it.ID >= n {
+			return &RefusedError{Status: http.StatusBadRequest, Code: CodeBadIDs, Message: fmt.Sprintf("item id %d outside train_strong [0,%d)", it.ID, n)}
+		}
+		if len(it.Classes) != 0 && len(it.Classes) != k {
+			return &RefusedError{Status: http.StatusBadRequest, Code: CodeMalformed, Message: fmt.Sprintf("item %d has %d class names, run has %d classes", it.ID, len(it.Classes), k)}
+		}
+		for _, y := range []int{it.WeakLabel, it.StudentLabel} {
+			if y < 0 || y >= k {
+				return &RefusedError{Status: http.StatusBadRequest, Code: CodeMalformed, Message: fmt.Sprintf("item %d: label %d outside [0,%d)", it.ID, y, k)}
+			}
+		}
+	}
+	r := c.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pending)+len(req.Items) > maxPending {
+		return &RefusedError{Status: http.StatusBadRequest, Code: CodeBadIDs,
+			Message: fmt.Sprintf("review queue would hold more than %d items (%d pending, %d more asked); people cannot review that many", maxPending, len(r.pending), len(req.Items))}
+	}
+	for _, it := range req.Items {
+		if r.decided[it.ID] {
+			continue // a person has already given this item a label
+		}
+		if len(it.Classes) == 0 {
+			it.Classes = make([]string, k)
+			for j := range it.Classes {
+				it.Classes[j] = fmt.Sprintf("class %d", j)
+			}
+		}
+		if _, ok := r.pending[it.ID]; !ok {
+			r.order = append(r.order, it.ID)
+		}
+		r.pending[it.ID] = it
+	}
+	return writeJSON(w, map[string]int{"pending": len(r.pending)})
+}
+
+func (s *Server) pendingH(w http.ResponseWriter, c *call) error {
+	r := c.r
+	r.mu.Lock()
+	out := make([]ReviewItem, 0, len(r.order))
+	for _, id := range r.order {
+		out = append(out, r.pending[id])
+	}
+	r.mu.Unlock()
+	c.line.Size = len(out)
+	return writeJSON(w, out)
+}
+
+// decide records a person's decision on a pending item. A label (not a skip)
+// is human gold and costs one unit of the run's budget, charged atomically
+// like Label; a skip costs nothing and leaves the item out of the queue until
+// the loop escalates it again.
+func (s *Server) decide(w http.ResponseWriter, c *call) error {
+	var req decideRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	c.line.IDs = []int{req.ID}
+	c.line.Reviewer = clip(req.Reviewer, 64)
+	lbl := req.Label
+	c.line.Label = &lbl
+	if strings.TrimSpace(req.Reviewer) == "" {
+		return &RefusedError{Status: http.StatusBadRequest, Code: CodeMalformed, Message: "decision without a reviewer"}
+	}
+	k := c.r.h.K()
+	if req.Label != Skipped && (req.Label < 0 || req.Label >= k) {
+		return &RefusedError{Status: http.StatusBadRequest, Code: CodeMalformed, Message: fmt.Sprintf("label %d: want a class in [0,%d) or %d to skip", req.Label, k, Skipped)}
+	}
+	r := c.r
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	it, ok := r.pending[req.ID]
+	if !ok {
+		return &RefusedError{Status: http.StatusConflict, Code: CodeNotPending, Message: fmt.Sprintf("item %d is not awaiting review", req.ID)}
+	}
+	if req.Label != Skipped {
+		if r.spent+1 > r.budget {
+			return &RefusedError{Status: http.StatusConflict, Code: CodeOverBudget, Message: fmt.Sprintf("budget of %d gold labels spent; decision not recorded", r.budget)}
+		}
+		r.spent++
+		r.decided[req.ID] = true
+	}
+	d := Decision{ID: req.ID, Label: req.Label, Reviewer: req.Reviewer, Time: s.cfg.Now().UTC(), Round: it.Round}
+	r.decision = append(r.decision, d)
+	delete(r.pending, req.ID)
+	for i, id := range r.order {
+		if id == req.ID {
+			r.order = append(r.order[:i], r.order[i+1:]...)
+			break
+		}
+	}
+	return writeJSON(w, d)
+}
+
+func (s *Server) decisions(w http.ResponseWriter, c *call) error {
+	r := c.r
+	r.mu.Lock()
+	out := append([]Decision{}, r.decision...)
+	r.mu.Unlock()
+	c.line.Size = len(out)
+	return writeJSON(w, out)
+}
