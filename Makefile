@@ -22,7 +22,7 @@ demo: build
 # Every test, on the real assets (fetched first so the test log shows the fetch).
 test: build vet
 	$(BIN) fetch sentiment spam-assassin glove
-	$(GO) test -tags $(TAGS) -timeout 45m -count=1 ./...
+	$(GO) test -tags $(TAGS) -timeout 30m -count=1 ./...
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi

@@ -45,6 +45,16 @@ var builtins = []builtin{
 		Description: "SpamAssassin public corpus: ~6000 e-mails (easy and hard ham vs spam), headers stripped, bodies decoded and capped at 2000 characters",
 		Package:     "spam-assassin", Task: TaskText,
 	}, loadSpam},
+	{BuiltinInfo{
+		Name:        "fashion-mnist",
+		Description: "Fashion-MNIST: 70000 28x28 grayscale clothing images (official 60k train + 10k test pooled), 10 classes",
+		Package:     "fashion-mnist", Task: TaskImage,
+	}, loadIDXPair("usr/share/datasets/fashion-mnist", fashionClasses)},
+	{BuiltinInfo{
+		Name:        "mnist",
+		Description: "MNIST: 70000 28x28 grayscale handwritten digits (official 60k train + 10k test pooled), 10 classes",
+		Package:     "mnist", Task: TaskImage,
+	}, loadIDXPair("data", digitClasses)},
 }
 
 // Builtins lists the built-in datasets.

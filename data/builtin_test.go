@@ -13,13 +13,14 @@ import (
 // (assets.CacheDir), so after the first run they cost no download.
 
 func TestBuiltinsListed(t *testing.T) {
-	want := map[string]string{"sentiment": "sentiment", "spam": "spam-assassin"}
+	want := map[string]string{"sentiment": "sentiment", "spam": "spam-assassin", "fashion-mnist": "fashion-mnist", "mnist": "mnist"}
+	task := map[string]string{"sentiment": TaskText, "spam": TaskText, "fashion-mnist": TaskImage, "mnist": TaskImage}
 	got := Builtins()
 	if len(got) != len(want) {
 		t.Fatalf("Builtins() = %+v", got)
 	}
 	for _, b := range got {
-		if want[b.Name] != b.Package || b.Task != TaskText || b.Description == "" {
+		if want[b.Name] != b.Package || b.Task != task[b.Name] || b.Description == "" {
 			t.Errorf("builtin %+v", b)
 		}
 	}

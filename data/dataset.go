@@ -16,6 +16,9 @@ type Dataset struct {
 	Source   string   // where it was read from (file path or package dir)
 	Classes  []string // class names; Label indexes this slice; len >= 2
 	Examples []Example
+	// ImageShape is [H, W, C] when Examples hold in-memory images as
+	// Features (flattened H×W×C, values in [0,1]; see images.go), else zero.
+	ImageShape [3]int
 }
 
 // K returns the number of classes.

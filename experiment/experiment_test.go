@@ -88,7 +88,7 @@ func TestStudentIgnoresHiddenGold(t *testing.T) {
 	r := testRunner(t)
 	weak, _ := ParseEncHead(spec.Weak)
 	strong, _ := ParseEncHead(spec.Strong)
-	p, err := r.prepare(ctx, "sentiment", weak, strong)
+	p, err := r.prepare(ctx, "sentiment", weak, strong, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 	sp := spec.spec()
 	weak, _ := ParseEncHead(spec.Weak)
 	strong, _ := ParseEncHead(spec.Strong)
-	p, err := r.prepare(ctx, spec.Dataset, weak, strong)
+	p, err := r.prepare(ctx, spec.Dataset, weak, strong, nil)
 	if err != nil {
 		return nil, err
 	}

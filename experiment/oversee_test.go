@@ -83,7 +83,7 @@ func TestOverseeReviewer(t *testing.T) {
 	sp := spec.spec()
 	weak, _ := ParseEncHead(spec.Weak)
 	strong, _ := ParseEncHead(spec.Strong)
-	p, err := r.prepare(ctx, spec.Dataset, weak, strong)
+	p, err := r.prepare(ctx, spec.Dataset, weak, strong, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,10 @@ type prepared struct {
 	weak, strong   EncHead
 	weakX, strongX data.Matrix // [N, Dw], [N, Ds] over ds.Examples
 	weakFP, strFP  string      // encoder fingerprints (weights + preprocessing)
+	// rows, when non-nil, are the only examples any seed will use (--limit):
+	// costly per-example encoders (image CNNs) encode just these and leave
+	// the other rows of weakX/strongX zero.
+	rows []int
 }
 
 // Run executes every dataset × method × seed of spec and returns the rows
@@ -61,7 +65,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec) ([]store.Row, []store.Summa
 	}
 	var rows []store.Row
 	for _, name := range spec.Datasets {
-		p, err := r.prepare(ctx, name, weak, strong)
+		p, err := r.prepare(ctx, name, weak, strong, &spec)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -84,12 +88,20 @@ func (r *Runner) logf(format string, args ...any) {
 	}
 }
 
-func (r *Runner) prepare(ctx context.Context, name string, weak, strong EncHead) (*prepared, error) {
+// prepare loads a dataset and encodes it. With spec given and a --limit,
+// only the examples some seed of spec uses are encoded by per-example
+// encoders.
+func (r *Runner) prepare(ctx context.Context, name string, weak, strong EncHead, spec *Spec) (*prepared, error) {
 	ds, err := data.Load(ctx, name, r.Log)
 	if err != nil {
 		return nil, err
 	}
 	p := &prepared{ds: ds, hash: ds.ContentHash(), weak: weak, strong: strong}
+	if spec != nil && spec.Limit > 0 && spec.Limit < len(ds.Examples) {
+		if p.rows, err = usedRows(*spec, ds); err != nil {
+			return nil, err
+		}
+	}
 	r.logf("%s: %d examples, %d classes %v, counts %v", ds.Name, len(ds.Examples), ds.K(), ds.Classes, ds.ClassCounts())
 	if p.weakX, p.weakFP, err = r.features(ctx, p, weak.Encoder); err != nil {
 		return nil, err
@@ -114,6 +126,50 @@ func (r *Runner) features(ctx context.Context, p *prepared, name string) (data.M
 		m, err := data.MatrixFromRows(rows)
 		return m, "features", err
 	}
+	if encode.IsImageEncoder(name) {
+		// Image encoders take in-memory pixels (built-in image sets) or
+		// the image paths of a user dataset. They are per-example and
+		// costly (a CNN forward pass per image), so only the rows some
+		// seed uses are encoded; the cache key names that subset.
+		idx, key := p.rows, p.hash
+		if idx == nil {
+			idx = make([]int, len(p.ds.Examples))
+			for i := range idx {
+				idx[i] = i
+			}
+		} else {
+			key = p.hash + "/rows/" + hashInts(idx)
+		}
+		var imgs encode.ImageBatch
+		if p.ds.IsImage() {
+			px, err := p.ds.Pixels(idx)
+			if err != nil {
+				return data.Matrix{}, "", err
+			}
+			s := p.ds.ImageShape
+			imgs = encode.ImageBatch{Pixels: px, Shape: [4]int{len(idx), s[0], s[1], s[2]}}
+		} else {
+			imgs.Paths = make([]string, len(idx))
+			for k, i := range idx {
+				if p.ds.Examples[i].Image == "" {
+					return data.Matrix{}, "", fmt.Errorf("%s: image encoder %q needs images (example %d has no image)", p.ds.Source, name, i)
+				}
+				imgs.Paths[k] = p.ds.Examples[i].Image
+			}
+		}
+		enc, err := encode.NewImage(ctx, name, r.Log)
+		if err != nil {
+			return data.Matrix{}, "", err
+		}
+		m, err := r.Cache.ImageFeatures(ctx, enc, key, imgs, r.Log)
+		if err != nil {
+			return data.Matrix{}, "", fmt.Errorf("%s features of %s: %w", name, p.ds.Name, err)
+		}
+		if p.rows != nil {
+			m = scatterRows(m, p.rows, len(p.ds.Examples))
+		}
+		return m, enc.Fingerprint(), nil
+	}
 	texts := make([]string, len(p.ds.Examples))
 	for i, ex := range p.ds.Examples {
 		if ex.Text == "" {
@@ -130,6 +186,48 @@ func (r *Runner) features(ctx context.Context, p *prepared, name string) (data.M
 		return data.Matrix{}, "", fmt.Errorf("%s features of %s: %w", name, p.ds.Name, err)
 	}
 	return m, enc.Fingerprint(), nil
+}
+
+// usedRows returns, ascending, every example some seed of spec puts in a
+// split: the rows worth encoding when --limit leaves the rest unused.
+func usedRows(spec Spec, ds *data.Dataset) ([]int, error) {
+	used := make([]bool, len(ds.Examples))
+	for s := 0; s < spec.Seeds; s++ {
+		split, err := splitFor(spec, ds, spec.SeedBase+int64(s))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ds.Source, err)
+		}
+		for _, part := range [][]int{split.TrainWeak, split.TrainStrong, split.Test} {
+			for _, i := range part {
+				used[i] = true
+			}
+		}
+	}
+	var rows []int
+	for i, u := range used {
+		if u {
+			rows = append(rows, i)
+		}
+	}
+	return rows, nil
+}
+
+// scatterRows places the rows of m [len(rows), D] at their dataset indices
+// in a zero matrix [n, D].
+func scatterRows(m data.Matrix, rows []int, n int) data.Matrix {
+	out := data.NewMatrix(n, m.Cols)
+	for k, i := range rows {
+		copy(out.Row(i), m.Row(k))
+	}
+	return out
+}
+
+func hashInts(v []int) string {
+	h := sha256.New()
+	for _, x := range v {
+		binary.Write(h, binary.LittleEndian, int64(x))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // subSeed derives an independent seed for one random component of a cell, so

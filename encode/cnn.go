@@ -1,0 +1,310 @@
+package encode
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+
+	"github.com/gomlx/compute"
+	_ "github.com/gomlx/compute/gobackend" // registers the "go" backend
+	gr "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+
+	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/progress"
+	"github.com/superalign/superalign/tfjs"
+	"github.com/superalign/superalign/train"
+)
+
+// CNN is a pretrained image CNN from the nsfwjs package (TF.js layers
+// models run on GoMLX through package tfjs) used as a frozen feature
+// extractor: the output of its "flatten_1" layer, the globally pooled
+// last feature map (MobileNetV2 1280-d, InceptionV3 2048-d), before the
+// nsfwjs classification head.
+//
+// Preprocessing, per image: grayscale is replicated to RGB; the image is
+// resized to Size×Size with bilinear interpolation using half-pixel
+// centres (TensorFlow's resize_bilinear with half_pixel_centers=true, no
+// antialiasing); values stay in [0,1], the range nsfwjs feeds its models
+// (pixels/255). Images go through the network in batches of CNNBatch.
+type CNN struct {
+	name  string
+	model *tfjs.LayersModel
+	size  int
+	dim   int
+	fp    string
+
+	mu   sync.Mutex
+	exec *gr.Exec
+}
+
+// CNNBatch is the number of images per forward pass.
+const CNNBatch = 16
+
+// cnnPreprocVersion names the preprocessing above; bump it when it changes.
+const cnnPreprocVersion = "rgb-bilinear-halfpixel-v1"
+
+// NewCNN loads the layers model in dir and wraps it as an encoder of the
+// given input size (0: the model's native size). A size below the native
+// one is allowed: the final average pool becomes a global average (see
+// tfjs.BuildOptions), identical at the native size.
+func NewCNN(name, dir string, size int) (*CNN, error) {
+	m, err := tfjs.LoadLayersModel(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.InputShape) != 3 || m.InputShape[2] != 3 {
+		return nil, fmt.Errorf("encode: %s: model input %v, want [H W 3]", name, m.InputShape)
+	}
+	if size == 0 {
+		size = m.InputShape[0]
+	}
+	if _, ok := m.Layer("flatten_1"); !ok {
+		return nil, fmt.Errorf("encode: %s: model has no flatten_1 layer to take features from", name)
+	}
+	if size != m.InputShape[0] {
+		name = fmt.Sprintf("%s-%d", name, size)
+	}
+	c := &CNN{name: name, model: m, size: size}
+	c.fp = c.fingerprint()
+	return c, nil
+}
+
+// fingerprint hashes the weights (sorted by name), input size and
+// preprocessing version.
+func (c *CNN) fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "cnn|%s|%d|%s|flatten_1|", c.model.Name, c.size, cnnPreprocVersion)
+	names := make([]string, 0, len(c.model.Weights))
+	for n := range c.model.Weights {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	buf := make([]byte, 0, 1<<16)
+	for _, n := range names {
+		t := c.model.Weights[n]
+		fmt.Fprintf(h, "%s%v", n, t.Shape)
+		for _, v := range t.F32 {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			if len(buf) == cap(buf) {
+				h.Write(buf)
+				buf = buf[:0]
+			}
+		}
+	}
+	h.Write(buf)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Name implements ImageEncoder.
+func (c *CNN) Name() string { return c.name }
+
+// Fingerprint implements ImageEncoder.
+func (c *CNN) Fingerprint() string { return c.fp }
+
+// Size is the square input size images are resized to.
+func (c *CNN) Size() int { return c.size }
+
+// Dim implements ImageEncoder; known after the first batch is built, so
+// it is computed here by building the graph once.
+func (c *CNN) Dim() int {
+	if c.dim == 0 {
+		if _, err := c.execFor(); err != nil {
+			return 0
+		}
+	}
+	return c.dim
+}
+
+func (c *CNN) execFor() (*gr.Exec, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.exec != nil {
+		return c.exec, nil
+	}
+	backend, err := cnnBackend()
+	if err != nil {
+		return nil, err
+	}
+	exec, err := gr.NewExec(backend, func(x *gr.Node) *gr.Node {
+		return c.model.Build(x, tfjs.BuildOptions{Until: "flatten_1", GlobalPoolBeforeFlatten: true})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode: %s: building graph: %w", c.name, err)
+	}
+	exec.SetMaxCache(8)
+	c.exec = exec
+	// Find the width with a one-off shape inference on a tiny batch.
+	out, err := c.run(make([]float32, c.size*c.size*3), 1)
+	if err != nil {
+		return nil, err
+	}
+	c.dim = len(out)
+	return exec, nil
+}
+
+// run executes the (already built) graph on n images [n, S, S, 3].
+func (c *CNN) run(x []float32, n int) (out []float32, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("encode: %s: %v", c.name, r)
+		}
+	}()
+	res, err := c.exec.Call1(tensors.FromFlatDataAndDimensions(x, n, c.size, c.size, 3))
+	if err != nil {
+		return nil, fmt.Errorf("encode: %s: %w", c.name, err)
+	}
+	defer res.FinalizeAll()
+	return tensors.CopyFlatData[float32](res)
+}
+
+// Forward runs the network on images already preprocessed to
+// [n, Size, Size, 3] and returns features [n, Dim]. Parity tests and
+// benchmarks use it to bypass resizing.
+func (c *CNN) Forward(x []float32, n int) (data.Matrix, error) {
+	if _, err := c.execFor(); err != nil {
+		return data.Matrix{}, err
+	}
+	if len(x) != n*c.size*c.size*3 {
+		return data.Matrix{}, fmt.Errorf("encode: %s: %d values for %d images of %dx%dx3", c.name, len(x), n, c.size, c.size)
+	}
+	out, err := c.run(x, n)
+	if err != nil {
+		return data.Matrix{}, err
+	}
+	return data.Matrix{Rows: n, Cols: c.dim, Values: out}, nil
+}
+
+// EncodeImages implements ImageEncoder: [imgs.Len(), Dim].
+func (c *CNN) EncodeImages(ctx context.Context, imgs ImageBatch, bar *progress.Bar) (data.Matrix, error) {
+	if err := imgs.Validate(); err != nil {
+		return data.Matrix{}, err
+	}
+	if _, err := c.execFor(); err != nil {
+		return data.Matrix{}, err
+	}
+	n := imgs.Len()
+	out := data.NewMatrix(n, c.dim)
+	per := c.size * c.size * 3
+	batch := make([]float32, CNNBatch*per)
+	for start := 0; start < n; start += CNNBatch {
+		if ctx.Err() != nil {
+			return data.Matrix{}, ctx.Err()
+		}
+		k := min(CNNBatch, n-start)
+		// A short last batch runs at the next power of two, not padded to
+		// CNNBatch: at most log2(CNNBatch)+1 graph shapes get compiled.
+		b := 1
+		for b < k {
+			b *= 2
+		}
+		batch := batch[:b*per]
+		clear(batch)
+		for j := range k {
+			px, shape, err := imgs.Image(start + j)
+			if err != nil {
+				return data.Matrix{}, err
+			}
+			ResizeBilinearRGB(px, shape, c.size, batch[j*per:(j+1)*per])
+		}
+		y, err := c.run(batch, b)
+		if err != nil {
+			return data.Matrix{}, err
+		}
+		copy(out.Values[start*c.dim:], y[:k*c.dim])
+		if bar != nil {
+			bar.Add(k)
+		}
+	}
+	return out, nil
+}
+
+// ResizeBilinearRGB resizes img [H, W, C] (C 1 or 3; grayscale is
+// replicated to RGB) to dst [S, S, 3] by bilinear interpolation with
+// half-pixel centres: output pixel i samples source coordinate
+// (i+0.5)·H/S − 0.5, clamped to the image.
+func ResizeBilinearRGB(img []float32, shape [3]int, s int, dst []float32) {
+	h, w, ch := shape[0], shape[1], shape[2]
+	coord := func(i, in int) (int, int, float32) {
+		f := (float64(i)+0.5)*float64(in)/float64(s) - 0.5
+		f = max(f, 0)
+		lo := min(int(f), in-1)
+		hi := min(lo+1, in-1)
+		return lo, hi, float32(f - float64(lo))
+	}
+	for y := range s {
+		y0, y1, fy := coord(y, h)
+		for x := range s {
+			x0, x1, fx := coord(x, w)
+			for k := range 3 {
+				kc := min(k, ch-1)
+				at := func(yy, xx int) float32 { return img[(yy*w+xx)*ch+kc] }
+				top := at(y0, x0) + (at(y0, x1)-at(y0, x0))*fx
+				bot := at(y1, x0) + (at(y1, x1)-at(y1, x0))*fx
+				dst[(y*s+x)*3+k] = top + (bot-top)*fy
+			}
+		}
+	}
+}
+
+// cnnBackendOnce is the CNNs' compute backend. With $GOMLX_BACKEND set it is
+// the heads' backend (train.Backend, e.g. XLA on a GPU); otherwise the
+// pure-Go backend with ops run one at a time ("go:ops_sequential"): its
+// default parallel op scheduler deadlocked on these graphs (a test hung in
+// workerspool.WaitToStart with every worker idle), while each op still
+// uses all cores internally.
+var cnnBackendOnce = sync.OnceValues(func() (compute.Backend, error) {
+	if cfg, ok := os.LookupEnv(compute.ConfigEnvVar); ok && cfg != "" {
+		return train.Backend()
+	}
+	b, err := compute.NewWithConfig("go:ops_sequential")
+	if err != nil {
+		return nil, fmt.Errorf("encode: pure-Go backend: %w", err)
+	}
+	return b, nil
+})
+
+func cnnBackend() (compute.Backend, error) { return cnnBackendOnce() }
+
+// nsfwjsModels maps encoder names to nsfwjs model directories.
+var nsfwjsModels = map[string]string{"mobilenet-v2": "mobilenet_v2", "inception-v3": "inception_v3"}
+
+// cnnMemo keeps one loaded model per (name, size) per process.
+var cnnMemo struct {
+	sync.Mutex
+	m map[string]*CNN
+}
+
+// newCNNFromAssets returns a constructor for the named nsfwjs model.
+func newCNNFromAssets(name string, size int) func(ctx context.Context, log io.Writer) (ImageEncoder, error) {
+	return func(ctx context.Context, log io.Writer) (ImageEncoder, error) {
+		cnnMemo.Lock()
+		defer cnnMemo.Unlock()
+		key := fmt.Sprintf("%s@%d", name, size)
+		if c, ok := cnnMemo.m[key]; ok {
+			return c, nil
+		}
+		dir, err := assets.Ensure(ctx, "nsfwjs", log)
+		if err != nil {
+			return nil, err
+		}
+		c, err := NewCNN(name, filepath.Join(dir, "dist", "models", nsfwjsModels[name]), size)
+		if err != nil {
+			return nil, err
+		}
+		if cnnMemo.m == nil {
+			cnnMemo.m = map[string]*CNN{}
+		}
+		cnnMemo.m[key] = c
+		return c, nil
+	}
+}

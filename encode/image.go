@@ -1,0 +1,175 @@
+package encode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	_ "image/jpeg" // register JPEG for user image datasets
+	_ "image/png"  // register PNG for user image datasets
+	"io"
+	"io/fs"
+	"os"
+	"time"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/progress"
+)
+
+// ImageBatch is the input of an ImageEncoder: either in-memory pixels or
+// image file paths, never both.
+//
+// Pixels is [N, H, W, C] row-major float32 in [0,1] with Shape = {N, H, W, C}
+// (C is 1 for grayscale, 3 for RGB): built-in datasets such as
+// fashion-mnist hold their images this way (see data/images.go).
+// Paths lists PNG or JPEG files (user image datasets); encoders decode
+// them with DecodeImageFile, which yields RGB.
+type ImageBatch struct {
+	Pixels []float32
+	Shape  [4]int
+	Paths  []string
+}
+
+// Len returns the number of images in the batch.
+func (b ImageBatch) Len() int {
+	if b.Paths != nil {
+		return len(b.Paths)
+	}
+	return b.Shape[0]
+}
+
+// Validate checks that exactly one input form is set and that Pixels
+// matches Shape.
+func (b ImageBatch) Validate() error {
+	switch {
+	case b.Paths != nil && b.Pixels != nil:
+		return errors.New("image batch has both pixels and paths")
+	case b.Paths != nil:
+		return nil
+	}
+	n := b.Shape[0] * b.Shape[1] * b.Shape[2] * b.Shape[3]
+	if b.Shape[1] <= 0 || b.Shape[2] <= 0 || (b.Shape[3] != 1 && b.Shape[3] != 3) {
+		return fmt.Errorf("image batch shape %v: want [N H W C] with H, W > 0 and C 1 or 3", b.Shape)
+	}
+	if len(b.Pixels) != n {
+		return fmt.Errorf("image batch has %d pixel values, shape %v needs %d", len(b.Pixels), b.Shape, n)
+	}
+	return nil
+}
+
+// Image returns image i as [H, W, C] plus its shape {H, W, C}, decoding the
+// file when the batch holds paths.
+func (b ImageBatch) Image(i int) ([]float32, [3]int, error) {
+	if b.Paths != nil {
+		return DecodeImageFile(b.Paths[i])
+	}
+	per := b.Shape[1] * b.Shape[2] * b.Shape[3]
+	return b.Pixels[i*per : (i+1)*per], [3]int{b.Shape[1], b.Shape[2], b.Shape[3]}, nil
+}
+
+// DecodeImageFile reads a PNG or JPEG file as RGB [H, W, 3] float32 in [0,1].
+func DecodeImageFile(path string) ([]float32, [3]int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, [3]int{}, err
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return nil, [3]int{}, fmt.Errorf("%s: decoding image: %w", path, err)
+	}
+	r := img.Bounds()
+	h, w := r.Dy(), r.Dx()
+	out := make([]float32, h*w*3)
+	for y := range h {
+		for x := range w {
+			cr, cg, cb, _ := img.At(r.Min.X+x, r.Min.Y+y).RGBA() // 16-bit, alpha-premultiplied
+			o := (y*w + x) * 3
+			out[o], out[o+1], out[o+2] = float32(cr)/65535, float32(cg)/65535, float32(cb)/65535
+		}
+	}
+	return out, [3]int{h, w, 3}, nil
+}
+
+// ImageEncoder turns images into fixed-width feature rows. The determinism
+// contract of Encoder applies: same images and Fingerprint, same bits.
+type ImageEncoder interface {
+	Name() string
+	Fingerprint() string
+	// Dim is the width of one feature row, or 0 when it depends on the
+	// input shape (pixels: H×W×C).
+	Dim() int
+	// EncodeImages returns features [imgs.Len(), D]. bar may be nil.
+	EncodeImages(ctx context.Context, imgs ImageBatch, bar *progress.Bar) (data.Matrix, error)
+}
+
+// IsImageEncoder reports whether name is a registered image encoder.
+func IsImageEncoder(name string) bool {
+	e, ok := registry[name]
+	return ok && e.image != nil
+}
+
+// NewImage builds the registered image encoder called name.
+func NewImage(ctx context.Context, name string, log io.Writer) (ImageEncoder, error) {
+	e, ok := registry[name]
+	if !ok || e.image == nil {
+		return nil, fmt.Errorf("encode: %q is not an image encoder", name)
+	}
+	enc, err := e.image(ctx, log)
+	if err != nil {
+		return nil, fmt.Errorf("encode: building %q: %w", name, err)
+	}
+	return enc, nil
+}
+
+// ImageFeatures is Features for image encoders: enc's features for imgs
+// [imgs.Len(), D], from the cache when a valid entry exists, else encoded
+// and stored. datasetHash must identify the images (the dataset's content
+// hash covers in-memory pixels, or image paths for user datasets).
+func (c *Cache) ImageFeatures(ctx context.Context, enc ImageEncoder, datasetHash string, imgs ImageBatch, log io.Writer) (data.Matrix, error) {
+	if datasetHash == "" {
+		return data.Matrix{}, errors.New("encode: feature cache needs a dataset hash")
+	}
+	if err := imgs.Validate(); err != nil {
+		return data.Matrix{}, fmt.Errorf("encode: %s: %w", enc.Name(), err)
+	}
+	n := imgs.Len()
+	want := enc.Dim()
+	if want == 0 && imgs.Paths == nil {
+		want = imgs.Shape[1] * imgs.Shape[2] * imgs.Shape[3]
+	}
+	key := Key(datasetHash, enc.Name(), enc.Fingerprint())
+	path := c.Path(key)
+	m, err := readFeatures(path)
+	switch {
+	case err == nil && m.Rows == n && (want == 0 || m.Cols == want):
+		return m, nil
+	case err == nil:
+		logf(log, "feature cache entry %s corrupt (has [%d,%d], want [%d,%d]); rebuilding\n", key, m.Rows, m.Cols, n, want)
+		os.Remove(path)
+	case errors.Is(err, fs.ErrNotExist):
+	case isCorrupt(err):
+		logf(log, "feature cache entry %s corrupt (%v); rebuilding\n", key, err)
+		if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return data.Matrix{}, fmt.Errorf("encode: removing corrupt cache entry %s: %w", path, rerr)
+		}
+	default:
+		return data.Matrix{}, fmt.Errorf("encode: reading feature cache %s: %w", path, err)
+	}
+	start := time.Now()
+	bar := progress.New(log, enc.Name()+": encoding", n, "images")
+	m, err = enc.EncodeImages(ctx, imgs, bar)
+	if err != nil {
+		return data.Matrix{}, fmt.Errorf("encode: %s on %d images: %w", enc.Name(), n, err)
+	}
+	bar.Done()
+	if m.Rows != n || (want != 0 && m.Cols != want) || len(m.Values) != m.Rows*m.Cols {
+		return data.Matrix{}, fmt.Errorf("encode: %s returned [%d,%d] with %d values for %d images of dim %d",
+			enc.Name(), m.Rows, m.Cols, len(m.Values), n, want)
+	}
+	if err := writeFeatures(path, m); err != nil {
+		return data.Matrix{}, fmt.Errorf("encode: storing features: %w", err)
+	}
+	logf(log, "%s: encoded %d images in %.2fs, cached as %s\n", enc.Name(), n, time.Since(start).Seconds(), key[:12])
+	return m, nil
+}

@@ -1,0 +1,105 @@
+package encode
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/data"
+)
+
+// TestUSELiteFineTune trains USE-lite end to end on 64 labelled sentiment
+// sentences for 2 epochs and checks that the loss falls, that the
+// transformer's own weights moved (gradients flow through it, not only the
+// head), that training fits the data and that a rerun with the same seed
+// gives the same losses.
+func TestUSELiteFineTune(t *testing.T) {
+	ctx := context.Background()
+	dir, err := USELiteDir(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := LoadUSELite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdir, err := assets.Ensure(ctx, "sentiment", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(sdir, "test", "fixtures", "yelp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Text  string `json:"text"`
+		Class int    `json:"class"`
+	}
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	targets := data.NewMatrix(64, 2)
+	for i := 0; len(texts) < 64; i += 7 {
+		if rows[i].Text == "" {
+			continue
+		}
+		targets.Values[2*len(texts)+rows[i].Class] = 1
+		texts = append(texts, rows[i].Text)
+	}
+	cfg := FineTuneConfig{Epochs: 2, Batch: 16, LR: 1e-4, HeadLR: 3e-3, Seed: 7}
+	ft, err := u.FineTune(ctx, texts, targets, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("losses %v, epoch times %v", ft.Losses, ft.Epoch)
+	if !(ft.Losses[1] < ft.Losses[0]) || ft.Losses[0] > 0.7 {
+		t.Errorf("losses %v: want a first epoch ≤ ln 2 and a fall", ft.Losses)
+	}
+	before, err := u.Encode(ctx, texts[:4], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := ft.u.Encode(ctx, texts[:4], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := 0.0
+	for i := range before.Values {
+		moved = max(moved, float64(after.Values[i]-before.Values[i]))
+	}
+	if moved < 1e-4 {
+		t.Errorf("fine-tuning changed the embeddings by at most %g: no gradient through the transformer?", moved)
+	}
+	p, err := ft.Predict(ctx, texts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	correct := 0
+	for i := range texts {
+		pred := 0
+		if p.Values[2*i+1] > p.Values[2*i] {
+			pred = 1
+		}
+		if targets.Values[2*i+pred] == 1 {
+			correct++
+		}
+	}
+	if correct < 48 {
+		t.Errorf("training accuracy %d/64 after fine-tuning, want ≥ 48", correct)
+	}
+	again, err := u.FineTune(ctx, texts[:16], data.Matrix{Rows: 16, Cols: 2, Values: targets.Values[:32]}, FineTuneConfig{Epochs: 1, Batch: 8, Seed: 3}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice, err := u.FineTune(ctx, texts[:16], data.Matrix{Rows: 16, Cols: 2, Values: targets.Values[:32]}, FineTuneConfig{Epochs: 1, Batch: 8, Seed: 3}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Losses[0] != twice.Losses[0] {
+		t.Errorf("same seed, losses %v and %v", again.Losses, twice.Losses)
+	}
+}
