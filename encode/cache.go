@@ -77,18 +77,26 @@ func (c *Cache) Path(key string) string {
 // truncated or mismatched entry is reported on log, removed and rebuilt.
 // log may be nil.
 func (c *Cache) Features(ctx context.Context, enc Encoder, datasetHash string, texts []string, log io.Writer) (data.Matrix, error) {
+	return c.lookup(datasetHash, enc.Name(), enc.Fingerprint(), len(texts), enc.Dim(), "texts", log,
+		func(bar *progress.Bar) (data.Matrix, error) { return enc.Encode(ctx, texts, bar) })
+}
+
+// lookup is the cache logic shared by text and image encoders: return the
+// entry for (datasetHash, name, fingerprint) when it is valid and has shape
+// [n, dim] (dim 0: any width), else report, remove, compute and store it.
+func (c *Cache) lookup(datasetHash, name, fingerprint string, n, dim int, unit string, log io.Writer, compute func(*progress.Bar) (data.Matrix, error)) (data.Matrix, error) {
 	if datasetHash == "" {
 		return data.Matrix{}, errors.New("encode: feature cache needs a dataset hash")
 	}
-	key := Key(datasetHash, enc.Name(), enc.Fingerprint())
+	key := Key(datasetHash, name, fingerprint)
 	path := c.Path(key)
 
 	m, err := readFeatures(path)
 	switch {
-	case err == nil && m.Rows == len(texts) && m.Cols == enc.Dim():
+	case err == nil && m.Rows == n && (dim == 0 || m.Cols == dim):
 		return m, nil
 	case err == nil:
-		logf(log, "feature cache entry %s corrupt (has [%d,%d], want [%d,%d]); rebuilding\n", key, m.Rows, m.Cols, len(texts), enc.Dim())
+		logf(log, "feature cache entry %s corrupt (has [%d,%d], want [%d,%d]); rebuilding\n", key, m.Rows, m.Cols, n, dim)
 		os.Remove(path)
 	case errors.Is(err, fs.ErrNotExist):
 		// plain miss
@@ -102,20 +110,20 @@ func (c *Cache) Features(ctx context.Context, enc Encoder, datasetHash string, t
 	}
 
 	start := time.Now()
-	bar := progress.New(log, enc.Name()+": encoding", len(texts), "texts")
-	m, err = enc.Encode(ctx, texts, bar)
+	bar := progress.New(log, name+": encoding", n, unit)
+	m, err = compute(bar)
 	if err != nil {
-		return data.Matrix{}, fmt.Errorf("encode: %s on %d texts: %w", enc.Name(), len(texts), err)
+		return data.Matrix{}, fmt.Errorf("encode: %s on %d %s: %w", name, n, unit, err)
 	}
 	bar.Done()
-	if m.Rows != len(texts) || m.Cols != enc.Dim() || len(m.Values) != m.Rows*m.Cols {
-		return data.Matrix{}, fmt.Errorf("encode: %s returned [%d,%d] with %d values for %d texts of dim %d",
-			enc.Name(), m.Rows, m.Cols, len(m.Values), len(texts), enc.Dim())
+	if m.Rows != n || (dim != 0 && m.Cols != dim) || len(m.Values) != m.Rows*m.Cols {
+		return data.Matrix{}, fmt.Errorf("encode: %s returned [%d,%d] with %d values for %d %s of dim %d",
+			name, m.Rows, m.Cols, len(m.Values), n, unit, dim)
 	}
 	if err := writeFeatures(path, m); err != nil {
 		return data.Matrix{}, fmt.Errorf("encode: storing features: %w", err)
 	}
-	logf(log, "%s: encoded %d texts in %.2fs, cached as %s\n", enc.Name(), len(texts), time.Since(start).Seconds(), key[:12])
+	logf(log, "%s: encoded %d %s in %.2fs, cached as %s\n", name, n, unit, time.Since(start).Seconds(), key[:12])
 	return m, nil
 }
 

@@ -8,9 +8,7 @@ import (
 	_ "image/jpeg" // register JPEG for user image datasets
 	_ "image/png"  // register PNG for user image datasets
 	"io"
-	"io/fs"
 	"os"
-	"time"
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/progress"
@@ -127,9 +125,6 @@ func NewImage(ctx context.Context, name string, log io.Writer) (ImageEncoder, er
 // and stored. datasetHash must identify the images (the dataset's content
 // hash covers in-memory pixels, or image paths for user datasets).
 func (c *Cache) ImageFeatures(ctx context.Context, enc ImageEncoder, datasetHash string, imgs ImageBatch, log io.Writer) (data.Matrix, error) {
-	if datasetHash == "" {
-		return data.Matrix{}, errors.New("encode: feature cache needs a dataset hash")
-	}
 	if err := imgs.Validate(); err != nil {
 		return data.Matrix{}, fmt.Errorf("encode: %s: %w", enc.Name(), err)
 	}
@@ -138,38 +133,6 @@ func (c *Cache) ImageFeatures(ctx context.Context, enc ImageEncoder, datasetHash
 	if want == 0 && imgs.Paths == nil {
 		want = imgs.Shape[1] * imgs.Shape[2] * imgs.Shape[3]
 	}
-	key := Key(datasetHash, enc.Name(), enc.Fingerprint())
-	path := c.Path(key)
-	m, err := readFeatures(path)
-	switch {
-	case err == nil && m.Rows == n && (want == 0 || m.Cols == want):
-		return m, nil
-	case err == nil:
-		logf(log, "feature cache entry %s corrupt (has [%d,%d], want [%d,%d]); rebuilding\n", key, m.Rows, m.Cols, n, want)
-		os.Remove(path)
-	case errors.Is(err, fs.ErrNotExist):
-	case isCorrupt(err):
-		logf(log, "feature cache entry %s corrupt (%v); rebuilding\n", key, err)
-		if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
-			return data.Matrix{}, fmt.Errorf("encode: removing corrupt cache entry %s: %w", path, rerr)
-		}
-	default:
-		return data.Matrix{}, fmt.Errorf("encode: reading feature cache %s: %w", path, err)
-	}
-	start := time.Now()
-	bar := progress.New(log, enc.Name()+": encoding", n, "images")
-	m, err = enc.EncodeImages(ctx, imgs, bar)
-	if err != nil {
-		return data.Matrix{}, fmt.Errorf("encode: %s on %d images: %w", enc.Name(), n, err)
-	}
-	bar.Done()
-	if m.Rows != n || (want != 0 && m.Cols != want) || len(m.Values) != m.Rows*m.Cols {
-		return data.Matrix{}, fmt.Errorf("encode: %s returned [%d,%d] with %d values for %d images of dim %d",
-			enc.Name(), m.Rows, m.Cols, len(m.Values), n, want)
-	}
-	if err := writeFeatures(path, m); err != nil {
-		return data.Matrix{}, fmt.Errorf("encode: storing features: %w", err)
-	}
-	logf(log, "%s: encoded %d images in %.2fs, cached as %s\n", enc.Name(), n, time.Since(start).Seconds(), key[:12])
-	return m, nil
+	return c.lookup(datasetHash, enc.Name(), enc.Fingerprint(), n, want, "images", log,
+		func(bar *progress.Bar) (data.Matrix, error) { return enc.EncodeImages(ctx, imgs, bar) })
 }
