@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -256,24 +255,11 @@ func ResizeBilinearRGB(img []float32, shape [3]int, s int, dst []float32) {
 	}
 }
 
-// cnnBackendOnce is the CNNs' compute backend. With $GOMLX_BACKEND set it is
-// the heads' backend (train.Backend, e.g. XLA on a GPU); otherwise the
-// pure-Go backend with ops run one at a time ("go:ops_sequential"): its
-// default parallel op scheduler deadlocked on these graphs (a test hung in
-// workerspool.WaitToStart with every worker idle), while each op still
-// uses all cores internally.
-var cnnBackendOnce = sync.OnceValues(func() (compute.Backend, error) {
-	if cfg, ok := os.LookupEnv(compute.ConfigEnvVar); ok && cfg != "" {
-		return train.Backend()
-	}
-	b, err := compute.NewWithConfig("go:ops_sequential")
-	if err != nil {
-		return nil, fmt.Errorf("encode: pure-Go backend: %w", err)
-	}
-	return b, nil
-})
-
-func cnnBackend() (compute.Backend, error) { return cnnBackendOnce() }
+// cnnBackend is the heads' backend (train.Backend): the pure-Go backend with
+// ops run one at a time unless $GOMLX_BACKEND names another. The parallel op
+// scheduler deadlocked on these graphs (a test hung in
+// workerspool.WaitToStart with every worker idle).
+func cnnBackend() (compute.Backend, error) { return train.Backend() }
 
 // nsfwjsModels maps encoder names to nsfwjs model directories.
 var nsfwjsModels = map[string]string{"mobilenet-v2": "mobilenet_v2", "inception-v3": "inception_v3"}

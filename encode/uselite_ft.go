@@ -7,12 +7,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-	"sync"
 	"time"
 
-	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
-	"github.com/gomlx/compute/gobackend"
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
@@ -245,23 +242,13 @@ func lengthBatches(rng *rand.Rand, order []int, toks [][]int32, batch int) [][]i
 	return out
 }
 
-// ftBackend is the backend fine-tuning runs on: train.Backend(), except that
-// the pure-Go backend is replaced by a private one that executes the ops of
-// a graph one at a time (each matmul is still parallel). With the default
-// mode (independent ops in parallel when one graph runs) the large gradient
-// graph deadlocked in the backend's worker pool (gomlx/compute
-// workerspool: Pool.WaitToStart against several Pool.Saturate from
-// parallel DotGenerals) in 2 of 4 runs on 2 cores.
-var ftBackend = sync.OnceValues(func() (compute.Backend, error) {
-	b, err := train.Backend()
-	if err != nil {
-		return nil, err
-	}
-	if b.Name() != gobackend.GetBackend().Name() || b != gobackend.GetBackend() {
-		return b, nil
-	}
-	return gobackend.New("ops_sequential")
-})
+// ftBackend is the backend fine-tuning runs on: train.Backend(), whose
+// pure-Go default executes a graph's ops one at a time (each matmul is still
+// parallel). With the parallel op scheduler this large gradient graph
+// deadlocked in the backend's worker pool (gomlx/compute workerspool:
+// Pool.WaitToStart against several Pool.Saturate from parallel DotGenerals)
+// in 2 of 4 runs on 2 cores.
+var ftBackend = train.Backend
 
 // headLogits is useHeadScale·emb·Wᵀ + b: [B, K].
 func headLogits(emb, w, b *Node) *Node {

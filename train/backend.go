@@ -20,8 +20,17 @@ var backendOnce = sync.OnceValues(func() (compute.Backend, error) {
 		return b, nil
 	}
 	// The pure-Go backend is the default: it needs no C libraries and gives
-	// bit-identical results across runs on one machine.
-	return gobackend.GetBackend(), nil
+	// bit-identical results across runs on one machine. Ops run one at a
+	// time (each matmul still uses every core): with gomlx v0.28 / compute
+	// 20260716 the parallel op scheduler deadlocked in workerspool on large
+	// graphs (USE-lite fine-tuning, CNNs: 2 of 4 runs hung), and for heads
+	// the sequential scheduler costs ~7% (sentiment bow → glove:mlp, 3
+	// seeds: 5.2 s vs 4.8 s) with bit-identical results.
+	b, err := gobackend.New("ops_sequential")
+	if err != nil {
+		return nil, fmt.Errorf("train: pure-Go backend: %w", err)
+	}
+	return b, nil
 })
 
 // newBackendWithConfig turns the panic compute.NewWithConfig raises for an
