@@ -211,6 +211,11 @@ func printComparisons(w io.Writer, comps []eval.Comparison) {
 	tw := tabwriterFor(w)
 	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tN\tΔPGR [95% CI]\tWILCOXON p")
 	for _, c := range comps {
+		// No pairs (every seed "no gap"), or a pooled row over one dataset,
+		// carry no comparison: leave them out rather than print a point CI.
+		if c.N == 0 || (c.AcrossDatasets && c.N < 2) {
+			continue
+		}
 		ds := c.Dataset
 		if c.AcrossDatasets {
 			ds = "all datasets"
