@@ -1,17 +1,3 @@
-// Package tfjs reads TensorFlow.js models: graph models (model.json holding
-// a GraphDef as JSON, a weights manifest and binary shards) in this file and
-// shards.go; layers models (Keras topology) in layers*.go.
-//
-// Shard sizes are validated against the manifest before any weight is
-// decoded, so a truncated or foreign shard is reported with the byte counts
-// instead of silently shifting every weight after it.
-//
-// Example: the USE-lite embedding table.
-//
-//	m, err := tfjs.LoadGraphModel(dir + "/model.json")
-//	if err != nil { ... }
-//	emb, err := m.Weight("module/Embeddings_en", 8002, 256) // emb.F32 holds 8002×256 floats
-//	relu, _ := m.Node("…/FFN/conv1/Relu")                   // relu.Op == "Relu"
 package tfjs
 
 import (
