@@ -29,8 +29,11 @@ vet:
 	$(GO) vet -tags $(TAGS) ./...
 
 # Speed against the reference implementations, same machine, same run: BENCH.md.
+# Each script owns one BENCH.md section (heads, knn, uselite).
 bench: build
 	bash bench/run.sh
+	bash bench/knn.sh
+	bash bench/uselite.sh
 
 # METHODS.md is generated from the method registry.
 methods-doc: build

@@ -48,7 +48,10 @@ cat >"$WORK/machine.txt" <<EOM
 - $("$PY" -c 'import sklearn, scipy, numpy; print("scikit-learn", sklearn.__version__, "scipy", scipy.__version__, "numpy", numpy.__version__)')
 - date: $(date -u '+%Y-%m-%d %H:%M UTC')
 EOM
-"$PY" bench/knn_report.py "$OUT" "$WORK/machine.txt" \
+"$PY" bench/knn_report.py "$WORK/knn.md" "$WORK/machine.txt" \
 	"$WORK/fmnist:Fashion-MNIST raw pixels, 20000 images drawn at random (real data)" \
 	"$WORK/synth:synthetic Gaussian mixture, 10 classes (synthetic)"
-echo "wrote the kNN section of $OUT (work files in $WORK)"
+go build -tags noxla -o "$WORK/mdsection" ./bench/cmd/mdsection
+[ -s "$OUT" ] || printf '# Benchmarks\n\n' > "$OUT"
+"$WORK/mdsection" -name knn -in "$WORK/knn.md" -out "$OUT"
+echo "wrote the knn section of $OUT (work files in $WORK)"
