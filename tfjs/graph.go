@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -183,22 +184,10 @@ func (m *GraphModel) Weight(name string, want ...int) (*Tensor, error) {
 	if !ok {
 		return nil, fmt.Errorf("tfjs: model %s has no weight %q", m.Dir, name)
 	}
-	if want != nil && !sameShape(t.Shape, want) {
+	if want != nil && !slices.Equal(t.Shape, want) {
 		return nil, fmt.Errorf("tfjs: weight %q has shape %v, want %v", name, t.Shape, want)
 	}
 	return t, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // jsonErrorWithLine adds the line number to a JSON syntax or type error.

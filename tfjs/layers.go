@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -158,20 +159,8 @@ func (m *LayersModel) weight(layer, suffix string, shape ...int) (*Tensor, error
 	if !ok {
 		return nil, fmt.Errorf("tfjs: weight %q missing from the manifest", name)
 	}
-	if shape != nil && !sameInts(t.Shape, shape) {
+	if shape != nil && !slices.Equal(t.Shape, shape) {
 		return nil, fmt.Errorf("tfjs: weight %q has shape %v, want %v", name, t.Shape, shape)
 	}
 	return t, nil
-}
-
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,7 @@ package tfjs
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/superalign/superalign/assets"
@@ -24,7 +25,7 @@ func TestLoadLayersModelMobileNetV2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameInts(m.InputShape, []int{224, 224, 3}) || m.Input != "input_1" || m.Output != "dense_3" {
+	if !slices.Equal(m.InputShape, []int{224, 224, 3}) || m.Input != "input_1" || m.Output != "dense_3" {
 		t.Errorf("input %v %q, output %q", m.InputShape, m.Input, m.Output)
 	}
 	k, err := m.weight("Conv1", "kernel", 3, 3, 3, 32)
