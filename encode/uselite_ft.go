@@ -27,7 +27,9 @@ type FineTuneConfig struct {
 	Seed   uint64  // shuffling; the head starts at zero
 }
 
-func (c FineTuneConfig) withDefaults() FineTuneConfig {
+// WithDefaults returns c with its zero fields set to the defaults FineTune
+// uses (callers that hash a configuration hash this).
+func (c FineTuneConfig) WithDefaults() FineTuneConfig {
 	if c.Epochs <= 0 {
 		c.Epochs = 3
 	}
@@ -65,7 +67,7 @@ const useHeadScale = 10
 // the soft-label cross-entropy. It is deterministic for a given
 // configuration on the pure-Go backend. u itself is not modified.
 func (u *USELite) FineTune(ctx context.Context, texts []string, targets data.Matrix, cfg FineTuneConfig, log io.Writer) (*FineTuned, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if targets.Rows != len(texts) || targets.Cols < 2 {
 		return nil, fmt.Errorf("use-lite fine-tune: %d texts but targets are %d×%d (want one row per text, ≥2 classes)", len(texts), targets.Rows, targets.Cols)
 	}

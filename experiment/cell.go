@@ -133,6 +133,9 @@ func (c *CellRunner) prepared(ctx context.Context, cs CellSpec, withFeatures boo
 	if err != nil {
 		return nil, fmt.Errorf("strong: %w", err)
 	}
+	if isFineTuned(strong) {
+		return nil, fmt.Errorf("sweep cells: %s students are supported by w2s run only; use use-lite for a probe", FineTunedStrong)
+	}
 	ds, err := c.dataset(ctx, cs.Dataset)
 	if err != nil {
 		return nil, err

@@ -73,6 +73,9 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 	sp := spec.spec()
 	weak, _ := ParseEncHead(spec.Weak)
 	strong, _ := ParseEncHead(spec.Strong)
+	if isFineTuned(strong) {
+		return nil, fmt.Errorf("oversee: %s students are supported by w2s run only; use use-lite for a probe", FineTunedStrong)
+	}
 	p, err := r.prepare(ctx, spec.Dataset, weak, strong, nil)
 	if err != nil {
 		return nil, err

@@ -45,6 +45,10 @@ type prepared struct {
 	// costly per-example encoders (image CNNs) encode just these and leave
 	// the other rows of weakX/strongX zero.
 	rows []int
+	// ft, for a fine-tuned strong student (use-lite-ft), is the pretrained
+	// model the ceiling and students start from; strongX is then zero-width.
+	ft       *encode.USELite
+	ftEpochs int
 }
 
 // Run executes every dataset × method × seed of spec and returns the rows
@@ -62,6 +66,11 @@ func (r *Runner) Run(ctx context.Context, spec Spec) ([]store.Row, []store.Summa
 			return nil, nil, err
 		}
 		methods[i] = m
+	}
+	if isFineTuned(strong) {
+		if err := checkFineTune(strong, methods); err != nil {
+			return nil, nil, err
+		}
 	}
 	var rows []store.Row
 	for _, name := range spec.Datasets {
@@ -105,6 +114,12 @@ func (r *Runner) prepare(ctx context.Context, name string, weak, strong EncHead,
 	r.logf("%s: %d examples, %d classes %v, counts %v", ds.Name, len(ds.Examples), ds.K(), ds.Classes, ds.ClassCounts())
 	if p.weakX, p.weakFP, err = r.features(ctx, p, weak.Encoder); err != nil {
 		return nil, err
+	}
+	if isFineTuned(strong) {
+		if err := r.prepareFineTune(ctx, p, spec); err != nil {
+			return nil, err
+		}
+		return p, nil
 	}
 	if p.strongX, p.strFP, err = r.features(ctx, p, strong.Encoder); err != nil {
 		return nil, err
@@ -269,6 +284,10 @@ func configHash(spec Spec, p *prepared, methodName string, weakCfg, strongCfg tr
 		"gap":       spec.GapThreshold,
 		"resamples": spec.Resamples,
 	}
+	if p.ft != nil {
+		// Only fine-tuned cells carry the key, so probe hashes are unchanged.
+		key["fine_tune"] = p.ftHashKey()
+	}
 	b, _ := json.Marshal(key) // map keys marshal sorted: stable
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
@@ -355,6 +374,7 @@ type cell struct {
 	ceilTest  data.Matrix // ceiling on test [nTest, K]
 	strongTS  data.Matrix // strong features of train_strong (for student predictions)
 	strongTe  data.Matrix // strong features of test
+	ft        *ftCell     // texts for a fine-tuned student (use-lite-ft), else nil
 }
 
 // buildCell trains the weak model and the ceiling and assembles the cell.
@@ -363,6 +383,9 @@ func (r *Runner) buildCell(ctx context.Context, p *prepared, split data.Split, w
 	weakHead, err := train.Fit(ctx, p.weakX.SelectRows(split.TrainWeak), data.OneHot(p.ds.Labels(split.TrainWeak), k), weakCfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("weak model: %w", err)
+	}
+	if p.ft != nil {
+		return r.fineTuneCell(ctx, p, split, weakHead, weakCfg, strongCfg, seed)
 	}
 	ceilHead, err := train.Fit(ctx, p.strongX.SelectRows(split.TrainStrong), data.OneHot(p.ds.Labels(split.TrainStrong), k), strongCfg)
 	if err != nil {
@@ -373,7 +396,8 @@ func (r *Runner) buildCell(ctx context.Context, p *prepared, split data.Split, w
 
 // assembleCell builds the method view and the eval side of a cell from its
 // trained weak model and ceiling (the sweep path loads them from disk). It is
-// the one place that splits gold: train_weak gold goes into the view,
+// the one place that splits gold (fineTuneCell, which passes a nil ceilHead
+// and fine-tunes the ceiling itself, is the other): train_weak gold goes into the view,
 // train_strong and test gold into eval.Hidden, which methods never see.
 func (r *Runner) assembleCell(p *prepared, split data.Split, weakHead, ceilHead *train.Head, weakCfg, strongCfg train.Config, seed int64) (*cell, *eval.Hidden, error) {
 	k := p.ds.K()
@@ -391,9 +415,11 @@ func (r *Runner) assembleCell(p *prepared, split data.Split, weakHead, ceilHead 
 	}
 	strongTS := p.strongX.SelectRows(split.TrainStrong)
 	strongTe := p.strongX.SelectRows(split.Test)
-	ceilTest, err := ceilHead.Predict(strongTe)
-	if err != nil {
-		return nil, nil, fmt.Errorf("ceiling predictions: %w", err)
+	var ceilTest data.Matrix
+	if ceilHead != nil {
+		if ceilTest, err = ceilHead.Predict(strongTe); err != nil {
+			return nil, nil, fmt.Errorf("ceiling predictions: %w", err)
+		}
 	}
 	c := &cell{
 		view: method.View{
@@ -424,18 +450,26 @@ func (r *Runner) assembleCell(p *prepared, split data.Split, weakHead, ceilHead 
 }
 
 func (r *Runner) runMethod(ctx context.Context, spec Spec, p *prepared, c *cell, hidden *eval.Hidden, m method.Method, seed int64) (store.Row, error) {
-	view := c.view // a copy: a method cannot disturb the next one's view header
-	student, err := m.Fit(ctx, &view)
-	if err != nil {
-		return store.Row{}, err
-	}
-	studentTest, err := student.Predict(c.strongTe)
-	if err != nil {
-		return store.Row{}, fmt.Errorf("%s: student predictions: %w", m.Name(), err)
-	}
-	studentTS, err := student.Predict(c.strongTS)
-	if err != nil {
-		return store.Row{}, fmt.Errorf("%s: student predictions on train_strong: %w", m.Name(), err)
+	var studentTest, studentTS data.Matrix
+	var sel method.Selection
+	if c.ft != nil {
+		var err error
+		if studentTest, studentTS, err = r.fineTuneStudent(ctx, p, c, m.Name()); err != nil {
+			return store.Row{}, err
+		}
+	} else {
+		view := c.view // a copy: a method cannot disturb the next one's view header
+		student, err := m.Fit(ctx, &view)
+		if err != nil {
+			return store.Row{}, err
+		}
+		if studentTest, err = student.Predict(c.strongTe); err != nil {
+			return store.Row{}, fmt.Errorf("%s: student predictions: %w", m.Name(), err)
+		}
+		if studentTS, err = student.Predict(c.strongTS); err != nil {
+			return store.Row{}, fmt.Errorf("%s: student predictions on train_strong: %w", m.Name(), err)
+		}
+		sel, _ = student.(method.Selection)
 	}
 	scores, err := hidden.ScoreCell(eval.CellInputs{
 		FloorTest:          c.floorTest,
@@ -463,7 +497,7 @@ func (r *Runner) runMethod(ctx context.Context, spec Spec, p *prepared, c *cell,
 		Version:      Version,
 	}
 	scores.Fill(&row)
-	if sel, ok := student.(method.Selection); ok {
+	if sel != nil {
 		if err := fillSelection(&row, hidden, sel, c.view.TrainStrong.WeakLabels); err != nil {
 			return store.Row{}, fmt.Errorf("%s: %w", m.Name(), err)
 		}

@@ -64,6 +64,8 @@ func cmdEncoders(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", e.Name, e.Kind, e.Dim, e.Description)
 	}
 	fmt.Fprintln(w, "features\tvectors\t-\tthe dataset's own features column, passed through")
+	fmt.Fprintf(w, "%s\ttext\t%d\tstrong student only: USE-lite fine-tuned end to end with a linear head on train_strong texts (methods naive, naive-hard; --epochs, default %d)\n",
+		experiment.FineTunedStrong, encode.USELiteDim, experiment.DefaultFineTuneEpochs)
 	fmt.Fprintln(w, "\nHeads (ENC:HEAD): linear (default), mlp")
 	return w.Flush()
 }
