@@ -1,9 +1,10 @@
 package method
 
 import (
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/superalign/superalign/internal/goldwalk"
 )
 
 // TestViewHasNoHiddenGold walks every type reachable from View and fails if a
@@ -11,45 +12,12 @@ import (
 // (the holder of train_strong and test gold), and the only label slice in the
 // view must be TrainWeak.Gold, the supervisor's own training labels.
 func TestViewHasNoHiddenGold(t *testing.T) {
-	var intSlices []string
-	seen := map[reflect.Type]bool{}
-	var walk func(tp reflect.Type, path string)
-	walk = func(tp reflect.Type, path string) {
-		if strings.HasSuffix(tp.PkgPath(), "/eval") {
-			t.Errorf("%s has type %v from package eval: hidden gold would be reachable", path, tp)
-		}
-		if seen[tp] {
-			return
-		}
-		seen[tp] = true
-		switch tp.Kind() {
-		case reflect.Struct:
-			for i := 0; i < tp.NumField(); i++ {
-				f := tp.Field(i)
-				walk(f.Type, path+"."+f.Name)
-			}
-		case reflect.Slice, reflect.Array:
-			if tp.Elem().Kind() == reflect.Int {
-				intSlices = append(intSlices, path)
-			}
-			walk(tp.Elem(), path+"[]")
-		case reflect.Pointer, reflect.Map:
-			walk(tp.Elem(), path+"*")
-		case reflect.Interface:
-			for i := 0; i < tp.NumMethod(); i++ {
-				m := tp.Method(i).Type
-				for j := 0; j < m.NumIn(); j++ {
-					walk(m.In(j), path+"."+tp.Method(i).Name+"(in)")
-				}
-				for j := 0; j < m.NumOut(); j++ {
-					walk(m.Out(j), path+"."+tp.Method(i).Name+"(out)")
-				}
-			}
-		}
+	r := goldwalk.Walk(View{})
+	for _, p := range r.EvalPaths {
+		t.Errorf("%s: hidden gold would be reachable", p)
 	}
-	walk(reflect.TypeOf(View{}), "View")
-	if len(intSlices) != 1 || intSlices[0] != "View.TrainWeak.Gold" {
-		t.Errorf("label-like []int fields reachable from View: %v; want only View.TrainWeak.Gold", intSlices)
+	if len(r.IntSlices) != 1 || r.IntSlices[0] != "View.TrainWeak.Gold" {
+		t.Errorf("label-like []int fields reachable from View: %v; want only View.TrainWeak.Gold", r.IntSlices)
 	}
 }
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"math"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/goldwalk"
 )
 
 // TestLoopHasNoHiddenGold walks every type the loop, the critic and the
@@ -17,42 +17,11 @@ import (
 // eval, the holder of train_strong and test gold. The oracle client is
 // walked too: the loop's only route to gold must be its HTTP API.
 func TestLoopHasNoHiddenGold(t *testing.T) {
-	seen := map[reflect.Type]bool{}
-	var walk func(tp reflect.Type, path string)
-	walk = func(tp reflect.Type, path string) {
-		if strings.HasSuffix(tp.PkgPath(), "/eval") {
-			t.Errorf("%s has type %v from package eval: hidden gold would be reachable", path, tp)
-		}
-		if seen[tp] {
-			return
-		}
-		seen[tp] = true
-		switch tp.Kind() {
-		case reflect.Struct:
-			for i := 0; i < tp.NumField(); i++ {
-				walk(tp.Field(i).Type, path+"."+tp.Field(i).Name)
-			}
-		case reflect.Slice, reflect.Array, reflect.Pointer, reflect.Map, reflect.Chan:
-			if tp.Kind() == reflect.Map {
-				walk(tp.Key(), path+"[key]")
-			}
-			walk(tp.Elem(), path+"[]")
-		case reflect.Func:
-			for j := 0; j < tp.NumIn(); j++ {
-				walk(tp.In(j), path+"(in)")
-			}
-			for j := 0; j < tp.NumOut(); j++ {
-				walk(tp.Out(j), path+"(out)")
-			}
-		case reflect.Interface:
-			for i := 0; i < tp.NumMethod(); i++ {
-				walk(tp.Method(i).Type, path+"."+tp.Method(i).Name)
-			}
-		}
+	r := goldwalk.Walk(Env{}, Config{}, Result{}, Round{}, Critic{}, Attack{}, Critique{})
+	for _, p := range r.EvalPaths {
+		t.Errorf("%s: hidden gold would be reachable", p)
 	}
-	for _, v := range []any{Env{}, Config{}, Result{}, Round{}, Critic{}, Attack{}, Critique{}} {
-		walk(reflect.TypeOf(v), reflect.TypeOf(v).Name())
-	}
+	seen := r.Seen
 	// The walk must have gone through the oracle client into net/http, or
 	// it proves nothing about it.
 	if !seen[reflect.TypeOf(Env{}).Field(1).Type.Elem()] {

@@ -1,0 +1,34 @@
+package goldwalk
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/superalign/superalign/eval"
+)
+
+type leaky struct {
+	Gold   []int
+	Nested struct{ H *eval.Hidden }
+	Fn     func(*eval.Hidden) int
+}
+
+type clean struct {
+	Name string
+	F    func([]float32) error
+}
+
+// TestWalk: a root that reaches eval through a field and through a function
+// signature is reported on both paths; a clean root is not.
+func TestWalk(t *testing.T) {
+	r := Walk(leaky{})
+	if len(r.EvalPaths) != 2 {
+		t.Errorf("eval paths %v, want the field and the func parameter", r.EvalPaths)
+	}
+	if !reflect.DeepEqual(r.IntSlices, []string{"leaky.Gold"}) {
+		t.Errorf("int slices %v, want [leaky.Gold]", r.IntSlices)
+	}
+	if c := Walk(clean{}); len(c.EvalPaths) != 0 || len(c.IntSlices) != 0 {
+		t.Errorf("clean root reported %v %v", c.EvalPaths, c.IntSlices)
+	}
+}
