@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/superalign/superalign/internal/sha"
 )
 
 // Names inside a package directory. Temp names start with a dot and a fixed
@@ -188,24 +190,10 @@ func removeTemps(base string) error {
 	return nil
 }
 
-// fileHash returns the hex sha256 of a file.
-func fileHash(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // verifyArchive checks a file against its pinned hash; a missing file
 // yields an error wrapping fs.ErrNotExist.
 func verifyArchive(path, want string) error {
-	got, err := fileHash(path)
+	got, err := sha.File(path)
 	if err != nil {
 		return err
 	}

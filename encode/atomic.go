@@ -11,6 +11,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"github.com/superalign/superalign/internal/sha"
 )
 
 // Both on-disk formats of this package (feature cache entries and the
@@ -53,7 +55,7 @@ func writeChecksummedAtomic(path string, fill func(w io.Writer) error) (sum [sha
 		}
 	}()
 	bw := bufio.NewWriterSize(tmp, 1<<20)
-	h := newSHA256()
+	h := sha.New()
 	if err = fill(io.MultiWriter(bw, h)); err != nil {
 		return sum, err
 	}
@@ -106,7 +108,7 @@ func openChecked(path string) (*checkedReader, error) {
 		f.Close()
 		return nil, corruptf("file is %d bytes, shorter than its checksum", st.Size())
 	}
-	return &checkedReader{f: f, size: st.Size(), br: bufio.NewReaderSize(f, 1<<20), h: newSHA256()}, nil
+	return &checkedReader{f: f, size: st.Size(), br: bufio.NewReaderSize(f, 1<<20), h: sha.New()}, nil
 }
 
 // Read implements io.Reader over the hashed part; it refuses to read into the

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/superalign/superalign/internal/sha"
 	"github.com/superalign/superalign/progress"
 )
 
@@ -319,7 +320,7 @@ func readGloveBin(path string) (*gloveTable, error) {
 	}
 	body, trailer := b[:len(b)-sha256.Size], [sha256.Size]byte(b[len(b)-sha256.Size:])
 	sumc := make(chan [sha256.Size]byte, 1)
-	go func() { sumc <- sum256(body) }()
+	go func() { sumc <- sha.Sum256(body) }()
 	t, perr := parseGloveBody(body)
 	sum := <-sumc
 	if perr != nil {

@@ -2,11 +2,8 @@ package sweep
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/internal/sha"
 )
 
 // Stamp identifies everything a plan's keys are computed from without
@@ -45,7 +43,7 @@ func NewStamp(cfg Config) (Stamp, error) {
 		return Stamp{}, fmt.Errorf("sweep: stamp: %w", err)
 	}
 	st := Stamp{Datasets: map[string]string{}}
-	if st.Executable, err = fileSum(exe); err != nil {
+	if st.Executable, err = sha.File(exe); err != nil {
 		return Stamp{}, fmt.Errorf("sweep: stamp: %w", err)
 	}
 	for _, kv := range os.Environ() {
@@ -74,26 +72,13 @@ func NewStamp(cfg Config) (Stamp, error) {
 		if !fi.Mode().IsRegular() {
 			return Stamp{}, fmt.Errorf("sweep: stamp: %s: not a regular file", d)
 		}
-		sum, err := fileSum(abs)
+		sum, err := sha.File(abs)
 		if err != nil {
 			return Stamp{}, fmt.Errorf("sweep: stamp: %w", err)
 		}
 		st.Datasets[d] = fmt.Sprintf("file:%s size=%d mtime=%d sha256=%s", abs, fi.Size(), fi.ModTime().UnixNano(), sum)
 	}
 	return st, nil
-}
-
-func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hashing %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // PlanCached is NewPlan that reuses DIR/sweep/plan.json when it was planned

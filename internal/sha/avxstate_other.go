@@ -1,6 +1,6 @@
 //go:build !(goexperiment.simd && amd64)
 
-package encode
+package sha
 
 // clearUpperState is a no-op where the runtime never restores AVX-512 state
 // on preemption. See hashing.go.
