@@ -147,6 +147,15 @@ func (c *checkedReader) expectPayload(more int64) error {
 	return nil
 }
 
+// expectPayloadAtLeast checks, before an allocation, that the file holds at
+// least `more` further payload bytes.
+func (c *checkedReader) expectPayloadAtLeast(more int64) error {
+	if more < 0 || c.n+more+sha256.Size > c.size {
+		return corruptf("file is %d bytes, too short for the %d bytes its header announces", c.size, more)
+	}
+	return nil
+}
+
 // readFloats fills dst with little-endian float32 values.
 func (c *checkedReader) readFloats(dst []float32) error {
 	buf := make([]byte, 1<<16)

@@ -26,8 +26,9 @@ import (
 const USELiteDim = 512
 
 // usePrepVersion names the tokenisation, truncation and pooling of the Go
-// port; bump it when the output could change.
-const usePrepVersion = "use-lite-v1:nfkc;sentencepiece-unigram(js-quirks);clip128;transformer2;mean;tanh;l2"
+// port; bump it when the output could change, even in the last bit (the
+// batch plan, encodeBatches, changes which rows share a matrix product).
+const usePrepVersion = "use-lite-v2:nfkc;sentencepiece-unigram(js-quirks);clip128;transformer2;mean;tanh;l2;bucket-batches"
 
 // USE-lite weight names inside the TF.js graph model.
 const (
@@ -349,17 +350,10 @@ func (u *USELite) forward(ids, mask *Node, p []*Node) *Node {
 func (u *USELite) Encode(ctx context.Context, texts []string, bar *progress.Bar) (data.Matrix, error) {
 	out := data.NewMatrix(len(texts), USELiteDim)
 	toks := u.tokenize(texts)
-	// Longest first, so each batch pads to a length close to its own.
-	order := make([]int, len(texts))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return len(toks[order[a]]) > len(toks[order[b]]) })
-	for start := 0; start < len(order); start += useBatchRows {
+	for _, rowsIdx := range encodeBatches(toks) {
 		if err := ctx.Err(); err != nil {
 			return data.Matrix{}, err
 		}
-		rowsIdx := order[start:min(start+useBatchRows, len(order))]
 		emb, err := u.embedBatch(toks, rowsIdx)
 		if err != nil {
 			return data.Matrix{}, err
@@ -370,6 +364,34 @@ func (u *USELite) Encode(ctx context.Context, texts []string, bar *progress.Bar)
 		bar.Add(len(rowsIdx))
 	}
 	return out, nil
+}
+
+// encodeBatches plans Encode's forward passes over the sentences toks: it
+// sorts them longest first and cuts batches of at most useBatchRows rows
+// that stay within one length bucket, so a batch's padding to its bucket
+// is small. A bucket's last, partial batch runs at a power-of-two row
+// count (embedBatch pads rows to one); it is topped up with the next
+// shorter sentences, which cost less padded to its length than empty rows.
+func encodeBatches(toks [][]int32) [][]int {
+	order := make([]int, len(toks))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(toks[order[a]]) > len(toks[order[b]]) })
+	var out [][]int
+	for s := 0; s < len(order); {
+		l := bucketLen(max(1, len(toks[order[s]])))
+		e := s
+		for e < len(order) && e-s < useBatchRows && bucketLen(max(1, len(toks[order[e]]))) == l {
+			e++
+		}
+		if e-s < useBatchRows {
+			e = min(len(order), s+max(8, nextPow2(e-s)))
+		}
+		out = append(out, order[s:e])
+		s = e
+	}
+	return out
 }
 
 // tokenize returns the ids of each text, clipped at the model's maximum
@@ -457,11 +479,7 @@ func callUSE(exec *Exec, args []any) (t *tensors.Tensor, err error) {
 // sentences need at their own lengths. Only the matrix products are
 // counted (they are over 95% of the arithmetic).
 func (u *USELite) FLOPs(texts []string) (executed, useful float64) {
-	lens := make([]int, len(texts))
-	for i, t := range texts {
-		lens[i] = min(len(u.tok.Encode(t)), u.maxLen)
-	}
-	sort.Sort(sort.Reverse(sort.IntSlice(lens)))
+	toks := u.tokenize(texts)
 	perSeq := func(b, l int) float64 {
 		f := 0.0
 		w := 256
@@ -478,13 +496,13 @@ func (u *USELite) FLOPs(texts []string) (executed, useful float64) {
 		}
 		return f + 2*float64(b)*512*USELiteDim
 	}
-	for start := 0; start < len(lens); start += useBatchRows {
-		rows := lens[start:min(start+useBatchRows, len(lens))]
-		b := max(8, 1<<bits.Len(uint(len(rows)-1)))
-		executed += perSeq(b, bucketLen(max(1, rows[0])))
-		for _, l := range rows {
-			useful += perSeq(1, l)
+	for _, rows := range encodeBatches(toks) {
+		longest := 1
+		for _, i := range rows {
+			longest = max(longest, len(toks[i]))
+			useful += perSeq(1, max(1, len(toks[i])))
 		}
+		executed += perSeq(max(8, nextPow2(len(rows))), bucketLen(longest))
 	}
 	return executed, useful
 }

@@ -25,6 +25,11 @@ type FineTuneConfig struct {
 	LR     float64 // Adam learning rate of the transformer [3e-5]
 	HeadLR float64 // Adam learning rate of the head [1e-3]
 	Seed   uint64  // shuffling; the head starts at zero
+	// Checkpoint, when set, is a file where the training state is saved
+	// after every epoch and from which a fine-tune with the same model,
+	// configuration, texts and targets resumes (uselite_ckpt.go). It does
+	// not change the result, so configuration hashes leave it out.
+	Checkpoint string
 }
 
 // WithDefaults returns c with its zero fields set to the defaults FineTune
@@ -154,13 +159,29 @@ func (u *USELite) FineTune(ctx context.Context, texts []string, targets data.Mat
 	}
 
 	ft := &FineTuned{k: k}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5553454c495445)) // "USELITE"
+	pcg := rand.NewPCG(cfg.Seed, 0x5553454c495445) // "USELITE"
 	order := make([]int, len(texts))
 	for i := range order {
 		order[i] = i
 	}
-	t := 0
-	for epoch := range cfg.Epochs {
+	t, first := 0, 0
+	var key [32]byte
+	if cfg.Checkpoint != "" {
+		key = u.ftKey(texts, targets, cfg)
+		saved, err := resumeFineTune(cfg.Checkpoint, key, state, cfg.Epochs, log)
+		if err != nil {
+			return nil, err
+		}
+		if saved != nil {
+			for _, st := range state {
+				st.FinalizeAll()
+			}
+			state, pcg, order, t, first = saved.state, saved.pcg, saved.order, saved.step, saved.epochs
+			ft.Losses, ft.Epoch = saved.losses, saved.times
+		}
+	}
+	rng := rand.New(pcg)
+	for epoch := first; epoch < cfg.Epochs; epoch++ {
 		start := time.Now()
 		batches := lengthBatches(rng, order, toks, cfg.Batch)
 		sum, n := 0.0, 0
@@ -200,6 +221,12 @@ func (u *USELite) FineTune(ctx context.Context, texts []string, targets data.Mat
 		ft.Epoch = append(ft.Epoch, time.Since(start))
 		if log != nil {
 			fmt.Fprintf(log, "use-lite-ft: epoch %d/%d loss %.4f (%.1fs)\n", epoch+1, cfg.Epochs, sum/float64(n), time.Since(start).Seconds())
+		}
+		if cfg.Checkpoint != "" {
+			saved := &ftProgress{epochs: epoch + 1, step: t, pcg: pcg, order: order, losses: ft.Losses, times: ft.Epoch, state: state}
+			if err := saveFTCheckpoint(cfg.Checkpoint, key, saved); err != nil {
+				return nil, err
+			}
 		}
 	}
 	tuned := *u
@@ -263,18 +290,21 @@ func softCE(logits, targets, weights *Node) *Node {
 	return Div(ReduceAllSum(Mul(ce, weights)), Max(ReduceAllSum(weights), Const(logits.Graph(), float32(1))))
 }
 
-// Predict returns class probabilities [len(texts), K].
+// Predict returns class probabilities [len(texts), K]. Texts run longest
+// first, as in Encode, so each batch pads to a length close to its own.
 func (f *FineTuned) Predict(ctx context.Context, texts []string) (data.Matrix, error) {
 	out := data.NewMatrix(len(texts), f.k)
 	toks := f.u.tokenize(texts)
-	for s := 0; s < len(texts); s += useBatchRows {
+	order := make([]int, len(texts))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(toks[order[a]]) > len(toks[order[b]]) })
+	for s := 0; s < len(order); s += useBatchRows {
 		if err := ctx.Err(); err != nil {
 			return data.Matrix{}, err
 		}
-		rows := make([]int, 0, useBatchRows)
-		for i := s; i < min(s+useBatchRows, len(texts)); i++ {
-			rows = append(rows, i)
-		}
+		rows := order[s:min(s+useBatchRows, len(order))]
 		b := max(8, nextPow2(len(rows)))
 		ids, mask, _ := f.u.batchTensors(toks, rows, b)
 		args := []any{ids, mask}
@@ -288,7 +318,11 @@ func (f *FineTuned) Predict(ctx context.Context, texts []string) (data.Matrix, e
 		if err != nil {
 			return data.Matrix{}, fmt.Errorf("use-lite-ft: predicting: %w", err)
 		}
-		tensors.MustConstFlatData(res, func(flat []float32) { copy(out.Values[s*f.k:], flat[:len(rows)*f.k]) })
+		tensors.MustConstFlatData(res, func(flat []float32) {
+			for r, i := range rows {
+				copy(out.Values[i*f.k:(i+1)*f.k], flat[r*f.k:(r+1)*f.k])
+			}
+		})
 		res.FinalizeAll()
 	}
 	return out, nil

@@ -9,6 +9,9 @@ package experiment
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"strings"
+	"unicode"
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
@@ -22,13 +25,13 @@ import (
 const FineTunedStrong = "use-lite-ft"
 
 // DefaultFineTuneEpochs are the fine-tuning epochs of the ceiling and the
-// student when the spec sets none (--epochs 0). Spec.Epochs, when set, also
-// sets the weak head's epochs, as for probe students.
+// student when the spec sets none (--ft-epochs 0). Spec.Epochs, the heads'
+// epochs, sets only the weak head's here.
 const DefaultFineTuneEpochs = 2
 
 // ftVersion names the fine-tuning protocol in config hashes; bump it when
 // this file changes what a fine-tuned cell computes.
-const ftVersion = "use-lite-ft/1"
+const ftVersion = "use-lite-ft/2"
 
 func isFineTuned(strong EncHead) bool { return strong.Encoder == FineTunedStrong }
 
@@ -52,7 +55,28 @@ func ftMethod(name string) bool { return name == "naive" || name == "naive-hard"
 // ftConfig is the fine-tuning configuration of a cell: the ceiling and the
 // student share it (and so their shuffling seed), differing only in labels.
 func (p *prepared) ftConfig(seed int64) encode.FineTuneConfig {
-	return encode.FineTuneConfig{Epochs: p.ftEpochs, Seed: uint64(subSeed(seed, "strong-ft"))}.WithDefaults()
+	return encode.FineTuneConfig{Epochs: p.ftEpochs, LR: p.ftLR, Seed: uint64(subSeed(seed, "strong-ft"))}.WithDefaults()
+}
+
+// checkpointDir holds the fine-tuning checkpoints of a run with an output
+// directory; Run removes it once every row is saved.
+func (r *Runner) checkpointDir() string { return filepath.Join(r.Out.Dir, "checkpoints") }
+
+// withCheckpoint returns cfg checkpointing to a file named after the
+// dataset, seed and role ("ceiling" or a method), when the run has an
+// output directory. The file records what it belongs to, so a name reused
+// by another configuration only costs a fresh start.
+func (r *Runner) withCheckpoint(cfg encode.FineTuneConfig, p *prepared, seed int64, role string) encode.FineTuneConfig {
+	if r.Out.Dir != "" {
+		name := strings.Map(func(c rune) rune {
+			if c == '-' || c == '.' || c == '_' || unicode.IsLetter(c) || unicode.IsDigit(c) {
+				return c
+			}
+			return '_'
+		}, fmt.Sprintf("%s-seed%d-%s.ckpt", p.ds.Name, seed, role))
+		cfg.Checkpoint = filepath.Join(r.checkpointDir(), name)
+	}
+	return cfg
 }
 
 // ftHashKey is what a config hash records of the fine-tuning settings (the
@@ -77,9 +101,9 @@ func (r *Runner) prepareFineTune(ctx context.Context, p *prepared, spec *Spec) e
 		return fmt.Errorf("%s: encoder use-lite is a %T, not USE-lite", FineTunedStrong, enc)
 	}
 	p.ft, p.strFP = u, FineTunedStrong+"/"+u.Fingerprint()
-	p.ftEpochs = DefaultFineTuneEpochs
-	if spec.Epochs > 0 {
-		p.ftEpochs = spec.Epochs
+	p.ftEpochs, p.ftLR = DefaultFineTuneEpochs, spec.FTLR
+	if spec.FTEpochs > 0 {
+		p.ftEpochs = spec.FTEpochs
 	}
 	p.strongX = data.NewMatrix(len(p.ds.Examples), 0)
 	return nil
@@ -118,7 +142,7 @@ func (r *Runner) fineTuneCell(ctx context.Context, p *prepared, split data.Split
 	}
 	r.logf("%s seed %d: fine-tuning the ceiling (%s, %d train_strong texts, gold labels, %d epochs)",
 		p.ds.Name, seed, FineTunedStrong, len(f.trainStrong), f.cfg.Epochs)
-	ceil, err := p.ft.FineTune(ctx, f.trainStrong, data.OneHot(p.ds.Labels(split.TrainStrong), p.ds.K()), f.cfg, r.Log)
+	ceil, err := p.ft.FineTune(ctx, f.trainStrong, data.OneHot(p.ds.Labels(split.TrainStrong), p.ds.K()), r.withCheckpoint(f.cfg, p, seed, "ceiling"), r.Log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ceiling: %w", err)
 	}
@@ -141,7 +165,7 @@ func (r *Runner) fineTuneStudent(ctx context.Context, p *prepared, c *cell, name
 		return data.Matrix{}, data.Matrix{}, fmt.Errorf("method %s does not support fine-tuned students; use use-lite for a probe", name)
 	}
 	r.logf("%s seed %d %s: fine-tuning the student (%s, %d epochs)", p.ds.Name, c.view.Seed, name, FineTunedStrong, c.ft.cfg.Epochs)
-	st, err := p.ft.FineTune(ctx, c.ft.trainStrong, targets, c.ft.cfg, r.Log)
+	st, err := p.ft.FineTune(ctx, c.ft.trainStrong, targets, r.withCheckpoint(c.ft.cfg, p, c.view.Seed, name), r.Log)
 	if err != nil {
 		return data.Matrix{}, data.Matrix{}, fmt.Errorf("%s: fine-tuning student: %w", name, err)
 	}

@@ -2,11 +2,15 @@ package experiment
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/store"
 )
 
 func ftSpec() Spec {
@@ -16,7 +20,7 @@ func ftSpec() Spec {
 	spec.Methods = []string{"naive", "naive-hard"}
 	spec.Seeds = 1
 	spec.Limit = 300
-	spec.Epochs = 1
+	spec.FTEpochs = 1
 	spec.Resamples = 200
 	return spec
 }
@@ -63,12 +67,31 @@ func TestRunFineTunedStudent(t *testing.T) {
 	if rows[0].CeilingAcc != rows[1].CeilingAcc || rows[0].FloorAcc != rows[1].FloorAcc {
 		t.Errorf("methods of one cell must share floor and ceiling: %+v / %+v", rows[0], rows[1])
 	}
-	// Determinism: the same spec again (naive only, to keep the test short:
-	// its cell, ceiling included, is fine-tuned afresh).
+	// Kill and resume, then determinism: the same spec again (naive only,
+	// to keep the test short) with an output directory, interrupted once
+	// the ceiling's epoch is checkpointed, then resumed: the row must equal
+	// the first run's, and the checkpoints must be gone at the end.
 	spec.Methods = []string{"naive"}
-	again, _, err := testRunner(t).Run(ctx, spec)
+	out := t.TempDir()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	killed := &Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"epoch 1/1", cancel}}
+	if _, _, err := killed.Run(cctx, spec); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: got %v, want context.Canceled", err)
+	}
+	if ck, _ := filepath.Glob(filepath.Join(out, "checkpoints", "*-ceiling.ckpt")); len(ck) != 1 {
+		t.Fatalf("after the interruption: ceiling checkpoints %v, want one", ck)
+	}
+	var log strings.Builder
+	again, _, err := (&Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: &log}).Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "resuming from") {
+		t.Errorf("the rerun did not resume the ceiling from its checkpoint:\n%s", log.String())
+	}
+	if _, err := os.Stat(filepath.Join(out, "checkpoints")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("checkpoints left after a finished run: %v", err)
 	}
 	a, b := rows[0], again[0]
 	if a.Method != "naive" || b.Method != "naive" {
@@ -78,6 +101,19 @@ func TestRunFineTunedStudent(t *testing.T) {
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("same spec and seed gave different rows:\n%+v\n%+v", a, b)
 	}
+}
+
+// cancelOn cancels a run when its log shows line (a kill between epochs).
+type cancelOn struct {
+	line   string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.line) {
+		c.cancel()
+	}
+	return len(p), nil
 }
 
 // TestFineTunedRefusals: methods without a fine-tuned form and a head on
@@ -114,5 +150,30 @@ func TestFineTunedConfigHash(t *testing.T) {
 	h3 := configHash(spec, p, "naive", cfg, cfg)
 	if h1 == h2 || h1 == h3 || h2 == h3 {
 		t.Errorf("hashes not distinct: epochs 1 %s, epochs 2 %s, no fine-tuning %s", h1, h2, h3)
+	}
+}
+
+// TestFineTuneSpecValidation: the fine-tuning settings are checked before
+// any work, and refused for students that are not fine-tuned.
+func TestFineTuneSpecValidation(t *testing.T) {
+	for _, tc := range []struct {
+		strong   string
+		epochs   int
+		lr       float64
+		errorHas string // "" = valid
+	}{
+		{FineTunedStrong, 3, 1e-4, ""},
+		{FineTunedStrong, 0, 0, ""},
+		{FineTunedStrong, -1, 0, "must be >= 0"},
+		{FineTunedStrong, 1, -1e-4, "must be >= 0"},
+		{"use-lite", 2, 0, "apply to --strong use-lite-ft only"},
+		{"glove", 0, 1e-4, "apply to --strong use-lite-ft only"},
+	} {
+		spec := ftSpec()
+		spec.Strong, spec.FTEpochs, spec.FTLR = tc.strong, tc.epochs, tc.lr
+		err := spec.Validate()
+		if tc.errorHas == "" && err != nil || tc.errorHas != "" && (err == nil || !strings.Contains(err.Error(), tc.errorHas)) {
+			t.Errorf("strong %s ft-epochs %d ft-lr %g: got %v, want %q", tc.strong, tc.epochs, tc.lr, err, tc.errorHas)
+		}
 	}
 }

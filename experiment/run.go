@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"time"
 
 	"github.com/superalign/superalign/data"
@@ -49,6 +50,7 @@ type prepared struct {
 	// model the ceiling and students start from; strongX is then zero-width.
 	ft       *encode.USELite
 	ftEpochs int
+	ftLR     float64 // 0: encode.FineTuneConfig's default
 }
 
 // Run executes every dataset × method × seed of spec and returns the rows
@@ -88,6 +90,12 @@ func (r *Runner) Run(ctx context.Context, spec Spec) ([]store.Row, []store.Summa
 		}
 	}
 	store.SortRows(rows)
+	if isFineTuned(strong) && r.Out.Dir != "" {
+		// Every row is saved: the fine-tuning checkpoints have served.
+		if err := os.RemoveAll(r.checkpointDir()); err != nil {
+			return nil, nil, fmt.Errorf("removing fine-tuning checkpoints: %w", err)
+		}
+	}
 	return rows, eval.Summarize(rows, spec.SeedBase), nil
 }
 

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 
@@ -60,6 +61,12 @@ type Spec struct {
 	Resamples int `yaml:"resamples"`
 	// Epochs overrides the heads' default epochs when > 0.
 	Epochs int `yaml:"epochs"`
+	// FTEpochs and FTLR set the end-to-end fine-tuning of a use-lite-ft
+	// student (and ceiling) when > 0: passes over train_strong, and the
+	// transformer's Adam learning rate (defaults DefaultFineTuneEpochs and
+	// encode.FineTuneConfig's). They are separate from the heads' Epochs.
+	FTEpochs int     `yaml:"ft_epochs"`
+	FTLR     float64 `yaml:"ft_lr"`
 }
 
 // DefaultSpec returns the built-in defaults: the demo's settings.
@@ -111,6 +118,12 @@ func (s Spec) Validate() error {
 	}
 	if s.Limit < 0 {
 		return fmt.Errorf("--limit must be >= 0, got %d", s.Limit)
+	}
+	if s.FTEpochs < 0 || s.FTLR < 0 || math.IsNaN(s.FTLR) || math.IsInf(s.FTLR, 0) {
+		return fmt.Errorf("--ft-epochs and --ft-lr must be >= 0 (0: defaults), got %d and %g", s.FTEpochs, s.FTLR)
+	}
+	if strong, _ := ParseEncHead(s.Strong); (s.FTEpochs > 0 || s.FTLR > 0) && !isFineTuned(strong) {
+		return fmt.Errorf("--ft-epochs and --ft-lr apply to --strong %s only, not %s", FineTunedStrong, s.Strong)
 	}
 	if s.GapThreshold < 0 || s.GapThreshold >= 1 {
 		return fmt.Errorf("gap threshold must be in [0,1), got %g", s.GapThreshold)

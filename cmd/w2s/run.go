@@ -31,6 +31,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	seedBase := fs.Int64("seed-base", def.SeedBase, "first seed")
 	limit := fs.Int("limit", 0, "use at most N examples per dataset after balancing (0: all)")
 	epochs := fs.Int("epochs", 0, "override the heads' default epochs (0: defaults)")
+	ftEpochs := fs.Int("ft-epochs", 0, "use-lite-ft: fine-tuning epochs of the ceiling and students (0: default)")
+	ftLR := fs.Float64("ft-lr", 0, "use-lite-ft: Adam learning rate of the transformer (0: default)")
 	gap := fs.Float64("gap-threshold", def.GapThreshold, "report \"no gap\" instead of a PGR when ceiling − floor is below this")
 	out := fs.String("out", "runs/latest", "output directory (results.jsonl, summary.json, report.html)")
 	config := fs.String("config", "", "YAML file with the same keys (data, weak, strong, method, seeds, limit, ...); flags given explicitly override it")
@@ -72,6 +74,12 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	if set["epochs"] {
 		spec.Epochs = *epochs
+	}
+	if set["ft-epochs"] {
+		spec.FTEpochs = *ftEpochs
+	}
+	if set["ft-lr"] {
+		spec.FTLR = *ftLR
 	}
 	if set["gap-threshold"] {
 		spec.GapThreshold = *gap
