@@ -13,11 +13,12 @@ OUT     ?= runs/demo
 build:
 	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/w2s
 
-# The main job on the built-in defaults: sentiment and spam, bow → glove,
-# naive, 5 seeds. Fetches what it needs first.
+# The main job on the built-in defaults: sentiment and spam, GloVe → USE-lite
+# (a linear probe on the pretrained transformer), naive, 5 seeds. Fetches
+# what it needs first.
 demo: build
-	$(BIN) fetch sentiment spam-assassin glove
-	$(BIN) run --data sentiment,spam --weak bow --strong glove --method naive --seeds 5 --out $(OUT)
+	$(BIN) fetch sentiment spam-assassin glove use-lite
+	$(BIN) run --data sentiment,spam --weak glove --strong use-lite --method naive --seeds 5 --out $(OUT)
 
 # Every test, on the real assets (fetched first so the test log shows the fetch).
 test: build vet
