@@ -85,6 +85,11 @@ var registry = map[string]entry{
 			Description: "MobileNetV2 (nsfwjs@4.4.0, TF.js layers model, uint8-quantised) penultimate 1280-d features at 224px; gray->RGB, bilinear resize"},
 		image: newCNNFromAssets("mobilenet-v2", 0),
 	},
+	"mobilenet-v2-mid": {
+		info: Info{Name: "mobilenet-v2-mid", Kind: "image", Dim: 1792,
+			Description: "MobileNetV2 width 1.4 (nsfwjs@4.4.0 mobilenet_v2_mid, TF.js graph model, uint8-quantised) penultimate 1792-d features (node feature_vector/SpatialSqueeze: global 7x7 average pool before the classifier MatMul) at 224px; gray->RGB, bilinear resize"},
+		image: newGraphCNNFromAssets("mobilenet-v2-mid"),
+	},
 	"inception-v3": {
 		info: Info{Name: "inception-v3", Kind: "image", Dim: 2048,
 			Description: "InceptionV3 (nsfwjs@4.4.0, TF.js layers model, uint8-quantised) penultimate 2048-d features at 299px; gray->RGB, bilinear resize"},
