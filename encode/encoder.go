@@ -115,6 +115,13 @@ func Infos() []Info {
 // New builds the registered encoder called name, fetching and preparing its
 // assets on first use; log receives progress and may be nil.
 func New(ctx context.Context, name string, log io.Writer) (Encoder, error) {
+	if dir, pooling, ok := ParseONNXName(name); ok { // parametric: onnx:DIR, onnx-cls:DIR
+		enc, err := newONNX(ctx, dir, pooling, log)
+		if err != nil {
+			return nil, fmt.Errorf("encode: building %q: %w", name, err)
+		}
+		return enc, nil
+	}
 	e, ok := registry[name]
 	if !ok {
 		names := make([]string, 0, len(registry))

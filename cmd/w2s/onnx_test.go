@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/internal/onnxgen"
+)
+
+// TestRunONNXEncoder runs `w2s run` with a user's ONNX model directory as
+// the strong encoder: the small random BERT internal/onnxgen writes, with
+// the real BERT uncased vocabulary. Random weights make a weak student; the
+// test shows the path runs end to end and writes its rows.
+func TestRunONNXEncoder(t *testing.T) {
+	vdir, err := assets.Ensure(context.Background(), "bert-vocab", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	npm, err := onnxgen.LoadNpmVocab(filepath.Join(vdir, "assets", "vocab.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vocab, err := onnxgen.ConvertNpmVocab(npm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(t.TempDir(), "tiny-bert")
+	if err := onnxgen.WriteDir(model, vocab, onnxgen.Config{Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	in := userFile(t, 600)
+	out := t.TempDir()
+	stdout, stderr, code := w2s(t, "run", "--data", in, "--weak", "bow", "--strong", "onnx-cls:"+model+":mlp",
+		"--method", "naive", "--seeds", "2", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "onnx-cls:"+model) {
+		t.Errorf("table lacks the ONNX encoder:\n%s", stdout)
+	}
+	rows := readRows(t, out)
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2", len(rows))
+	}
+	for _, r := range rows {
+		if !(r.CeilingAcc > 0.3 && r.CeilingAcc <= 1) {
+			t.Errorf("row %+v: ceiling accuracy out of range", r)
+		}
+	}
+}
