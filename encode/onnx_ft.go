@@ -150,12 +150,48 @@ func (o *ONNXEncoder) FineTune(ctx context.Context, texts []string, targets data
 	defer exec.Finalize()
 	exec.SetMaxCache(len(onnxLengthBuckets))
 
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x4f4e4e58)) // "ONNX"
+	pcg := rand.NewPCG(cfg.Seed, 0x4f4e4e58) // "ONNX"
 	order := make([]int, len(texts))
 	for i := range order {
 		order[i] = i
 	}
-	for epoch := range cfg.Epochs {
+	// The training state is every float variable of the store (weights,
+	// head, Adam moments and step), in path order; others (integer
+	// constants of the graph) never change.
+	var state []*model.Variable
+	for v := range root.IterVariables() {
+		if v.DType() == dtypes.Float32 {
+			state = append(state, v)
+		}
+	}
+	sort.Slice(state, func(i, j int) bool { return state[i].Path() < state[j].Path() })
+	values := func() []*tensors.Tensor {
+		out := make([]*tensors.Tensor, len(state))
+		for i, v := range state {
+			out[i] = v.MustValue()
+		}
+		return out
+	}
+	first := 0
+	var key [32]byte
+	if cfg.Checkpoint != "" {
+		key = fineTuneKey(o.fingerprint, texts, targets, cfg)
+		saved, err := resumeFineTune(cfg.Checkpoint, key, values(), cfg.Epochs, log)
+		if err != nil {
+			return nil, err
+		}
+		if saved != nil {
+			for i, v := range state {
+				if err := v.SetValue(saved.state[i]); err != nil {
+					return nil, fmt.Errorf("onnx fine-tune: restoring %s: %w", v.Path(), err)
+				}
+			}
+			pcg, order, first = saved.pcg, saved.order, saved.epochs
+			ft.Losses, ft.Epoch = saved.losses, saved.times
+		}
+	}
+	rng := rand.New(pcg)
+	for epoch := first; epoch < cfg.Epochs; epoch++ {
 		start := time.Now()
 		sum, n := 0.0, 0
 		for bi, rows := range lengthBatches(rng, order, toks, cfg.Batch) {
@@ -185,6 +221,12 @@ func (o *ONNXEncoder) FineTune(ctx context.Context, texts []string, targets data
 		ft.Epoch = append(ft.Epoch, time.Since(start))
 		if log != nil {
 			fmt.Fprintf(log, "%s fine-tune: epoch %d/%d loss %.4f (%.1fs)\n", o.name, epoch+1, cfg.Epochs, sum/float64(n), time.Since(start).Seconds())
+		}
+		if cfg.Checkpoint != "" {
+			saved := &ftProgress{epochs: epoch + 1, pcg: pcg, order: order, losses: ft.Losses, times: ft.Epoch, state: values()}
+			if err := saveFTCheckpoint(cfg.Checkpoint, key, saved); err != nil {
+				return nil, err
+			}
 		}
 	}
 	ft.Trained = trained

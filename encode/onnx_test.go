@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -478,4 +479,25 @@ func sentimentLabelled(t *testing.T) labelled {
 		}
 	}
 	return out
+}
+
+// TestONNXFineTuneCheckpoint: see checkResume.
+func TestONNXFineTuneCheckpoint(t *testing.T) {
+	o, err := OpenONNX(onnxTestDir(t), PoolMean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := sentimentLabelled(t)
+	texts, targets := all.texts[:24], data.NewMatrix(24, 2)
+	for i := range 24 {
+		targets.Values[2*i+all.labels[i]] = 1
+	}
+	cfg := FineTuneConfig{Epochs: 3, Batch: 8, LR: 1e-3, HeadLR: 1e-2, Seed: 9}
+	checkResume(t, texts, targets, cfg, func(ctx context.Context, cfg FineTuneConfig, log io.Writer) (classifier, []float64, error) {
+		ft, err := o.FineTune(ctx, texts, targets, cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ft, ft.Losses, nil
+	})
 }

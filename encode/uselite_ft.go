@@ -167,7 +167,7 @@ func (u *USELite) FineTune(ctx context.Context, texts []string, targets data.Mat
 	t, first := 0, 0
 	var key [32]byte
 	if cfg.Checkpoint != "" {
-		key = u.ftKey(texts, targets, cfg)
+		key = fineTuneKey(u.fingerprint, texts, targets, cfg)
 		saved, err := resumeFineTune(cfg.Checkpoint, key, state, cfg.Epochs, log)
 		if err != nil {
 			return nil, err

@@ -2,15 +2,9 @@ package encode
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
+	"io"
 	"testing"
 
-	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/data"
 )
 
@@ -76,12 +70,11 @@ func TestUSELiteFineTune(t *testing.T) {
 	}
 }
 
-// labelledYelp loads USE-lite and n labelled yelp sentences of the sentiment
-// package (every 7th non-empty one) with one-hot targets [n, 2].
+// labelledYelp loads USE-lite and the first n labelled yelp sentences of
+// sentimentLabelled with one-hot targets [n, 2].
 func labelledYelp(t *testing.T, n int) (*USELite, []string, data.Matrix) {
 	t.Helper()
-	ctx := context.Background()
-	dir, err := USELiteDir(ctx, nil)
+	dir, err := USELiteDir(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,126 +82,23 @@ func labelledYelp(t *testing.T, n int) (*USELite, []string, data.Matrix) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sdir, err := assets.Ensure(ctx, "sentiment", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(sdir, "test", "fixtures", "yelp.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []struct {
-		Text  string `json:"text"`
-		Class int    `json:"class"`
-	}
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		t.Fatal(err)
-	}
-	var texts []string
+	all := sentimentLabelled(t)
 	targets := data.NewMatrix(n, 2)
-	for i := 0; len(texts) < n; i += 7 {
-		if rows[i].Text == "" {
-			continue
-		}
-		targets.Values[2*len(texts)+rows[i].Class] = 1
-		texts = append(texts, rows[i].Text)
+	for i := range n {
+		targets.Values[2*i+all.labels[i]] = 1
 	}
-	return u, texts, targets
+	return u, all.texts[:n], targets
 }
 
-// cancelAfter cancels its context when the fine-tuning log reports the
-// given epoch, simulating a kill between epochs.
-type cancelAfter struct {
-	line   string
-	cancel context.CancelFunc
-}
-
-func (c cancelAfter) Write(p []byte) (int, error) {
-	if strings.Contains(string(p), c.line) {
-		c.cancel()
-	}
-	return len(p), nil
-}
-
-// TestUSELiteFineTuneCheckpoint interrupts a 3-epoch fine-tune after its
-// second epoch and resumes it from the checkpoint: the resumed model must
-// equal an uninterrupted one bit for bit. A checkpoint of another run, a
-// damaged one and a finished one are handled too.
+// TestUSELiteFineTuneCheckpoint: see checkResume.
 func TestUSELiteFineTuneCheckpoint(t *testing.T) {
 	u, texts, targets := labelledYelp(t, 24)
 	cfg := FineTuneConfig{Epochs: 3, Batch: 8, LR: 1e-4, HeadLR: 3e-3, Seed: 11}
-	whole, err := u.FineTune(context.Background(), texts, targets, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := whole.Predict(context.Background(), texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	cfg.Checkpoint = filepath.Join(t.TempDir(), "ft.ckpt")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if _, err := u.FineTune(ctx, texts, targets, cfg, cancelAfter{"epoch 2/3", cancel}); !errors.Is(err, context.Canceled) {
-		t.Fatalf("interrupted fine-tune: got %v, want context.Canceled", err)
-	}
-	var log strings.Builder
-	resumed, err := u.FineTune(context.Background(), texts, targets, cfg, &log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(log.String(), "resuming from") || strings.Contains(log.String(), "epoch 1/3") || !strings.Contains(log.String(), "epoch 3/3") {
-		t.Errorf("resume ran the wrong epochs:\n%s", log.String())
-	}
-	if !slices.Equal(resumed.Losses, whole.Losses) {
-		t.Errorf("losses: resumed %v, uninterrupted %v", resumed.Losses, whole.Losses)
-	}
-	got, err := resumed.Predict(context.Background(), texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(got.Values, want.Values) {
-		t.Errorf("resumed predictions differ from the uninterrupted run")
-	}
-
-	// A finished checkpoint: nothing left to train, same model.
-	log.Reset()
-	done, err := u.FineTune(context.Background(), texts, targets, cfg, &log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(log.String(), "loss") {
-		t.Errorf("a finished checkpoint trained again:\n%s", log.String())
-	}
-	if got, _ := done.Predict(context.Background(), texts); !slices.Equal(got.Values, want.Values) {
-		t.Errorf("model from a finished checkpoint differs")
-	}
-
-	// Another seed: the checkpoint is stale, training starts afresh.
-	other := cfg
-	other.Seed, other.Epochs = 12, 1
-	log.Reset()
-	if _, err := u.FineTune(context.Background(), texts, targets, other, &log); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(log.String(), "another fine-tune") || !strings.Contains(log.String(), "epoch 1/1") {
-		t.Errorf("stale checkpoint not ignored:\n%s", log.String())
-	}
-
-	// Damage: truncate the file; it must be reported and ignored.
-	st, err := os.Stat(cfg.Checkpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(cfg.Checkpoint, st.Size()/2); err != nil {
-		t.Fatal(err)
-	}
-	other.Seed = 12
-	log.Reset()
-	if _, err := u.FineTune(context.Background(), texts, targets, other, &log); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(log.String(), "ignoring checkpoint") || !strings.Contains(log.String(), "epoch 1/1") {
-		t.Errorf("damaged checkpoint not ignored:\n%s", log.String())
-	}
+	checkResume(t, texts, targets, cfg, func(ctx context.Context, cfg FineTuneConfig, log io.Writer) (classifier, []float64, error) {
+		ft, err := u.FineTune(ctx, texts, targets, cfg, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		return ft, ft.Losses, nil
+	})
 }

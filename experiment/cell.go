@@ -134,7 +134,7 @@ func (c *CellRunner) prepared(ctx context.Context, cs CellSpec, withFeatures boo
 		return nil, fmt.Errorf("strong: %w", err)
 	}
 	if isFineTuned(strong) {
-		return nil, fmt.Errorf("sweep cells: %s students are supported by w2s run only; use use-lite for a probe", FineTunedStrong)
+		return nil, fmt.Errorf("sweep cells: fine-tuned students (%s) are supported by w2s run only; use the frozen encoder with a probe head", strong.Encoder)
 	}
 	ds, err := c.dataset(ctx, cs.Dataset)
 	if err != nil {

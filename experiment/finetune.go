@@ -1,14 +1,17 @@
 package experiment
 
-// Fine-tuned strong students: --strong use-lite-ft. The ceiling and the
-// student are USE-lite fine-tuned end to end (encode.USELite.FineTune) on the
-// train_strong TEXTS, instead of heads on frozen strong features. Texts are
+// Fine-tuned strong students: --strong use-lite-ft, onnx-ft:DIR or
+// onnx-cls-ft:DIR. The ceiling and the student are the pretrained encoder
+// fine-tuned end to end with a linear head (encode.USELite.FineTune,
+// encode.ONNXEncoder.FineTune) on the train_strong TEXTS, instead of heads
+// on frozen strong features. Texts are
 // inputs, not labels: gold still flows only from here (the ceiling's one-hot
 // train_strong targets, as the probe ceiling's) and into eval.Hidden.
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"unicode"
@@ -24,6 +27,50 @@ import (
 // end to end (the frozen probe is "use-lite[:HEAD]").
 const FineTunedStrong = "use-lite-ft"
 
+// ONNXFineTunedPrefix and ONNXCLSFineTunedPrefix name a user's ONNX encoder
+// fine-tuned end to end, mean- or [CLS]-pooled: onnx-ft:DIR is to onnx:DIR
+// what use-lite-ft is to use-lite.
+const (
+	ONNXFineTunedPrefix    = "onnx-ft:"
+	ONNXCLSFineTunedPrefix = "onnx-cls-ft:"
+)
+
+// fineTuner is a pretrained text encoder that fine-tunes end to end with a
+// linear head on texts with target distributions [N, K].
+type fineTuner interface {
+	Fingerprint() string
+	fineTune(ctx context.Context, texts []string, targets data.Matrix, cfg encode.FineTuneConfig, log io.Writer) (classifier, error)
+}
+
+// classifier is a fine-tuned model: class probabilities [len(texts), K].
+type classifier interface {
+	Predict(ctx context.Context, texts []string) (data.Matrix, error)
+}
+
+type useLiteTuner struct{ *encode.USELite }
+
+func (u useLiteTuner) fineTune(ctx context.Context, texts []string, targets data.Matrix, cfg encode.FineTuneConfig, log io.Writer) (classifier, error) {
+	return u.FineTune(ctx, texts, targets, cfg, log)
+}
+
+type onnxTuner struct{ *encode.ONNXEncoder }
+
+func (o onnxTuner) fineTune(ctx context.Context, texts []string, targets data.Matrix, cfg encode.FineTuneConfig, log io.Writer) (classifier, error) {
+	return o.FineTune(ctx, texts, targets, cfg, log)
+}
+
+// onnxFineTuned returns the frozen encoder name (onnx:DIR, onnx-cls:DIR)
+// of a fine-tuned ONNX strong model name.
+func onnxFineTuned(enc string) (frozen string, ok bool) {
+	if dir, ok := strings.CutPrefix(enc, ONNXFineTunedPrefix); ok {
+		return encode.ONNXPrefix + dir, true
+	}
+	if dir, ok := strings.CutPrefix(enc, ONNXCLSFineTunedPrefix); ok {
+		return encode.ONNXCLSPrefix + dir, true
+	}
+	return "", false
+}
+
 // DefaultFineTuneEpochs are the fine-tuning epochs of the ceiling and the
 // student when the spec sets none (--ft-epochs 0). Spec.Epochs, the heads'
 // epochs, sets only the weak head's here.
@@ -33,18 +80,21 @@ const DefaultFineTuneEpochs = 2
 // this file changes what a fine-tuned cell computes.
 const ftVersion = "use-lite-ft/2"
 
-func isFineTuned(strong EncHead) bool { return strong.Encoder == FineTunedStrong }
+func isFineTuned(strong EncHead) bool {
+	_, onnx := onnxFineTuned(strong.Encoder)
+	return strong.Encoder == FineTunedStrong || onnx
+}
 
 // checkFineTune refuses what a fine-tuned student cannot do: it trains its
 // own linear head, and only the naive methods (soft or hard weak labels)
 // have a fine-tuned form.
 func checkFineTune(strong EncHead, methods []method.Method) error {
 	if strong.Head != DefaultHead {
-		return fmt.Errorf("--strong %s: %s fine-tunes USE-lite with its own linear head; drop :%s", strong, FineTunedStrong, strong.Head)
+		return fmt.Errorf("--strong %s: %s is fine-tuned with its own linear head; drop :%s", strong, strong.Encoder, strong.Head)
 	}
 	for _, m := range methods {
 		if !ftMethod(m.Name()) {
-			return fmt.Errorf("method %s does not support fine-tuned students; use use-lite for a probe", m.Name())
+			return fmt.Errorf("method %s does not support fine-tuned students; use the frozen encoder with a probe head", m.Name())
 		}
 	}
 	return nil
@@ -86,21 +136,31 @@ func (p *prepared) ftHashKey() string {
 	return fmt.Sprintf("%s|epochs=%d|batch=%d|lr=%g|head_lr=%g", ftVersion, c.Epochs, c.Batch, c.LR, c.HeadLR)
 }
 
-// prepareFineTune loads USE-lite for a fine-tuned strong student. The
-// student needs no strong features: strongX is left zero-width.
+// prepareFineTune loads the pretrained encoder of a fine-tuned strong
+// student. The student needs no strong features: strongX is left
+// zero-width.
 func (r *Runner) prepareFineTune(ctx context.Context, p *prepared, spec *Spec) error {
+	name := p.strong.Encoder
 	if spec == nil {
-		return fmt.Errorf("%s students are supported by w2s run only; use use-lite for a probe", FineTunedStrong)
+		return fmt.Errorf("%s students are supported by w2s run only; use the frozen encoder with a probe head", name)
 	}
-	enc, err := encode.New(ctx, "use-lite", r.Log)
+	frozen, isONNX := onnxFineTuned(name)
+	if !isONNX {
+		frozen = "use-lite"
+	}
+	enc, err := encode.New(ctx, frozen, r.Log)
 	if err != nil {
 		return err
 	}
-	u, ok := enc.(*encode.USELite)
-	if !ok {
-		return fmt.Errorf("%s: encoder use-lite is a %T, not USE-lite", FineTunedStrong, enc)
+	switch e := enc.(type) {
+	case *encode.USELite:
+		p.ft = useLiteTuner{e}
+	case *encode.ONNXEncoder:
+		p.ft = onnxTuner{e}
+	default:
+		return fmt.Errorf("%s: encoder %s (%T) cannot be fine-tuned", name, frozen, enc)
 	}
-	p.ft, p.strFP = u, FineTunedStrong+"/"+u.Fingerprint()
+	p.strFP = name + "/" + p.ft.Fingerprint()
 	p.ftEpochs, p.ftLR = DefaultFineTuneEpochs, spec.FTLR
 	if spec.FTEpochs > 0 {
 		p.ftEpochs = spec.FTEpochs
@@ -120,7 +180,7 @@ func ftTexts(p *prepared, idx []int) ([]string, error) {
 	out := p.ds.Texts(idx)
 	for k, t := range out {
 		if t == "" {
-			return nil, fmt.Errorf("%s: %s needs a text column (example %d has no text)", p.ds.Source, FineTunedStrong, idx[k])
+			return nil, fmt.Errorf("%s: fine-tuned strong model %s needs a text column (example %d has no text)", p.ds.Source, p.strong.Encoder, idx[k])
 		}
 	}
 	return out, nil
@@ -141,8 +201,8 @@ func (r *Runner) fineTuneCell(ctx context.Context, p *prepared, split data.Split
 		return nil, nil, err
 	}
 	r.logf("%s seed %d: fine-tuning the ceiling (%s, %d train_strong texts, gold labels, %d epochs)",
-		p.ds.Name, seed, FineTunedStrong, len(f.trainStrong), f.cfg.Epochs)
-	ceil, err := p.ft.FineTune(ctx, f.trainStrong, data.OneHot(p.ds.Labels(split.TrainStrong), p.ds.K()), r.withCheckpoint(f.cfg, p, seed, "ceiling"), r.Log)
+		p.ds.Name, seed, p.strong.Encoder, len(f.trainStrong), f.cfg.Epochs)
+	ceil, err := p.ft.fineTune(ctx, f.trainStrong, data.OneHot(p.ds.Labels(split.TrainStrong), p.ds.K()), r.withCheckpoint(f.cfg, p, seed, "ceiling"), r.Log)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ceiling: %w", err)
 	}
@@ -162,10 +222,10 @@ func (r *Runner) fineTuneStudent(ctx context.Context, p *prepared, c *cell, name
 	case "naive-hard":
 		targets = data.OneHot(targets.Argmax(), c.view.K)
 	default:
-		return data.Matrix{}, data.Matrix{}, fmt.Errorf("method %s does not support fine-tuned students; use use-lite for a probe", name)
+		return data.Matrix{}, data.Matrix{}, fmt.Errorf("method %s does not support fine-tuned students; use the frozen encoder with a probe head", name)
 	}
-	r.logf("%s seed %d %s: fine-tuning the student (%s, %d epochs)", p.ds.Name, c.view.Seed, name, FineTunedStrong, c.ft.cfg.Epochs)
-	st, err := p.ft.FineTune(ctx, c.ft.trainStrong, targets, r.withCheckpoint(c.ft.cfg, p, c.view.Seed, name), r.Log)
+	r.logf("%s seed %d %s: fine-tuning the student (%s, %d epochs)", p.ds.Name, c.view.Seed, name, p.strong.Encoder, c.ft.cfg.Epochs)
+	st, err := p.ft.fineTune(ctx, c.ft.trainStrong, targets, r.withCheckpoint(c.ft.cfg, p, c.view.Seed, name), r.Log)
 	if err != nil {
 		return data.Matrix{}, data.Matrix{}, fmt.Errorf("%s: fine-tuning student: %w", name, err)
 	}

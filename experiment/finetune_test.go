@@ -123,7 +123,7 @@ func TestFineTunedRefusals(t *testing.T) {
 	spec := ftSpec()
 	spec.Methods = []string{"naive", "conf-filter"}
 	_, _, err := testRunner(t).Run(ctx, spec)
-	if err == nil || !strings.Contains(err.Error(), "method conf-filter does not support fine-tuned students; use use-lite for a probe") {
+	if err == nil || !strings.Contains(err.Error(), "method conf-filter does not support fine-tuned students") {
 		t.Errorf("conf-filter with use-lite-ft: got %v", err)
 	}
 	spec = ftSpec()
@@ -141,7 +141,7 @@ func TestFineTunedRefusals(t *testing.T) {
 func TestFineTunedConfigHash(t *testing.T) {
 	spec := ftSpec()
 	strong, _ := ParseEncHead(FineTunedStrong)
-	p := &prepared{hash: "d", strong: strong, ft: &encode.USELite{}, ftEpochs: 1}
+	p := &prepared{hash: "d", strong: strong, ft: useLiteTuner{&encode.USELite{}}, ftEpochs: 1}
 	cfg := testRunner(t).headConfig(spec, strong, 1)
 	h1 := configHash(spec, p, "naive", cfg, cfg)
 	p.ftEpochs = 2
@@ -166,8 +166,10 @@ func TestFineTuneSpecValidation(t *testing.T) {
 		{FineTunedStrong, 0, 0, ""},
 		{FineTunedStrong, -1, 0, "must be >= 0"},
 		{FineTunedStrong, 1, -1e-4, "must be >= 0"},
-		{"use-lite", 2, 0, "apply to --strong use-lite-ft only"},
-		{"glove", 0, 1e-4, "apply to --strong use-lite-ft only"},
+		{"onnx-ft:/models/bert", 2, 1e-4, ""},
+		{"use-lite", 2, 0, "apply to fine-tuned strong students only"},
+		{"glove", 0, 1e-4, "apply to fine-tuned strong students only"},
+		{"onnx:/models/bert", 1, 0, "apply to fine-tuned strong students only"},
 	} {
 		spec := ftSpec()
 		spec.Strong, spec.FTEpochs, spec.FTLR = tc.strong, tc.epochs, tc.lr

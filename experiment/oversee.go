@@ -74,7 +74,7 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 	weak, _ := ParseEncHead(spec.Weak)
 	strong, _ := ParseEncHead(spec.Strong)
 	if isFineTuned(strong) {
-		return nil, fmt.Errorf("oversee: %s students are supported by w2s run only; use use-lite for a probe", FineTunedStrong)
+		return nil, fmt.Errorf("oversee: fine-tuned students (%s) are supported by w2s run only; use the frozen encoder with a probe head", strong.Encoder)
 	}
 	p, err := r.prepare(ctx, spec.Dataset, weak, strong, nil)
 	if err != nil {

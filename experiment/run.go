@@ -48,7 +48,7 @@ type prepared struct {
 	rows []int
 	// ft, for a fine-tuned strong student (use-lite-ft), is the pretrained
 	// model the ceiling and students start from; strongX is then zero-width.
-	ft       *encode.USELite
+	ft       fineTuner
 	ftEpochs int
 	ftLR     float64 // 0: encode.FineTuneConfig's default
 }

@@ -123,7 +123,7 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("--ft-epochs and --ft-lr must be >= 0 (0: defaults), got %d and %g", s.FTEpochs, s.FTLR)
 	}
 	if strong, _ := ParseEncHead(s.Strong); (s.FTEpochs > 0 || s.FTLR > 0) && !isFineTuned(strong) {
-		return fmt.Errorf("--ft-epochs and --ft-lr apply to --strong %s only, not %s", FineTunedStrong, s.Strong)
+		return fmt.Errorf("--ft-epochs and --ft-lr apply to fine-tuned strong students only (%s, %sDIR, %sDIR), not %s", FineTunedStrong, ONNXFineTunedPrefix, ONNXCLSFineTunedPrefix, s.Strong)
 	}
 	if s.GapThreshold < 0 || s.GapThreshold >= 1 {
 		return fmt.Errorf("gap threshold must be in [0,1), got %g", s.GapThreshold)

@@ -1,8 +1,9 @@
 package encode
 
-// Fine-tuning checkpoints. An end-to-end USE-lite fine-tune takes about a
-// minute per epoch per 1000 sentences on 2 cores, so a killed `w2s run`
-// should not start its fine-tunes over: after every epoch the whole
+// Fine-tuning checkpoints, shared by USE-lite and ONNX encoders. An
+// end-to-end USE-lite fine-tune takes about a minute per epoch per 1000
+// sentences on 2 cores, so a killed `w2s run` should not start its
+// fine-tunes over: after every epoch the whole
 // training state (parameters, head, Adam moments, step count, the shuffling
 // RNG and the current example order) goes to FineTuneConfig.Checkpoint, and
 // a later FineTune with the same inputs resumes after the last saved epoch.
@@ -11,8 +12,8 @@ package encode
 //
 // File layout, written atomically with a trailing sha256 (atomic.go):
 //
-//	magic "superalign use-lite-ft checkpoint v1\n"
-//	key [32]byte        sha256 of what the run depends on (ftKey)
+//	magic "superalign fine-tune checkpoint v1\n"
+//	key [32]byte        sha256 of what the run depends on (fineTuneKey)
 //	epochs done, step t, len(pcg), pcg state, len(order), order (uint32 each)
 //	per finished epoch: loss float64, duration int64 ns
 //	number of state tensors, then per tensor: length, float32 values
@@ -34,7 +35,7 @@ import (
 	"github.com/superalign/superalign/internal/sha"
 )
 
-const ftCheckpointMagic = "superalign use-lite-ft checkpoint v1\n"
+const ftCheckpointMagic = "superalign fine-tune checkpoint v1\n"
 
 // ftProgress is the resumable state of a fine-tune after `epochs` epochs.
 type ftProgress struct {
@@ -44,16 +45,16 @@ type ftProgress struct {
 	order  []int
 	losses []float64
 	times  []time.Duration
-	state  []*tensors.Tensor // parameters, head, Adam moments: FineTune's layout
+	state  []*tensors.Tensor // parameters, head, Adam moments: the trainer's layout
 }
 
-// ftKey identifies a fine-tune: the model, the configuration (checkpoint
-// path aside), the texts and the targets. A checkpoint with another key is
-// stale and ignored.
-func (u *USELite) ftKey(texts []string, targets data.Matrix, cfg FineTuneConfig) [32]byte {
+// fineTuneKey identifies a fine-tune: the model (its fingerprint), the
+// configuration (checkpoint path aside), the texts and the targets. A
+// checkpoint with another key is stale and ignored.
+func fineTuneKey(fingerprint string, texts []string, targets data.Matrix, cfg FineTuneConfig) [32]byte {
 	h := sha.New()
 	fmt.Fprintf(h, "%s|%s|epochs=%d|batch=%d|lr=%g|head_lr=%g|seed=%d|n=%d|k=%d\n",
-		ftCheckpointMagic, u.fingerprint, cfg.Epochs, cfg.Batch, cfg.LR, cfg.HeadLR, cfg.Seed, len(texts), targets.Cols)
+		ftCheckpointMagic, fingerprint, cfg.Epochs, cfg.Batch, cfg.LR, cfg.HeadLR, cfg.Seed, len(texts), targets.Cols)
 	var n [8]byte
 	for _, t := range texts {
 		binary.LittleEndian.PutUint64(n[:], uint64(len(t)))
@@ -70,7 +71,7 @@ func (u *USELite) ftKey(texts []string, targets data.Matrix, cfg FineTuneConfig)
 func saveFTCheckpoint(path string, key [32]byte, p *ftProgress) error {
 	pcg, err := p.pcg.MarshalBinary()
 	if err != nil {
-		return fmt.Errorf("use-lite-ft checkpoint: rng state: %w", err)
+		return fmt.Errorf("fine-tune checkpoint: rng state: %w", err)
 	}
 	_, err = writeChecksummedAtomic(path, func(w io.Writer) error {
 		var hdr bytes.Buffer
@@ -109,7 +110,7 @@ func saveFTCheckpoint(path string, key [32]byte, p *ftProgress) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("use-lite-ft checkpoint %s: %w", path, err)
+		return fmt.Errorf("fine-tune checkpoint %s: %w", path, err)
 	}
 	return nil
 }
@@ -131,7 +132,7 @@ func loadFTCheckpoint(path string, key [32]byte, like []*tensors.Tensor, maxEpoc
 		return nil, err
 	}
 	if string(magic) != ftCheckpointMagic {
-		return nil, corruptf("not a use-lite-ft checkpoint (bad magic)")
+		return nil, corruptf("not a fine-tune checkpoint (bad magic)")
 	}
 	var got [32]byte
 	if err := r.readFull(got[:]); err != nil {
@@ -236,17 +237,17 @@ func resumeFineTune(path string, key [32]byte, like []*tensors.Tensor, maxEpochs
 	switch {
 	case err == nil:
 		if log != nil {
-			fmt.Fprintf(log, "use-lite-ft: resuming from %s after epoch %d/%d\n", path, p.epochs, maxEpochs)
+			fmt.Fprintf(log, "fine-tune: resuming from %s after epoch %d/%d\n", path, p.epochs, maxEpochs)
 		}
 		return p, nil
 	case errors.Is(err, os.ErrNotExist):
 		return nil, nil
 	case errors.Is(err, errStaleCheckpoint) || isCorrupt(err):
 		if log != nil {
-			fmt.Fprintf(log, "use-lite-ft: ignoring checkpoint %s (%v); starting afresh\n", path, err)
+			fmt.Fprintf(log, "fine-tune: ignoring checkpoint %s (%v); starting afresh\n", path, err)
 		}
 		return nil, nil
 	default:
-		return nil, fmt.Errorf("use-lite-ft checkpoint %s: %w", path, err)
+		return nil, fmt.Errorf("fine-tune checkpoint %s: %w", path, err)
 	}
 }
