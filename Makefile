@@ -35,6 +35,7 @@ bench: build
 	bash bench/run.sh
 	bash bench/knn.sh
 	bash bench/uselite.sh
+	bash bench/vision.sh
 
 # METHODS.md is generated from the method registry.
 methods-doc: build

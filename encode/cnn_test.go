@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"os/exec"
@@ -217,5 +218,74 @@ func TestResizeBilinearRGB(t *testing.T) {
 		if d := dst[y*4*3] - w; d > tol || d < -tol {
 			t.Errorf("col 0 y %d = %g, want %g", y, dst[y*4*3], w)
 		}
+	}
+}
+
+// TestCNNWorkersDeterministic encodes 20 real Fashion-MNIST images (a
+// batch of 16 and a short one of 4) with InceptionV3 at a small 75 px
+// input on one goroutine and on three: the features must be the same
+// bits, each row must match the image's own single-image encoding to
+// float rounding (rows land in the right place), and a cancelled context
+// must stop the run with its error.
+func TestCNNWorkersDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a real CNN")
+	}
+	ctx := context.Background()
+	dir, err := assets.Ensure(ctx, "nsfwjs", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCNN("inception-v3", filepath.Join(dir, "dist", "models", "inception_v3"), 75)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := data.Load(ctx, "fashion-mnist", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	if c.Batch() != 16 {
+		t.Fatalf("batch %d, want 16 (InceptionV3 has no depthwise convolutions)", c.Batch())
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = 60000 + 7*i
+	}
+	px, err := ds.Pixels(idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs := ImageBatch{Pixels: px, Shape: [4]int{n, 28, 28, 1}}
+	var runs [2]data.Matrix
+	for i, w := range []string{"1", "3"} {
+		t.Setenv("SUPERALIGN_CNN_WORKERS", w)
+		if runs[i], err = c.EncodeImages(ctx, imgs, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, v := range runs[1].Values {
+		if v != runs[0].Values[i] {
+			t.Fatalf("value %d: %g with 3 workers, %g with 1", i, v, runs[0].Values[i])
+		}
+	}
+	for _, row := range []int{0, 17, n - 1} {
+		one, err := c.EncodeImages(ctx, ImageBatch{Pixels: px[row*28*28 : (row+1)*28*28], Shape: [4]int{1, 28, 28, 1}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var maxDiff, maxRef float64
+		for j, v := range one.Values {
+			maxDiff = math.Max(maxDiff, math.Abs(float64(v-runs[1].At(row, j))))
+			maxRef = math.Max(maxRef, math.Abs(float64(v)))
+		}
+		if maxRef == 0 || maxDiff > 1e-4*maxRef {
+			t.Errorf("row %d: batched features differ from the image alone by %.3g (max %.3g)", row, maxDiff, maxRef)
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := c.EncodeImages(cctx, imgs, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled run returned %v, want context.Canceled", err)
 	}
 }
