@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Vision benchmark: images per second of the Go CNN encoders (package
-# encode: mobilenet-v2, inception-v3, inception-v3-139 on GoMLX's pure-Go
+# encode: mobilenet-v2, mobilenet-v2-mid, inception-v3, inception-v3-139 on GoMLX's pure-Go
 # backend) against pure-JavaScript TF.js in node (the parity test's
 # reference, encode/testdata/cnn_ref.js) on the same real Fashion-MNIST
 # images, same machine, same run, with the features of both compared.
 # Replaces the "vision" section of BENCH.md (other scripts own the others).
 #
-#   bench/vision.sh [MOBILENET_N [INCEPTION_N [INCEPTION139_N]]]   # default 32 8 16
+#   bench/vision.sh [MOBILENET_N [INCEPTION_N [INCEPTION139_N [MID_N]]]]   # default 32 8 16 32
 #
 # About 6 minutes on 2 cores, mostly TF.js on InceptionV3 at 299 px.
 # Environment: WORK (scratch dir), OUT (default BENCH.md). TF.js is
@@ -18,6 +18,7 @@ export GOEXPERIMENT=simd CGO_ENABLED=0
 N_MOB=${1:-32}
 N_INC=${2:-8}
 N_INC139=${3:-16}
+N_MID=${4:-32}
 OUT=${OUT:-BENCH.md}
 WORK=${WORK:-$(mktemp -d -t visionbench.XXXXXX)}
 mkdir -p "$WORK"
@@ -35,7 +36,7 @@ MACHINE="- nproc: $(nproc); CPU: $CPU; AVX-512: $(grep -q avx512f /proc/cpuinfo 
 - load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)
 - $(go version); GOEXPERIMENT=simd CGO_ENABLED=0 -tags noxla; date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 "$WORK/visionbench" run -tfjs "$REF/node_modules" -out "$WORK/vision.md" \
-	-mobilenet "$N_MOB" -inception "$N_INC" -inception139 "$N_INC139" -machine "$MACHINE"
+	-mobilenet "$N_MOB" -mobilenet-mid "$N_MID" -inception "$N_INC" -inception139 "$N_INC139" -machine "$MACHINE"
 [ -s "$OUT" ] || printf '# Benchmarks\n\nEach section is written by its own script (`make bench` runs them all); ratios compare engines on the same machine in the same run.\n\n' > "$OUT"
 "$WORK/mdsection" -name vision -in "$WORK/vision.md" -out "$OUT"
 echo "wrote the vision section of $OUT (work files in $WORK)"

@@ -1,7 +1,13 @@
 // Package encode turns texts into feature matrices and caches them.
 //
-// An Encoder maps N texts to a data.Matrix of shape [N, Dim()]. Two real
-// text encoders are registered:
+// An Encoder maps N texts to a data.Matrix of shape [N, Dim()]. The text
+// encoders are "bow", "glove", "use-lite" (Universal Sentence Encoder lite,
+// a 2-layer transformer, uselite.go) and a user's ONNX model "onnx:DIR"
+// (onnx.go); USELite and ONNXEncoder also fine-tune end to end (FineTune,
+// checkpointed per epoch, ftcheckpoint.go). Image encoders (ImageEncoder,
+// image.go) are "pixels" and the nsfwjs CNNs "mobilenet-v2",
+// "mobilenet-v2-mid", "inception-v3" and "inception-v3-139" (cnn.go,
+// cnn_mid.go). The two simplest:
 //
 //   - "bow": hashed TF-IDF bag of unigrams and bigrams, 4096 signed buckets,
 //     sublinear tf, smooth IDF fitted (label-free) on the texts of one Encode

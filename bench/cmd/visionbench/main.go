@@ -49,12 +49,14 @@ func main() {
 		mods := fs.String("tfjs", "", "node_modules directory holding @tensorflow/tfjs")
 		out := fs.String("out", "", "markdown section to write")
 		nMob := fs.Int("mobilenet", 32, "images for mobilenet-v2 (224 px)")
+		nMid := fs.Int("mobilenet-mid", 32, "images for mobilenet-v2-mid (224 px, graph model)")
 		nInc := fs.Int("inception", 8, "images for inception-v3 (299 px)")
 		nInc139 := fs.Int("inception139", 16, "images for inception-v3-139")
 		machine := fs.String("machine", "", "machine description lines")
 		fs.Parse(os.Args[2:])
 		err = run(*mods, *out, *machine, []job{
 			{"mobilenet-v2", "mobilenet_v2", 224, *nMob},
+			{"mobilenet-v2-mid", "mobilenet_v2_mid", 224, *nMid},
 			{"inception-v3", "inception_v3", 299, *nInc},
 			{"inception-v3-139", "inception_v3", 139, *nInc139},
 		})
@@ -96,6 +98,7 @@ func testImages(ctx context.Context, n int) ([]float32, error) {
 type goResult struct {
 	feats              []float32
 	dim, batch         int
+	node               string // feature node of a graph model
 	coldSecs, warmSecs float64
 }
 
@@ -146,11 +149,14 @@ func timeGo(ctx context.Context, name string, px []float32, n int, prof string) 
 			return goResult{}, fmt.Errorf("%s: warm pass differs from cold at %d: %g vs %g", name, i, v, cold.Values[i])
 		}
 	}
-	batch := 0
-	if c, ok := enc.(*encode.CNN); ok {
+	batch, node := 0, ""
+	switch c := enc.(type) {
+	case *encode.CNN:
 		batch = c.Batch()
+	case *encode.GraphCNN:
+		batch, node = encode.CNNBatch, c.FeatureNode()
 	}
-	return goResult{feats: warm.Values, dim: warm.Cols, batch: batch, coldSecs: coldSecs, warmSecs: warmSecs}, nil
+	return goResult{feats: warm.Values, dim: warm.Cols, batch: batch, node: node, coldSecs: coldSecs, warmSecs: warmSecs}, nil
 }
 
 func goOnly(name string, n int, prof string) error {
@@ -177,8 +183,10 @@ type jsResult struct {
 // timeJS runs the TF.js reference on the raw 28×28 images: the parity
 // test's encode/testdata/cnn_ref.js at the model's native size, this
 // command's ref_resized.js (the same model with its input resized and the
-// final pool taken as a global mean, as the Go encoder does) otherwise.
-func timeJS(mods, modelDir string, j job, native int, px []float32, work string) (jsResult, []float32, error) {
+// final pool taken as a global mean, as the Go encoder does) otherwise; for
+// a graph model (node set) the parity test's cnn_mid_ref.js, which returns
+// that node's output.
+func timeJS(mods, modelDir string, j job, native int, node string, px []float32, work string) (jsResult, []float32, error) {
 	in, out := filepath.Join(work, j.encoder+".in.f32"), filepath.Join(work, j.encoder+".out.f32")
 	if err := writeF32(in, px); err != nil {
 		return jsResult{}, nil, err
@@ -187,7 +195,12 @@ func timeJS(mods, modelDir string, j job, native int, px []float32, work string)
 	if j.size != native {
 		script = "bench/cmd/visionbench/ref_resized.js"
 	}
-	cmd := exec.Command("node", script, modelDir, in, out, strconv.Itoa(j.n), strconv.Itoa(j.size), "28")
+	args := []string{script, modelDir, in, out, strconv.Itoa(j.n), strconv.Itoa(j.size), "28"}
+	if node != "" {
+		script = "encode/testdata/cnn_mid_ref.js"
+		args = []string{script, modelDir, node, in, out, strconv.Itoa(j.n), strconv.Itoa(j.size), "28"}
+	}
+	cmd := exec.Command("node", args...)
 	cmd.Env = append(os.Environ(), "NODE_PATH="+mods)
 	cmd.Stderr = os.Stderr
 	stdout, err := cmd.Output()
@@ -222,7 +235,7 @@ func run(mods, out, machine string, jobs []job) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	natives := map[string]int{"mobilenet_v2": 224, "inception_v3": 299}
+	natives := map[string]int{"mobilenet_v2": 224, "mobilenet_v2_mid": 224, "inception_v3": 299}
 	var rows []string
 	var node jsResult
 	for _, j := range jobs {
@@ -239,7 +252,7 @@ func run(mods, out, machine string, jobs []job) error {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "== %s: %d images, TF.js\n", j.encoder, j.n)
-		r, want, err := timeJS(mods, filepath.Join(pkg, "dist", "models", j.dir), j, natives[j.dir], px, work)
+		r, want, err := timeJS(mods, filepath.Join(pkg, "dist", "models", j.dir), j, natives[j.dir], g.node, px, work)
 		if err != nil {
 			return err
 		}
@@ -262,8 +275,9 @@ func run(mods, out, machine string, jobs []job) error {
 	fmt.Fprintf(&b, `## Vision (CNN feature extraction)
 
 Pretrained nsfwjs@4.4.0 CNNs (TF.js layers models, uint8-quantised) as
-frozen feature extractors (layer `+"`flatten_1`"+`): Go (package `+"`tfjs`"+` layers
-interpreter on GoMLX, pure-Go backend, `+"`go:ops_sequential`"+`, BatchNorm and
+frozen feature extractors (layer `+"`flatten_1`"+`; for the graph model
+mobilenet-v2-mid its pooled feature node): Go (package `+"`tfjs`"+` layers and
+graph interpreters on GoMLX, pure-Go backend, `+"`go:ops_sequential`"+`, BatchNorm and
 ReLU folded into the convolutions, %d batches in flight on as many goroutines)
 against pure-JavaScript TF.js %s (`+"`@tensorflow/tfjs`"+`, %s backend, node
 %s) on the same real Fashion-MNIST images (the first N of the official
@@ -282,6 +296,9 @@ features the two engines produced for these images.
   pool taken as a global average over the 3×3 map (4.6× fewer FLOPs than
   299 px); TF.js runs the same model rebuilt with a 139 px input and the
   global mean (`+"`bench/cmd/visionbench/ref_resized.js`"+`).
+- mobilenet-v2-mid is MobileNetV2 with width 1.4, a TF.js graph model
+  (fused convolutions; BatchNorm already folded by the converter), run by
+  `+"`tfjs.GraphProgram`"+` without the layers interpreter's depthwise tiling.
 - Go batch: MobileNetV2 runs one image per pass so that its depthwise
   weights can be tiled to the full feature map (same-shape products are
   ~2.5× cheaper than broadcasting ones on the pure-Go backend); InceptionV3
