@@ -8,10 +8,17 @@ TAGS    := noxla
 BIN     := bin/w2s
 OUT     ?= runs/demo
 
-.PHONY: build demo test vet bench methods-doc clean
+.PHONY: build build-xla demo test vet bench methods-doc clean
 
 build:
 	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/w2s
+
+# The GPU binary: cgo and GoMLX's XLA backend (train/backend_xla.go). Run it
+# with GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so
+# (STACK.md: the plugin JAX installs); without GOMLX_BACKEND it runs on the
+# pure-Go backend like bin/w2s.
+build-xla:
+	CGO_ENABLED=1 $(GO) build -o bin/w2s-xla ./cmd/w2s
 
 # The main job on the built-in defaults: sentiment and spam, GloVe → USE-lite
 # (a linear probe on the pretrained transformer), naive, 5 seeds. Fetches
