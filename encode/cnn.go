@@ -39,12 +39,21 @@ import (
 // antialiasing); values stay in [0,1], the range nsfwjs feeds its models
 // (pixels/255). Images go through the network in batches of Batch().
 type CNN struct {
-	name  string
+	cnnRunner
 	model *tfjs.LayersModel
+}
+
+// cnnRunner is what the layers-model (CNN) and graph-model (GraphCNN)
+// encoders share: a feature graph over images [n, S, S, 3] -> [n, D],
+// compiled once, and the batched, concurrent resize-and-run loop around
+// it.
+type cnnRunner struct {
+	name  string
 	size  int
 	dim   int
 	fp    string
 	batch int
+	build func(x *gr.Node) *gr.Node // the feature graph
 
 	mu   sync.Mutex
 	exec *gr.Exec
@@ -93,11 +102,14 @@ func NewCNN(name, dir string, size int) (*CNN, error) {
 	if size != m.InputShape[0] {
 		name = fmt.Sprintf("%s-%d", name, size)
 	}
-	c := &CNN{name: name, model: m, size: size, batch: CNNBatch}
+	c := &CNN{cnnRunner: cnnRunner{name: name, size: size, batch: CNNBatch}, model: m}
 	for _, l := range m.Layers {
 		if l.Class == "DepthwiseConv2D" {
 			c.batch = cnnDepthwiseBatch
 		}
+	}
+	c.build = func(x *gr.Node) *gr.Node {
+		return m.Build(x, tfjs.BuildOptions{Until: "flatten_1", GlobalPoolBeforeFlatten: true})
 	}
 	c.fp = c.fingerprint()
 	return c, nil
@@ -108,14 +120,20 @@ func NewCNN(name, dir string, size int) (*CNN, error) {
 func (c *CNN) fingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "cnn|%s|%d|%s|%s|flatten_1|", c.model.Name, c.size, cnnPreprocVersion, cnnGraphVersion)
-	names := make([]string, 0, len(c.model.Weights))
-	for n := range c.model.Weights {
+	hashWeights(h, c.model.Weights)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashWeights writes every weight, sorted by name, with its shape to h.
+func hashWeights(h io.Writer, weights map[string]*tfjs.Tensor) {
+	names := make([]string, 0, len(weights))
+	for n := range weights {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	buf := make([]byte, 0, 1<<16)
 	for _, n := range names {
-		t := c.model.Weights[n]
+		t := weights[n]
 		fmt.Fprintf(h, "%s%v", n, t.Shape)
 		for _, v := range t.F32 {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
@@ -126,24 +144,23 @@ func (c *CNN) fingerprint() string {
 		}
 	}
 	h.Write(buf)
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Name implements ImageEncoder.
-func (c *CNN) Name() string { return c.name }
+func (c *cnnRunner) Name() string { return c.name }
 
 // Fingerprint implements ImageEncoder.
-func (c *CNN) Fingerprint() string { return c.fp }
+func (c *cnnRunner) Fingerprint() string { return c.fp }
 
 // Batch is the number of images per forward pass.
-func (c *CNN) Batch() int { return c.batch }
+func (c *cnnRunner) Batch() int { return c.batch }
 
 // Size is the square input size images are resized to.
-func (c *CNN) Size() int { return c.size }
+func (c *cnnRunner) Size() int { return c.size }
 
 // Dim implements ImageEncoder; known after the first batch is built, so
 // it is computed here by building the graph once.
-func (c *CNN) Dim() int {
+func (c *cnnRunner) Dim() int {
 	if c.dim == 0 {
 		if _, err := c.execFor(); err != nil {
 			return 0
@@ -152,7 +169,7 @@ func (c *CNN) Dim() int {
 	return c.dim
 }
 
-func (c *CNN) execFor() (*gr.Exec, error) {
+func (c *cnnRunner) execFor() (*gr.Exec, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.exec != nil {
@@ -162,9 +179,7 @@ func (c *CNN) execFor() (*gr.Exec, error) {
 	if err != nil {
 		return nil, err
 	}
-	exec, err := gr.NewExec(backend, func(x *gr.Node) *gr.Node {
-		return c.model.Build(x, tfjs.BuildOptions{Until: "flatten_1", GlobalPoolBeforeFlatten: true})
-	})
+	exec, err := gr.NewExec(backend, c.build)
 	if err != nil {
 		return nil, fmt.Errorf("encode: %s: building graph: %w", c.name, err)
 	}
@@ -173,14 +188,15 @@ func (c *CNN) execFor() (*gr.Exec, error) {
 	// Find the width with a one-off shape inference on a tiny batch.
 	out, err := c.run(make([]float32, c.size*c.size*3), 1)
 	if err != nil {
+		c.exec = nil
 		return nil, err
 	}
 	c.dim = len(out)
 	return exec, nil
 }
 
-// run executes the (already built) graph on n images [n, S, S, 3].
-func (c *CNN) run(x []float32, n int) (out []float32, err error) {
+// run executes the (already built) graph on n images [n, S, S, 3] -> [n, D].
+func (c *cnnRunner) run(x []float32, n int) (out []float32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("encode: %s: %v", c.name, r)
@@ -191,13 +207,16 @@ func (c *CNN) run(x []float32, n int) (out []float32, err error) {
 		return nil, fmt.Errorf("encode: %s: %w", c.name, err)
 	}
 	defer res.FinalizeAll()
+	if d := res.Shape().Dimensions; len(d) != 2 || d[0] != n {
+		return nil, fmt.Errorf("encode: %s: the feature graph gives shape %v, want [%d D]", c.name, d, n)
+	}
 	return tensors.CopyFlatData[float32](res)
 }
 
 // Forward runs the network on images already preprocessed to
 // [n, Size, Size, 3] and returns features [n, Dim]. Parity tests and
 // benchmarks use it to bypass resizing.
-func (c *CNN) Forward(x []float32, n int) (data.Matrix, error) {
+func (c *cnnRunner) Forward(x []float32, n int) (data.Matrix, error) {
 	if _, err := c.execFor(); err != nil {
 		return data.Matrix{}, err
 	}
@@ -219,7 +238,7 @@ func (c *CNN) Forward(x []float32, n int) (data.Matrix, error) {
 // concurrent batches keep every core busy. Each batch's features depend
 // only on its own images and padded size, so the result is the same bits
 // whatever the number of workers or their timing.
-func (c *CNN) EncodeImages(ctx context.Context, imgs ImageBatch, bar *progress.Bar) (data.Matrix, error) {
+func (c *cnnRunner) EncodeImages(ctx context.Context, imgs ImageBatch, bar *progress.Bar) (data.Matrix, error) {
 	if err := imgs.Validate(); err != nil {
 		return data.Matrix{}, err
 	}

@@ -3,21 +3,15 @@ package encode
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
-	"sort"
 	"sync"
 
 	gr "github.com/gomlx/gomlx/core/graph"
-	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/superalign/superalign/assets"
-	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/progress"
 	"github.com/superalign/superalign/tfjs"
 )
 
@@ -37,15 +31,9 @@ import (
 // same pixels/255, and this graph itself begins with x·2 − 1 (its
 // TF-Hub "hub_input" block), so no further scaling happens here.
 type GraphCNN struct {
-	name    string
+	cnnRunner
 	prog    *tfjs.GraphProgram
 	feature string // node whose output is returned
-	size    int
-	dim     int
-	fp      string
-
-	mu   sync.Mutex
-	exec *gr.Exec
 }
 
 // NewGraphCNN loads the graph model in dir (model.json or the nsfwjs
@@ -80,7 +68,8 @@ func NewGraphCNN(name, dir string) (*GraphCNN, error) {
 	if err := p.Check(feature); err != nil {
 		return nil, fmt.Errorf("encode: %s: %w", name, err)
 	}
-	c := &GraphCNN{name: name, prog: p, feature: feature, size: in[1]}
+	c := &GraphCNN{cnnRunner: cnnRunner{name: name, size: in[1], batch: CNNBatch}, prog: p, feature: feature}
+	c.build = func(x *gr.Node) *gr.Node { return p.Build(x, feature) }
 	c.fp = c.fingerprint()
 	return c, nil
 }
@@ -90,35 +79,9 @@ func NewGraphCNN(name, dir string) (*GraphCNN, error) {
 func (c *GraphCNN) fingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "graphcnn|%d|%s|%s|", c.size, cnnPreprocVersion, c.feature)
-	names := make([]string, 0, len(c.prog.Weights))
-	for n := range c.prog.Weights {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	buf := make([]byte, 0, 1<<16)
-	for _, n := range names {
-		t := c.prog.Weights[n]
-		fmt.Fprintf(h, "%s%v", n, t.Shape)
-		for _, v := range t.F32 {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-			if len(buf) == cap(buf) {
-				h.Write(buf)
-				buf = buf[:0]
-			}
-		}
-	}
-	h.Write(buf)
+	hashWeights(h, c.prog.Weights)
 	return hex.EncodeToString(h.Sum(nil))
 }
-
-// Name implements ImageEncoder.
-func (c *GraphCNN) Name() string { return c.name }
-
-// Fingerprint implements ImageEncoder.
-func (c *GraphCNN) Fingerprint() string { return c.fp }
-
-// Size is the square input size images are resized to.
-func (c *GraphCNN) Size() int { return c.size }
 
 // FeatureNode is the name of the graph node the features are read from.
 func (c *GraphCNN) FeatureNode() string { return c.feature }
@@ -131,115 +94,6 @@ func (c *GraphCNN) Dim() int {
 		}
 	}
 	return c.dim
-}
-
-func (c *GraphCNN) execFor() (*gr.Exec, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.exec != nil {
-		return c.exec, nil
-	}
-	backend, err := cnnBackend()
-	if err != nil {
-		return nil, err
-	}
-	exec, err := gr.NewExec(backend, func(x *gr.Node) *gr.Node { return c.prog.Build(x, c.feature) })
-	if err != nil {
-		return nil, fmt.Errorf("encode: %s: building graph: %w", c.name, err)
-	}
-	exec.SetMaxCache(8)
-	c.exec = exec
-	out, err := c.run(make([]float32, c.size*c.size*3), 1)
-	if err != nil {
-		c.exec = nil
-		return nil, err
-	}
-	c.dim = len(out)
-	return exec, nil
-}
-
-// run executes the built graph on n images [n, S, S, 3] -> [n, Dim].
-func (c *GraphCNN) run(x []float32, n int) (out []float32, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("encode: %s: %v", c.name, r)
-		}
-	}()
-	res, err := c.exec.Call1(tensors.FromFlatDataAndDimensions(x, n, c.size, c.size, 3))
-	if err != nil {
-		return nil, fmt.Errorf("encode: %s: %w", c.name, err)
-	}
-	defer res.FinalizeAll()
-	if d := res.Shape().Dimensions; len(d) != 2 || d[0] != n {
-		return nil, fmt.Errorf("encode: %s: node %q gives shape %v, want [%d D]", c.name, c.feature, d, n)
-	}
-	return tensors.CopyFlatData[float32](res)
-}
-
-// Forward runs the network on images already preprocessed to
-// [n, Size, Size, 3] and returns features [n, Dim].
-func (c *GraphCNN) Forward(x []float32, n int) (data.Matrix, error) {
-	if _, err := c.execFor(); err != nil {
-		return data.Matrix{}, err
-	}
-	if len(x) != n*c.size*c.size*3 {
-		return data.Matrix{}, fmt.Errorf("encode: %s: %d values for %d images of %dx%dx3", c.name, len(x), n, c.size, c.size)
-	}
-	out, err := c.run(x, n)
-	if err != nil {
-		return data.Matrix{}, err
-	}
-	return data.Matrix{Rows: n, Cols: c.dim, Values: out}, nil
-}
-
-// EncodeImages implements ImageEncoder: [imgs.Len(), Dim].
-func (c *GraphCNN) EncodeImages(ctx context.Context, imgs ImageBatch, bar *progress.Bar) (data.Matrix, error) {
-	if err := imgs.Validate(); err != nil {
-		return data.Matrix{}, err
-	}
-	if _, err := c.execFor(); err != nil {
-		return data.Matrix{}, err
-	}
-	return encodeResizedBatches(ctx, imgs, c.size, c.dim, c.run, bar)
-}
-
-// encodeResizedBatches resizes imgs to [S, S, 3] and runs them through
-// run in batches of CNNBatch; a short last batch runs at the next power
-// of two (zero images appended and dropped), so at most
-// log2(CNNBatch)+1 graph shapes are compiled.
-func encodeResizedBatches(ctx context.Context, imgs ImageBatch, size, dim int, run func([]float32, int) ([]float32, error), bar *progress.Bar) (data.Matrix, error) {
-	n := imgs.Len()
-	out := data.NewMatrix(n, dim)
-	per := size * size * 3
-	buf := make([]float32, CNNBatch*per)
-	for start := 0; start < n; start += CNNBatch {
-		if err := ctx.Err(); err != nil {
-			return data.Matrix{}, err
-		}
-		k := min(CNNBatch, n-start)
-		b := 1
-		for b < k {
-			b *= 2
-		}
-		batch := buf[:b*per]
-		clear(batch)
-		for j := range k {
-			px, shape, err := imgs.Image(start + j)
-			if err != nil {
-				return data.Matrix{}, err
-			}
-			ResizeBilinearRGB(px, shape, size, batch[j*per:(j+1)*per])
-		}
-		y, err := run(batch, b)
-		if err != nil {
-			return data.Matrix{}, err
-		}
-		copy(out.Values[start*dim:], y[:k*dim])
-		if bar != nil {
-			bar.Add(k)
-		}
-	}
-	return out, nil
 }
 
 // nsfwjsGraphModels maps graph-model encoder names to nsfwjs model

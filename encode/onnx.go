@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -215,24 +216,12 @@ func (o *ONNXEncoder) findSpecials() error {
 		return fmt.Errorf("tokenizer gives no token for %q", "a")
 	}
 	for i := 0; i+len(bare) <= len(full); i++ {
-		if equalInts(full[i:i+len(bare)], bare) {
+		if slices.Equal(full[i:i+len(bare)], bare) {
 			o.lead, o.trail = i, len(full)-i-len(bare)
 			return nil
 		}
 	}
 	return fmt.Errorf("tokenizer's post-processing of %q (%v) does not contain its bare tokens %v", "a", full, bare)
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // hash digests model.onnx (and model.onnx_data when present),

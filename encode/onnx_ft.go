@@ -280,24 +280,15 @@ func (f *ONNXFineTuned) Predict(ctx context.Context, texts []string) (data.Matri
 
 // Weight returns a copy of the tuned value of an ONNX weight (a name in
 // Trained), row-major.
-func (f *ONNXFineTuned) Weight(path string) ([]float32, error) {
-	v := f.store.GetVariable(path)
-	if v == nil {
-		return nil, fmt.Errorf("onnx fine-tuned: no weight %q", path)
-	}
-	t, err := v.Value()
-	if err != nil {
-		return nil, err
-	}
-	var out []float32
-	err = tensors.ConstFlatData(t, func(flat []float32) { out = append(out, flat...) })
-	return out, err
-}
+func (f *ONNXFineTuned) Weight(path string) ([]float32, error) { return storeWeight(f.store, path) }
 
 // Weight returns a copy of an original ONNX weight by its variable path
 // (as in ONNXFineTuned.Trained).
-func (o *ONNXEncoder) Weight(path string) ([]float32, error) {
-	v := o.store.GetVariable(path)
+func (o *ONNXEncoder) Weight(path string) ([]float32, error) { return storeWeight(o.store, path) }
+
+// storeWeight copies a float32 variable of store, row-major.
+func storeWeight(store *model.Store, path string) ([]float32, error) {
+	v := store.GetVariable(path)
 	if v == nil {
 		return nil, fmt.Errorf("onnx: no weight %q", path)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -163,7 +164,7 @@ func TestONNXParity(t *testing.T) {
 			truncated++
 			want = want[:min(len(want), len(inner))]
 		}
-		if slicesEqual32(inner, want) {
+		if slices.Equal(inner, want) {
 			agree++
 			continue
 		}
@@ -180,7 +181,7 @@ func TestONNXParity(t *testing.T) {
 				noUNK = append(noUNK, id)
 			}
 		}
-		if slicesEqual32(inner, noUNK) || strings.ContainsAny(all[i], "$+<=>^`|~\u0080\u0081\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008a\u008b\u008c\u008d\u008e\u008f\u0090\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009a\u009b\u009c\u009d\u009e\u009f") {
+		if slices.Equal(inner, noUNK) || strings.ContainsAny(all[i], "$+<=>^`|~\u0080\u0081\u0082\u0083\u0084\u0085\u0086\u0087\u0088\u0089\u008a\u008b\u008c\u008d\u008e\u008f\u0090\u0091\u0092\u0093\u0094\u0095\u0096\u0097\u0098\u0099\u009a\u009b\u009c\u009d\u009e\u009f") {
 			explained++
 			continue
 		}
@@ -240,18 +241,6 @@ func TestONNXParity(t *testing.T) {
 	if len(stoks[40]) != o.MaxTokens() {
 		t.Errorf("long text has %d tokens, want the cap %d", len(stoks[40]), o.MaxTokens())
 	}
-}
-
-func slicesEqual32(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestONNXEncoder checks names, pooling, batching and errors: CLS pooling

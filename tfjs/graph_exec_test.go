@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -202,7 +203,7 @@ func TestGraphConvPadding(t *testing.T) {
 			if tc.depthwise {
 				oc = tc.kd[2] * tc.kd[3]
 			}
-			if want := []int{2, tc.oh, tc.ow, oc}; !equalInts(dims, want) {
+			if want := []int{2, tc.oh, tc.ow, oc}; !slices.Equal(dims, want) {
 				t.Fatalf("output shape %v, want %v", dims, want)
 			}
 			want := refConv(x, [4]int{2, tc.h, tc.w, tc.c}, k, tc.kd, tc.s, tc.d, tc.pt, tc.pl, tc.oh, tc.ow, tc.depthwise)
@@ -214,18 +215,6 @@ func TestGraphConvPadding(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestGraphOps runs the remaining ops on small hand-checked inputs.
@@ -290,7 +279,7 @@ func TestGraphOps(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeGraph(t, tc.nodes, tc.ws)
 			got, dims := runGraph(t, dir, tc.out, x, xdims...)
-			if !equalInts(dims, tc.dims) {
+			if !slices.Equal(dims, tc.dims) {
 				t.Fatalf("shape %v, want %v", dims, tc.dims)
 			}
 			for i := range tc.want {

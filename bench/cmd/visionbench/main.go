@@ -154,7 +154,7 @@ func timeGo(ctx context.Context, name string, px []float32, n int, prof string) 
 	case *encode.CNN:
 		batch = c.Batch()
 	case *encode.GraphCNN:
-		batch, node = encode.CNNBatch, c.FeatureNode()
+		batch, node = c.Batch(), c.FeatureNode()
 	}
 	return goResult{feats: warm.Values, dim: warm.Cols, batch: batch, node: node, coldSecs: coldSecs, warmSecs: warmSecs}, nil
 }
