@@ -222,7 +222,7 @@ func run(in, jsPath, out string, repeat int, machine string) error {
 	n := float64(len(sentences))
 	var b strings.Builder
 	fmt.Fprintf(&b, "## USE-lite sentence embedding\n\n")
-	fmt.Fprintf(&b, "%d sentiment sentences (evenly spaced over the 3000), embedded by the Go port (package encode, GoMLX Go backend via train.Backend(), batches of 64 padded to length buckets) and by the JavaScript reference (@energetic-ai/embeddings@0.2.0, TF.js in node %s, batches of 64), one after the other in the same run. Times exclude model loading; Go's cold pass includes graph compilation.\n\n", len(sentences), nodeVersion())
+	fmt.Fprintf(&b, "%d sentiment sentences (evenly spaced over the 3000), embedded by the Go port (package encode, GoMLX Go backend via train.Backend(), sorted by length and cut into batches of at most 64 within one length bucket) and by the JavaScript reference (@energetic-ai/embeddings@0.2.0, TF.js in node %s, batches of 64), one after the other in the same run. Times exclude model loading; Go's cold pass includes graph compilation.\n\n", len(sentences), nodeVersion())
 	fmt.Fprintf(&b, "| engine | seconds | sentences/s | vs JS |\n|---|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| JavaScript (TF.js, node) | %.2f | %.1f | 1.0× |\n", js.Seconds, n/js.Seconds)
 	fmt.Fprintf(&b, "| Go, cold (compiles graphs) | %.2f | %.1f | %.1f× |\n", cold, n/cold, js.Seconds/cold)
