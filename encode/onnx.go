@@ -339,16 +339,7 @@ func (o *ONNXEncoder) batchTensors(toks [][]int32, rows []int, b int) (ids, mask
 	for _, i := range rows {
 		longest = max(longest, len(toks[i]))
 	}
-	l := o.bucket(longest)
-	idv := make([]int32, b*l)
-	mv := make([]float32, b*l)
-	for r, i := range rows {
-		copy(idv[r*l:], toks[i])
-		for j := range toks[i] {
-			mv[r*l+j] = 1
-		}
-	}
-	return tensors.FromFlatDataAndDimensions(idv, b, l), tensors.FromFlatDataAndDimensions(mv, b, l)
+	return padTokens(toks, rows, b, o.bucket(longest))
 }
 
 // Encode implements Encoder: pooled embeddings [len(texts), Dim()].

@@ -57,8 +57,8 @@ const onnxHead = "superalign_head"
 // backend; o itself is not modified.
 func (o *ONNXEncoder) FineTune(ctx context.Context, texts []string, targets data.Matrix, cfg FineTuneConfig, log io.Writer) (*ONNXFineTuned, error) {
 	cfg = cfg.WithDefaults()
-	if targets.Rows != len(texts) || targets.Cols < 2 {
-		return nil, fmt.Errorf("onnx fine-tune: %d texts but targets are %d×%d (want one row per text, ≥2 classes)", len(texts), targets.Rows, targets.Cols)
+	if err := checkTargets(texts, targets); err != nil {
+		return nil, fmt.Errorf("onnx fine-tune: %w", err)
 	}
 	k := targets.Cols
 	toks := o.Tokenize(texts)

@@ -416,6 +416,14 @@ func (u *USELite) batchTensors(toks [][]int32, rows []int, b int) (ids, mask *te
 		longest = max(longest, len(toks[i]))
 	}
 	l = bucketLen(longest)
+	ids, mask = padTokens(toks, rows, b, l)
+	return ids, mask, l
+}
+
+// padTokens lays the token ids of the sentences rows out as ids [b, l]
+// int32 and their mask [b, l] float32 (1 on tokens, 0 on padding); rows
+// beyond len(rows) are all padding. Sentences must fit in l.
+func padTokens(toks [][]int32, rows []int, b, l int) (ids, mask *tensors.Tensor) {
 	idv := make([]int32, b*l)
 	mv := make([]float32, b*l)
 	for r, i := range rows {
@@ -424,7 +432,7 @@ func (u *USELite) batchTensors(toks [][]int32, rows []int, b int) (ids, mask *te
 			mv[r*l+j] = 1
 		}
 	}
-	return tensors.FromFlatDataAndDimensions(idv, b, l), tensors.FromFlatDataAndDimensions(mv, b, l), l
+	return tensors.FromFlatDataAndDimensions(idv, b, l), tensors.FromFlatDataAndDimensions(mv, b, l)
 }
 
 // nextPow2 is the smallest power of two ≥ n (n ≥ 1).

@@ -73,8 +73,8 @@ const useHeadScale = 10
 // configuration on the pure-Go backend. u itself is not modified.
 func (u *USELite) FineTune(ctx context.Context, texts []string, targets data.Matrix, cfg FineTuneConfig, log io.Writer) (*FineTuned, error) {
 	cfg = cfg.WithDefaults()
-	if targets.Rows != len(texts) || targets.Cols < 2 {
-		return nil, fmt.Errorf("use-lite fine-tune: %d texts but targets are %d×%d (want one row per text, ≥2 classes)", len(texts), targets.Rows, targets.Cols)
+	if err := checkTargets(texts, targets); err != nil {
+		return nil, fmt.Errorf("use-lite fine-tune: %w", err)
 	}
 	k := targets.Cols
 	toks := u.tokenize(texts)
@@ -278,6 +278,15 @@ func lengthBatches(rng *rand.Rand, order []int, toks [][]int32, batch int) [][]i
 // Pool.WaitToStart against several Pool.Saturate from parallel DotGenerals)
 // in 2 of 4 runs on 2 cores.
 var ftBackend = train.Backend
+
+// checkTargets refuses targets that are not one distribution over ≥2
+// classes per text.
+func checkTargets(texts []string, targets data.Matrix) error {
+	if targets.Rows != len(texts) || targets.Cols < 2 {
+		return fmt.Errorf("%d texts but targets are %d×%d (want one row per text, ≥2 classes)", len(texts), targets.Rows, targets.Cols)
+	}
+	return nil
+}
 
 // headLogits is useHeadScale·emb·Wᵀ + b: [B, K].
 func headLogits(emb, w, b *Node) *Node {

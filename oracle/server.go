@@ -1,7 +1,6 @@
 package oracle
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/internal/httpbg"
 )
 
 // Config configures a Server. Zero values mean the defaults noted.
@@ -110,8 +109,7 @@ type Server struct {
 	audit   io.Writer
 	file    *os.File
 
-	ln   net.Listener
-	http *http.Server
+	http *httpbg.Server
 }
 
 // run is one registered run: its gold, tokens, budget and review queue.
@@ -240,25 +238,19 @@ func (s *Server) Handler() http.Handler {
 // Start listens on Config.Addr and serves in the background. It returns the
 // base URL, e.g. http://127.0.0.1:41234.
 func (s *Server) Start() (string, error) {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	srv, url, err := httpbg.Start(s.cfg.Addr, s.Handler())
 	if err != nil {
-		return "", fmt.Errorf("oracle: listen %s: %w", s.cfg.Addr, err)
+		return "", fmt.Errorf("oracle: %w", err)
 	}
-	s.ln = ln
-	s.http = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.http.Serve(ln) }()
-	return "http://" + ln.Addr().String(), nil
+	s.http = srv
+	return url, nil
 }
 
 // Close stops serving and closes the audit log.
 func (s *Server) Close() error {
 	var errs []error
-	if s.http != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.http.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("oracle: shutdown: %w", err))
-		}
+	if err := s.http.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("oracle: shutdown: %w", err))
 	}
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()

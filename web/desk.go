@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/superalign/superalign/internal/httpbg"
 	"github.com/superalign/superalign/oracle"
 )
 
@@ -57,8 +56,7 @@ type Desk struct {
 	failed   []time.Time // recent failed logins, for the lockout
 	logMu    sync.Mutex
 
-	ln  net.Listener
-	srv *http.Server
+	srv *httpbg.Server
 }
 
 type session struct {
@@ -123,25 +121,16 @@ func (d *Desk) Handler() http.Handler {
 // Start listens on DeskOptions.Addr and serves in the background; it
 // returns the base URL.
 func (d *Desk) Start() (string, error) {
-	ln, err := net.Listen("tcp", d.opts.Addr)
+	srv, url, err := httpbg.Start(d.opts.Addr, d.Handler())
 	if err != nil {
-		return "", fmt.Errorf("web: listen %s: %w", d.opts.Addr, err)
+		return "", fmt.Errorf("web: %w", err)
 	}
-	d.ln = ln
-	d.srv = &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = d.srv.Serve(ln) }()
-	return "http://" + ln.Addr().String(), nil
+	d.srv = srv
+	return url, nil
 }
 
 // Close stops serving.
-func (d *Desk) Close() error {
-	if d.srv == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return d.srv.Shutdown(ctx)
-}
+func (d *Desk) Close() error { return d.srv.Close() }
 
 // secure adds the headers every page gets: no external assets, scripts or
 // framing; nothing cached; and a refusal of cross-origin POSTs, on top of the
