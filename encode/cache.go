@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/checkfile"
 	"github.com/superalign/superalign/progress"
 )
 
@@ -100,7 +101,7 @@ func (c *Cache) lookup(datasetHash, name, fingerprint string, n, dim int, unit s
 		os.Remove(path)
 	case errors.Is(err, fs.ErrNotExist):
 		// plain miss
-	case isCorrupt(err):
+	case checkfile.IsCorrupt(err):
 		logf(log, "feature cache entry %s corrupt (%v); rebuilding\n", key, err)
 		if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			return data.Matrix{}, fmt.Errorf("encode: removing corrupt cache entry %s: %w", path, rerr)
@@ -129,7 +130,7 @@ func (c *Cache) lookup(datasetHash, name, fingerprint string, n, dim int, unit s
 
 // writeFeatures stores m at path atomically.
 func writeFeatures(path string, m data.Matrix) error {
-	_, err := writeChecksummedAtomic(path, func(w io.Writer) error {
+	_, err := checkfile.Write(path, func(w io.Writer) error {
 		var hdr [featHeaderSize]byte
 		copy(hdr[:4], featMagic[:])
 		binary.LittleEndian.PutUint32(hdr[4:], featFileVersion)
@@ -138,7 +139,7 @@ func writeFeatures(path string, m data.Matrix) error {
 		if _, err := w.Write(hdr[:]); err != nil {
 			return err
 		}
-		return writeFloats(w, m.Values)
+		return checkfile.WriteFloats(w, m.Values)
 	})
 	return err
 }
@@ -146,34 +147,34 @@ func writeFeatures(path string, m data.Matrix) error {
 // readFeatures loads and verifies one entry. Invalid content gives an error
 // for which isCorrupt is true; a missing file gives fs.ErrNotExist.
 func readFeatures(path string) (data.Matrix, error) {
-	r, err := openChecked(path)
+	r, err := checkfile.Open(path)
 	if err != nil {
 		return data.Matrix{}, err
 	}
 	defer r.Close()
 	var hdr [featHeaderSize]byte
-	if err := r.readFull(hdr[:]); err != nil {
+	if err := r.ReadFull(hdr[:]); err != nil {
 		return data.Matrix{}, err
 	}
 	if [4]byte(hdr[:4]) != featMagic {
-		return data.Matrix{}, corruptf("bad magic %q", hdr[:4])
+		return data.Matrix{}, checkfile.Corruptf("bad magic %q", hdr[:4])
 	}
 	if v := binary.LittleEndian.Uint32(hdr[4:]); v != featFileVersion {
-		return data.Matrix{}, corruptf("file version %d, want %d", v, featFileVersion)
+		return data.Matrix{}, checkfile.Corruptf("file version %d, want %d", v, featFileVersion)
 	}
 	rows := binary.LittleEndian.Uint64(hdr[8:])
 	cols := binary.LittleEndian.Uint64(hdr[16:])
 	if rows > 1<<40 || cols > 1<<24 {
-		return data.Matrix{}, corruptf("implausible shape [%d,%d]", rows, cols)
+		return data.Matrix{}, checkfile.Corruptf("implausible shape [%d,%d]", rows, cols)
 	}
-	if err := r.expectPayload(int64(rows * cols * 4)); err != nil {
+	if err := r.ExpectPayload(int64(rows * cols * 4)); err != nil {
 		return data.Matrix{}, err
 	}
 	m := data.NewMatrix(int(rows), int(cols))
-	if err := r.readFloats(m.Values); err != nil {
+	if err := r.ReadFloats(m.Values); err != nil {
 		return data.Matrix{}, err
 	}
-	if _, err := r.verify(); err != nil {
+	if _, err := r.Verify(); err != nil {
 		return data.Matrix{}, err
 	}
 	return m, nil

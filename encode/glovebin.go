@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/superalign/superalign/internal/checkfile"
 	"github.com/superalign/superalign/internal/sha"
 	"github.com/superalign/superalign/progress"
 )
@@ -265,7 +266,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // writeGloveBin stores t at path atomically and records the checksum in t.
 func writeGloveBin(path string, t *gloveTable) error {
-	sum, err := writeChecksummedAtomic(path, func(w io.Writer) error {
+	sum, err := checkfile.Write(path, func(w io.Writer) error {
 		var hdr [8 + 4 + 4 + 4 + 2]byte
 		copy(hdr[:8], gloveMagic[:])
 		binary.LittleEndian.PutUint32(hdr[8:], gloveFileVersion)
@@ -291,10 +292,10 @@ func writeGloveBin(path string, t *gloveTable) error {
 				return err
 			}
 		}
-		if err := writeFloats(w, t.unk); err != nil {
+		if err := checkfile.WriteFloats(w, t.unk); err != nil {
 			return err
 		}
-		return writeFloats(w, t.vecs)
+		return checkfile.WriteFloats(w, t.vecs)
 	})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -316,7 +317,7 @@ func readGloveBin(path string) (*gloveTable, error) {
 		return nil, err
 	}
 	if len(b) < sha256.Size {
-		return nil, corruptf("file is %d bytes, shorter than its checksum", len(b))
+		return nil, checkfile.Corruptf("file is %d bytes, shorter than its checksum", len(b))
 	}
 	body, trailer := b[:len(b)-sha256.Size], [sha256.Size]byte(b[len(b)-sha256.Size:])
 	sumc := make(chan [sha256.Size]byte, 1)
@@ -327,7 +328,7 @@ func readGloveBin(path string) (*gloveTable, error) {
 		return nil, perr
 	}
 	if sum != trailer {
-		return nil, corruptf("checksum mismatch: content hashes to %x, file says %x", sum[:6], trailer[:6])
+		return nil, checkfile.Corruptf("checksum mismatch: content hashes to %x, file says %x", sum[:6], trailer[:6])
 	}
 	t.sum = sum
 	return t, nil
@@ -338,24 +339,24 @@ func parseGloveBody(body []byte) (*gloveTable, error) {
 	const hdrSize = 8 + 4 + 4 + 4 + 2
 	size := len(body) + sha256.Size
 	if len(body) < hdrSize {
-		return nil, corruptf("file truncated (%d bytes)", size)
+		return nil, checkfile.Corruptf("file truncated (%d bytes)", size)
 	}
 	hdr := body[:hdrSize]
 	if [8]byte(hdr[:8]) != gloveMagic {
-		return nil, corruptf("bad magic %q", hdr[:8])
+		return nil, checkfile.Corruptf("bad magic %q", hdr[:8])
 	}
 	if v := binary.LittleEndian.Uint32(hdr[8:]); v != gloveFileVersion {
-		return nil, corruptf("file version %d, want %d", v, gloveFileVersion)
+		return nil, checkfile.Corruptf("file version %d, want %d", v, gloveFileVersion)
 	}
 	dim := int(binary.LittleEndian.Uint32(hdr[12:]))
 	n := int(binary.LittleEndian.Uint32(hdr[16:]))
 	if dim <= 0 || dim > 1<<16 || n <= 0 || n > 1<<26 {
-		return nil, corruptf("implausible shape: %d words × %d", n, dim)
+		return nil, checkfile.Corruptf("implausible shape: %d words × %d", n, dim)
 	}
 	p := hdrSize
 	srcLen := int(binary.LittleEndian.Uint16(hdr[20:]))
 	if len(body) < p+srcLen {
-		return nil, corruptf("file truncated (%d bytes)", size)
+		return nil, checkfile.Corruptf("file truncated (%d bytes)", size)
 	}
 	t := &gloveTable{dim: dim, source: string(body[p : p+srcLen]), words: make([]string, n)}
 	p += srcLen
@@ -365,11 +366,11 @@ func parseGloveBody(body []byte) (*gloveTable, error) {
 	ends := make([]int, n)
 	for i := range n {
 		if len(body) < p+2 {
-			return nil, corruptf("file truncated (%d bytes)", size)
+			return nil, checkfile.Corruptf("file truncated (%d bytes)", size)
 		}
 		p += 2 + int(binary.LittleEndian.Uint16(body[p:]))
 		if len(body) < p {
-			return nil, corruptf("file truncated (%d bytes)", size)
+			return nil, checkfile.Corruptf("file truncated (%d bytes)", size)
 		}
 		ends[i] = p
 	}
@@ -380,7 +381,7 @@ func parseGloveBody(body []byte) (*gloveTable, error) {
 	}
 
 	if want := p + 4*dim*(n+1) + sha256.Size; want != size {
-		return nil, corruptf("file is %d bytes, header implies %d", size, want)
+		return nil, checkfile.Corruptf("file is %d bytes, header implies %d", size, want)
 	}
 	t.unk = make([]float32, dim)
 	t.vecs = make([]float32, n*dim)
@@ -407,14 +408,14 @@ func loadOrConvertGlove(ctx context.Context, binPath string, source func(context
 	start := time.Now()
 	t, err := readGloveBin(binPath)
 	if err == nil && t.source != GloveSource {
-		err = corruptf("converted from %q, want %q", t.source, GloveSource)
+		err = checkfile.Corruptf("converted from %q, want %q", t.source, GloveSource)
 	}
 	switch {
 	case err == nil:
 		logf(log, "glove: loaded %d vectors from %s in %.2fs\n", len(t.words), binPath, time.Since(start).Seconds())
 		return t, nil
 	case errors.Is(err, fs.ErrNotExist):
-	case isCorrupt(err):
+	case checkfile.IsCorrupt(err):
 		logf(log, "glove: converted file %s corrupt (%v); rebuilding\n", binPath, err)
 		if rerr := os.Remove(binPath); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("removing corrupt %s: %w", binPath, rerr)

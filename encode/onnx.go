@@ -23,9 +23,9 @@ import (
 	"github.com/gomlx/onnx-gomlx/onnx/parser"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/backend"
 	"github.com/superalign/superalign/internal/sha"
 	"github.com/superalign/superalign/progress"
-	"github.com/superalign/superalign/train"
 )
 
 // ONNX encoder names: "onnx:DIR" pools the last hidden state by the
@@ -176,11 +176,11 @@ func OpenONNX(dir, pooling string) (*ONNXEncoder, error) {
 	if err := m.VariablesToScope(o.store.RootScope()); err != nil {
 		return nil, fmt.Errorf("onnx: %s: loading weights: %w", modelPath, err)
 	}
-	backend, err := train.Backend()
+	be, err := backend.Get()
 	if err != nil {
 		return nil, err
 	}
-	o.exec, err = model.NewExec(backend, o.store, func(scope *model.Scope, in []*Node) *Node {
+	o.exec, err = model.NewExec(be, o.store, func(scope *model.Scope, in []*Node) *Node {
 		return o.pooled(scope, in[0], in[1])
 	})
 	if err != nil {
@@ -339,7 +339,7 @@ func (o *ONNXEncoder) batchTensors(toks [][]int32, rows []int, b int) (ids, mask
 	for _, i := range rows {
 		longest = max(longest, len(toks[i]))
 	}
-	return padTokens(toks, rows, b, o.bucket(longest))
+	return PadTokens(toks, rows, b, o.bucket(longest))
 }
 
 // Encode implements Encoder: pooled embeddings [len(texts), Dim()].
@@ -387,11 +387,11 @@ func (o *ONNXEncoder) Hidden(ctx context.Context, texts []string) ([][][]float32
 		return nil, fmt.Errorf("onnx: output %q is not [batch, seq, hidden]", o.outName)
 	}
 	toks := o.Tokenize(texts)
-	backend, err := train.Backend()
+	be, err := backend.Get()
 	if err != nil {
 		return nil, err
 	}
-	exec, err := model.NewExec(backend, o.store, func(scope *model.Scope, in []*Node) *Node {
+	exec, err := model.NewExec(be, o.store, func(scope *model.Scope, in []*Node) *Node {
 		return ConvertDType(o.m.CallGraph(scope, in[0].Graph(), o.onnxInputs(in[0], in[1]), o.outName)[0], dtypes.Float32)
 	})
 	if err != nil {

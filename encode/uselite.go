@@ -17,9 +17,9 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/backend"
 	"github.com/superalign/superalign/progress"
 	"github.com/superalign/superalign/tfjs"
-	"github.com/superalign/superalign/train"
 )
 
 // USELiteDim is the width of the USE-lite sentence embedding.
@@ -208,11 +208,11 @@ func LoadUSELite(dir string) (*USELite, error) {
 	if err != nil {
 		return nil, err
 	}
-	backend, err := train.Backend()
+	be, err := backend.Get()
 	if err != nil {
 		return nil, err
 	}
-	u.exec, err = NewExec(backend, u.graph)
+	u.exec, err = NewExec(be, u.graph)
 	if err != nil {
 		return nil, fmt.Errorf("use-lite: building graph: %w", err)
 	}
@@ -298,7 +298,7 @@ func (u *USELite) graph(in []*Node) *Node {
 // forward maps ids [B, L] int32 and mask [B, L] float32 to unit embeddings
 // [B, 512], with the parameters p in u.params order. Every op on the path
 // from a parameter to the output has a gradient, so the same function serves
-// fine-tuning.
+// fine-tuning (Forward).
 func (u *USELite) forward(ids, mask *Node, p []*Node) *Node {
 	g := ids.Graph()
 	b, l := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
@@ -349,7 +349,7 @@ func (u *USELite) forward(ids, mask *Node, p []*Node) *Node {
 // Encode implements Encoder: unit-length embeddings [len(texts), 512].
 func (u *USELite) Encode(ctx context.Context, texts []string, bar *progress.Bar) (data.Matrix, error) {
 	out := data.NewMatrix(len(texts), USELiteDim)
-	toks := u.tokenize(texts)
+	toks := u.Tokenize(texts)
 	for _, rowsIdx := range encodeBatches(toks) {
 		if err := ctx.Err(); err != nil {
 			return data.Matrix{}, err
@@ -394,9 +394,9 @@ func encodeBatches(toks [][]int32) [][]int {
 	return out
 }
 
-// tokenize returns the ids of each text, clipped at the model's maximum
+// Tokenize returns the ids of each text, clipped at the model's maximum
 // length (ClipToMaxLength drops positions ≥ 128).
-func (u *USELite) tokenize(texts []string) [][]int32 {
+func (u *USELite) Tokenize(texts []string) [][]int32 {
 	toks := make([][]int32, len(texts))
 	for i, t := range texts {
 		ids := u.tok.Encode(t)
@@ -416,14 +416,14 @@ func (u *USELite) batchTensors(toks [][]int32, rows []int, b int) (ids, mask *te
 		longest = max(longest, len(toks[i]))
 	}
 	l = bucketLen(longest)
-	ids, mask = padTokens(toks, rows, b, l)
+	ids, mask = PadTokens(toks, rows, b, l)
 	return ids, mask, l
 }
 
-// padTokens lays the token ids of the sentences rows out as ids [b, l]
+// PadTokens lays the token ids of the sentences rows out as ids [b, l]
 // int32 and their mask [b, l] float32 (1 on tokens, 0 on padding); rows
 // beyond len(rows) are all padding. Sentences must fit in l.
-func padTokens(toks [][]int32, rows []int, b, l int) (ids, mask *tensors.Tensor) {
+func PadTokens(toks [][]int32, rows []int, b, l int) (ids, mask *tensors.Tensor) {
 	idv := make([]int32, b*l)
 	mv := make([]float32, b*l)
 	for r, i := range rows {
@@ -487,7 +487,7 @@ func callUSE(exec *Exec, args []any) (t *tensors.Tensor, err error) {
 // sentences need at their own lengths. Only the matrix products are
 // counted (they are over 95% of the arithmetic).
 func (u *USELite) FLOPs(texts []string) (executed, useful float64) {
-	toks := u.tokenize(texts)
+	toks := u.Tokenize(texts)
 	perSeq := func(b, l int) float64 {
 		f := 0.0
 		w := 256

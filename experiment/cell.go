@@ -1,49 +1,43 @@
 package experiment
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 
+	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
 
-// CellSpec is one student cell of a sweep: one dataset, one weak → strong
-// pair, one method and one seed, with the protocol settings of Spec.
-type CellSpec struct {
-	Dataset      string     `json:"dataset"`
-	Weak         string     `json:"weak"`
-	Strong       string     `json:"strong"`
-	Method       string     `json:"method"`
-	Seed         int64      `json:"seed"`
-	Limit        int        `json:"limit"`
-	Epochs       int        `json:"epochs"`
-	GapThreshold float64    `json:"gap_threshold"`
-	Fractions    [3]float64 `json:"fractions"`
-	Resamples    int        `json:"resamples"`
-}
+// Version is written into every results row; bump ProtocolVersion whenever a
+// change could change the numbers, so keys and config hashes change too.
+//
+// Protocol 2: one trainer for every student; window's loss divided by the
+// batch size (EleutherAI's form) instead of the in-window count; weak models
+// and ceilings cached as predictions; fine-tuned students run every method.
+const (
+	Version         = "0.2.0"
+	ProtocolVersion = 2
+)
 
-// spec is the one-cell Spec the Runner's helpers take.
-func (c CellSpec) spec() Spec {
-	return Spec{
-		Datasets: []string{c.Dataset}, Weak: c.Weak, Strong: c.Strong, Methods: []string{c.Method},
-		Seeds: 1, SeedBase: c.Seed, Limit: c.Limit, GapThreshold: c.GapThreshold,
-		Fractions: c.Fractions, Resamples: c.Resamples, Epochs: c.Epochs,
-	}
-}
+// DefaultTeacherDir is where trained weak models' and ceilings'
+// predictions are cached: $SUPERALIGN_CACHE/teachers.
+func DefaultTeacherDir() string { return filepath.Join(assets.CacheDir(), "teachers") }
 
 // CellKeys are the content keys of a cell's job-graph nodes. Each hashes its
 // inputs and the code version, and a node's key includes its parents' keys,
@@ -51,9 +45,11 @@ func (c CellSpec) spec() Spec {
 type CellKeys struct {
 	WeakFeatures   string `json:"weak_features"`   // dataset × weak encoder
 	StrongFeatures string `json:"strong_features"` // dataset × strong encoder
-	Weak           string `json:"weak"`            // weak model + weak labels: dataset × weak × seed
-	Ceiling        string `json:"ceiling"`         // ceiling: dataset × strong × seed
-	Student        string `json:"student"`         // student: … × method × seed
+	Weak           string `json:"weak"`            // weak model + weak labels: dataset × split × weak student
+	Ceiling        string `json:"ceiling"`         // ceiling: dataset × split × strong student
+	Student        string `json:"student"`         // student: … × method; names the finished row
+	// Config is the results rows' config_hash: everything but the seed.
+	Config string `json:"config"`
 }
 
 // CellStats says which shared nodes a cell reused from disk or memory.
@@ -61,20 +57,33 @@ type CellStats struct {
 	WeakReused, CeilingReused bool
 }
 
-// CellRunner runs single cells, sharing datasets and features in memory and
-// trained weak models and ceilings through files under Shared, so cells run
-// by other goroutines or other processes (SLURM tasks) reuse them. Safe for
-// concurrent use.
+// CellRunner builds cells and runs methods on them: the one code path of
+// `w2s run`, sweep cells and `w2s oversee`. Datasets, encoders, students
+// and features are shared in memory; trained weak models and ceilings are
+// shared across processes through the teacher cache (teachers.go).
+// Safe for concurrent use.
 type CellRunner struct {
-	Cache  *encode.Cache
-	Shared string // directory of persisted heads (e.g. RUN/shared); "" keeps them in memory only
-	Log    io.Writer
+	Cache *encode.Cache
+	// Teachers is the teacher cache directory ("" = DefaultTeacherDir).
+	Teachers string
+	// Checkpoints, when set, receives the training checkpoints of
+	// fine-tuned students (ceilings and every method stage), so that a
+	// killed run resumes inside a fine-tune; each is removed once what it
+	// served is saved.
+	Checkpoints string
+	Log         io.Writer
 
-	once     sync.Mutex
+	// split, when set, replaces splitFor (a test uses one split for two
+	// datasets that differ only in hidden gold).
+	split func(cs CellSpec, ds *data.Dataset, seed int64) (data.Split, error)
+
+	mu       sync.Mutex
 	datasets map[string]*onceVal[*data.Dataset]
-	encoders map[string]*onceVal[encode.Encoder]
+	hashes   map[string]*onceVal[string]
+	opened   map[string]*onceVal[encode.Opened]
+	students map[string]*onceVal[student.Student]
 	feats    map[string]*onceVal[data.Matrix]
-	heads    map[string]*onceVal[*train.Head]
+	teachers map[string]*onceVal[teacher]
 }
 
 type onceVal[T any] struct {
@@ -84,7 +93,7 @@ type onceVal[T any] struct {
 }
 
 func getOnce[T any](c *CellRunner, m *map[string]*onceVal[T], key string, f func() (T, error)) (T, error) {
-	c.once.Lock()
+	c.mu.Lock()
 	if *m == nil {
 		*m = map[string]*onceVal[T]{}
 	}
@@ -93,86 +102,70 @@ func getOnce[T any](c *CellRunner, m *map[string]*onceVal[T], key string, f func
 		e = &onceVal[T]{}
 		(*m)[key] = e
 	}
-	c.once.Unlock()
+	c.mu.Unlock()
 	e.once.Do(func() { e.v, e.err = f() })
 	return e.v, e.err
 }
 
-func (c *CellRunner) runner() *Runner { return &Runner{Cache: c.Cache, Log: c.Log} }
-
-func (c *CellRunner) dataset(ctx context.Context, name string) (*data.Dataset, error) {
-	return getOnce(c, &c.datasets, name, func() (*data.Dataset, error) { return data.Load(ctx, name, c.Log) })
+func (c *CellRunner) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
 }
 
-// fingerprint returns the encoder's fingerprint ("features" for user vectors).
-func (c *CellRunner) fingerprint(ctx context.Context, name string) (string, error) {
-	if name == "features" {
-		return "features", nil
+func (c *CellRunner) dataset(ctx context.Context, name string) (*data.Dataset, string, error) {
+	ds, err := getOnce(c, &c.datasets, name, func() (*data.Dataset, error) { return data.Load(ctx, name, c.Log) })
+	if err != nil {
+		return nil, "", err
 	}
-	if encode.IsImageEncoder(name) {
-		enc, err := encode.NewImage(ctx, name, c.Log)
+	hash, _ := getOnce(c, &c.hashes, name, func() (string, error) { return ds.ContentHash(), nil })
+	return ds, hash, nil
+}
+
+func (c *CellRunner) open(ctx context.Context, name string) (encode.Opened, error) {
+	return getOnce(c, &c.opened, name, func() (encode.Opened, error) { return encode.Open(ctx, name, c.Log) })
+}
+
+func (c *CellRunner) student(ctx context.Context, spec student.Spec, opt student.Options) (student.Student, error) {
+	key := fmt.Sprintf("%s|%+v", spec, opt)
+	return getOnce(c, &c.students, key, func() (student.Student, error) { return student.Open(ctx, spec, opt, c.Log) })
+}
+
+// resolve resolves a cell's weak and strong students and the fingerprints
+// of their frozen encoders, loading weights but computing no features.
+func (c *CellRunner) resolve(ctx context.Context, cs CellSpec) (weak, strong student.Student, weakFP, strongFP string, err error) {
+	ws, _ := student.Parse(cs.Weak)
+	ss, _ := student.Parse(cs.Strong)
+	if weak, err = c.student(ctx, ws, cs.weakOptions()); err != nil {
+		return nil, nil, "", "", fmt.Errorf("weak: %w", err)
+	}
+	if strong, err = c.student(ctx, ss, cs.strongOptions()); err != nil {
+		return nil, nil, "", "", fmt.Errorf("strong: %w", err)
+	}
+	for _, e := range []struct {
+		name string
+		fp   *string
+	}{{ws.Encoder, &weakFP}, {ss.Encoder, &strongFP}} {
+		enc, err := c.open(ctx, e.name)
 		if err != nil {
-			return "", err
+			return nil, nil, "", "", err
 		}
-		return enc.Fingerprint(), nil
+		*e.fp = enc.Fingerprint()
 	}
-	enc, err := getOnce(c, &c.encoders, name, func() (encode.Encoder, error) { return encode.New(ctx, name, c.Log) })
-	if err != nil {
-		return "", err
-	}
-	return enc.Fingerprint(), nil
+	return weak, strong, weakFP, strongFP, nil
 }
 
-// prepared assembles the Runner's per-dataset state, features included.
-func (c *CellRunner) prepared(ctx context.Context, cs CellSpec, withFeatures bool) (*prepared, error) {
-	weak, err := ParseEncHead(cs.Weak)
-	if err != nil {
-		return nil, fmt.Errorf("weak: %w", err)
-	}
-	strong, err := ParseEncHead(cs.Strong)
-	if err != nil {
-		return nil, fmt.Errorf("strong: %w", err)
-	}
-	if isFineTuned(strong) {
-		return nil, fmt.Errorf("sweep cells: fine-tuned students (%s) are supported by w2s run only; use the frozen encoder with a probe head", strong.Encoder)
-	}
-	ds, err := c.dataset(ctx, cs.Dataset)
-	if err != nil {
-		return nil, err
-	}
-	p := &prepared{ds: ds, hash: ds.ContentHash(), weak: weak, strong: strong}
-	if p.weakFP, err = c.fingerprint(ctx, weak.Encoder); err != nil {
-		return nil, err
-	}
-	if p.strFP, err = c.fingerprint(ctx, strong.Encoder); err != nil {
-		return nil, err
-	}
-	if !withFeatures {
-		return p, nil
-	}
-	featKey := p.hash
-	if spec := cs.spec(); spec.Limit > 0 && spec.Limit < len(ds.Examples) {
-		// As in Runner.prepare: costly per-example encoders encode only the
-		// rows this cell's seed uses.
-		if p.rows, err = usedRows(spec, ds); err != nil {
-			return nil, err
-		}
-		featKey += "/rows/" + hashInts(p.rows)
-	}
-	r := c.runner()
-	feat := func(enc string) (data.Matrix, error) {
-		return getOnce(c, &c.feats, featKey+"|"+enc, func() (data.Matrix, error) {
-			x, _, err := r.features(ctx, p, enc)
-			return x, err
-		})
-	}
-	if p.weakX, err = feat(weak.Encoder); err != nil {
-		return nil, err
-	}
-	if p.strongX, err = feat(strong.Encoder); err != nil {
-		return nil, err
-	}
-	return p, nil
+// seeds of a cell's random components: adding a method never changes the
+// weak model's initialisation, and the ceiling and every student share one
+// seed, so they differ only in their labels.
+func weakSeed(seed int64) int64   { return subSeed(seed, "weak-head") }
+func strongSeed(seed int64) int64 { return subSeed(seed, "strong-head") }
+
+// trainConfig is a student's training configuration in a cell.
+func trainConfig(s student.Student, seed int64) train.Config {
+	cfg := s.Config()
+	cfg.Seed = seed
+	return cfg
 }
 
 func hashJSON(v any) string {
@@ -181,172 +174,368 @@ func hashJSON(v any) string {
 	return hex.EncodeToString(sum[:10])
 }
 
-// keys computes the node keys of a cell from p (features not needed).
-func (c *CellRunner) keys(cs CellSpec, p *prepared) (CellKeys, train.Config, train.Config) {
-	spec := cs.spec()
-	r := c.runner()
-	weakCfg := r.headConfig(spec, p.weak, subSeed(cs.Seed, "weak-head"))
-	strongCfg := r.headConfig(spec, p.strong, subSeed(cs.Seed, "strong-head"))
+// keys computes the node keys of a cell.
+func keys(cs CellSpec, dsHash string, weak, strong student.Student, weakFP, strongFP string) CellKeys {
 	var k CellKeys
-	k.WeakFeatures = hashJSON(map[string]any{"dataset": p.hash, "encoder": p.weak.Encoder, "fp": p.weakFP})
-	k.StrongFeatures = hashJSON(map[string]any{"dataset": p.hash, "encoder": p.strong.Encoder, "fp": p.strFP})
+	k.WeakFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": weak.Spec().Encoder, "fp": weakFP})
+	k.StrongFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": strong.Spec().Encoder, "fp": strongFP})
 	split := map[string]any{"limit": cs.Limit, "fractions": cs.Fractions, "seed": cs.Seed}
-	k.Weak = hashJSON(map[string]any{"protocol": ProtocolVersion, "node": "weak", "features": k.WeakFeatures,
-		"head": p.weak.Head, "cfg": weakCfg.Hash(), "split": split})
-	k.Ceiling = hashJSON(map[string]any{"protocol": ProtocolVersion, "node": "ceiling", "features": k.StrongFeatures,
-		"head": p.strong.Head, "cfg": strongCfg.Hash(), "split": split})
-	k.Student = hashJSON(map[string]any{"protocol": ProtocolVersion, "node": "student", "weak": k.Weak,
+	node := func(name, features string, s student.Student, seed int64) string {
+		return hashJSON(map[string]any{"protocol": ProtocolVersion, "node": name, "features": features, "student": s.Spec().String(),
+			"student_fp": s.Fingerprint(), "train": trainConfig(s, seed).String(), "split": split})
+	}
+	k.Weak = node("weak", k.WeakFeatures, weak, weakSeed(cs.Seed))
+	k.Ceiling = node("ceiling", k.StrongFeatures, strong, strongSeed(cs.Seed))
+	k.Student = studentKey(k, cs)
+	k.Config = hashJSON(map[string]any{"protocol": ProtocolVersion, "dataset": dsHash,
+		"weak": weak.Spec().String(), "weak_fp": weakFP, "weak_student": weak.Fingerprint(), "weak_train": trainConfig(weak, 0).String(),
+		"strong": strong.Spec().String(), "strong_fp": strongFP, "strong_student": strong.Fingerprint(), "strong_train": trainConfig(strong, 0).String(),
+		"method": cs.Method, "limit": cs.Limit, "fractions": cs.Fractions, "gap": cs.GapThreshold, "resamples": cs.Resamples})[:16]
+	return k
+}
+
+// studentKey is the key of the student node of cs.Method on a cell with
+// weak and ceiling keys k: it names the finished row.
+func studentKey(k CellKeys, cs CellSpec) string {
+	return hashJSON(map[string]any{"protocol": ProtocolVersion, "node": "student", "weak": k.Weak,
 		"ceiling": k.Ceiling, "method": cs.Method, "gap": cs.GapThreshold, "resamples": cs.Resamples, "version": Version})
-	return k, weakCfg, strongCfg
 }
 
 // Keys returns the job-graph keys of a cell. It loads the dataset and the
-// encoders (for their fingerprints) but computes no features.
+// students (for their fingerprints) but computes no features.
 func (c *CellRunner) Keys(ctx context.Context, cs CellSpec) (CellKeys, error) {
+	if err := cs.Validate(); err != nil {
+		return CellKeys{}, err
+	}
 	if _, err := method.New(cs.Method); err != nil {
 		return CellKeys{}, err
 	}
-	p, err := c.prepared(ctx, cs, false)
+	_, dsHash, err := c.dataset(ctx, cs.Dataset)
 	if err != nil {
 		return CellKeys{}, err
 	}
-	k, _, _ := c.keys(cs, p)
-	return k, nil
+	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs)
+	if err != nil {
+		return CellKeys{}, err
+	}
+	return keys(cs, dsHash, weak, strong, weakFP, strongFP), nil
 }
 
-// Run computes one cell's row. Its weak model and ceiling come from memory,
-// from Shared (checksum-verified) or are trained and persisted atomically;
-// the numbers are the same as `w2s run` gives for that cell and seed.
-func (c *CellRunner) Run(ctx context.Context, cs CellSpec) (store.Row, CellStats, error) {
-	var st CellStats
-	spec := cs.spec()
-	if err := spec.Validate(); err != nil {
-		return store.Row{}, st, err
-	}
-	m, err := method.New(cs.Method)
-	if err != nil {
-		return store.Row{}, st, err
-	}
-	p, err := c.prepared(ctx, cs, true)
-	if err != nil {
-		return store.Row{}, st, err
-	}
-	keys, weakCfg, strongCfg := c.keys(cs, p)
-	split, err := splitFor(spec, p.ds, cs.Seed)
-	if err != nil {
-		return store.Row{}, st, err
-	}
-	k := p.ds.K()
-	goldTW := p.ds.Labels(split.TrainWeak)
-	goldTS := p.ds.Labels(split.TrainStrong)
-	weakTW := p.weakX.SelectRows(split.TrainWeak)
-	weakHead, reused, err := c.head(ctx, "weak-"+keys.Weak, func() (*train.Head, error) {
-		return train.Fit(ctx, weakTW, data.OneHot(goldTW, k), weakCfg)
-	})
-	if err != nil {
-		return store.Row{}, st, fmt.Errorf("weak model: %w", err)
-	}
-	st.WeakReused = reused
-	strongTS := p.strongX.SelectRows(split.TrainStrong)
-	ceilHead, reused, err := c.head(ctx, "ceiling-"+keys.Ceiling, func() (*train.Head, error) {
-		return train.Fit(ctx, strongTS, data.OneHot(goldTS, k), strongCfg)
-	})
-	if err != nil {
-		return store.Row{}, st, fmt.Errorf("ceiling: %w", err)
-	}
-	st.CeilingReused = reused
-	r := c.runner()
-	cl, hidden, err := r.assembleCell(p, split, weakHead, ceilHead, weakCfg, strongCfg, cs.Seed)
-	if err != nil {
-		return store.Row{}, st, err
-	}
-	row, err := r.runMethod(ctx, spec, p, cl, hidden, m, cs.Seed)
-	if err != nil {
-		return store.Row{}, st, err
-	}
-	row.ConfigHash = configHash(spec, p, m.Name(), weakCfg, strongCfg)
-	return row, st, nil
+// Cell is what the methods of one dataset, pair, seed and protocol share:
+// the split, the weak model's labels, the floor and ceiling, the view
+// methods plan on, the executor that trains their students, and the hidden
+// gold only eval reads.
+type Cell struct {
+	spec      CellSpec
+	keys      CellKeys
+	ds        *data.Dataset
+	weak      student.Student
+	strong    student.Student
+	view      method.View
+	hidden    *eval.Hidden
+	floorTest data.Matrix // weak model on test [Nt, K]
+	ceilTest  data.Matrix // ceiling on test [Nt, K]
+	exec      method.Executor
+	test      student.Inputs // the strong student's test inputs
+	testTexts []string       // for the attacker (inputs only)
+	// trainStrongTexts are shown at the review desk (inputs only).
+	trainStrongTexts []string
+	stats            CellStats
 }
 
-// head returns the head stored under name, training and persisting it once.
-// Across processes an flock on NAME.lock makes one of them train while the
-// others wait and then read its file.
-func (c *CellRunner) head(ctx context.Context, name string, fit func() (*train.Head, error)) (*train.Head, bool, error) {
-	trained := false
-	h, err := getOnce(c, &c.heads, name, func() (*train.Head, error) {
-		if c.Shared == "" {
-			trained = true
-			return fit()
-		}
-		if err := os.MkdirAll(c.Shared, 0o755); err != nil {
-			return nil, err
-		}
-		path := filepath.Join(c.Shared, name+".head")
-		unlock, err := lockFile(path + ".lock")
-		if err != nil {
-			return nil, err
-		}
-		defer unlock()
-		if h, err := ReadHeadFile(path); err == nil {
-			return h, nil
-		} else if !errors.Is(err, os.ErrNotExist) && c.Log != nil {
-			fmt.Fprintf(c.Log, "%s: %v; retraining\n", path, err)
-		}
-		trained = true
-		h, err := fit()
-		if err != nil {
-			return nil, err
-		}
-		return h, WriteHeadFile(path, h)
-	})
-	return h, !trained, err
-}
+// Stats says which of the cell's weak model and ceiling were reused.
+func (cell *Cell) Stats() CellStats { return cell.stats }
 
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+// Cell builds the cell of cs (cs.Method is ignored): features through the
+// cache, weak model and ceiling through the teacher cache.
+//
+// It is the one place that splits gold: train_weak gold goes into the view,
+// train_strong gold trains the ceiling, and the gold of train_strong and
+// test goes into an eval.Hidden that methods never receive.
+func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
+	if err := cs.Validate(); err != nil {
+		return nil, err
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
-// headMagic starts a persisted head file: magic, hex sha256 of the payload,
-// newline, then the train.Head gob payload.
-const headMagic = "superalign-head-v1 "
-
-// WriteHeadFile persists h atomically with a checksum of its payload.
-func WriteHeadFile(path string, h *train.Head) error {
-	var payload bytes.Buffer
-	if err := h.Save(&payload); err != nil {
-		return err
-	}
-	sum := sha256.Sum256(payload.Bytes())
-	out := append([]byte(headMagic+hex.EncodeToString(sum[:])+"\n"), payload.Bytes()...)
-	return store.WriteFileAtomic(path, out)
-}
-
-// ReadHeadFile reads a head written by WriteHeadFile, verifying its checksum.
-func ReadHeadFile(path string) (*train.Head, error) {
-	b, err := os.ReadFile(path)
+	ds, dsHash, err := c.dataset(ctx, cs.Dataset)
 	if err != nil {
 		return nil, err
 	}
-	nl := bytes.IndexByte(b, '\n')
-	if nl < 0 || !bytes.HasPrefix(b, []byte(headMagic)) {
-		return nil, fmt.Errorf("%s: not a superalign head file", path)
-	}
-	want := string(b[len(headMagic):nl])
-	sum := sha256.Sum256(b[nl+1:])
-	if hex.EncodeToString(sum[:]) != want {
-		return nil, fmt.Errorf("%s: checksum mismatch (file corrupt)", path)
-	}
-	h, err := train.Load(bytes.NewReader(b[nl+1:]))
+	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
-	return h, nil
+	cell := &Cell{spec: cs, ds: ds, weak: weak, strong: strong, keys: keys(cs, dsHash, weak, strong, weakFP, strongFP)}
+	var rows []int
+	if cs.Limit > 0 && cs.Limit < len(ds.Examples) {
+		if rows, err = usedRows(cs, ds); err != nil {
+			return nil, err
+		}
+	}
+	weakX, err := c.features(ctx, ds, dsHash, rows, weak.Spec().Encoder)
+	if err != nil {
+		return nil, err
+	}
+	strongX, err := c.features(ctx, ds, dsHash, rows, strong.Spec().Encoder)
+	if err != nil {
+		return nil, err
+	}
+	splitOf := splitFor
+	if c.split != nil {
+		splitOf = c.split
+	}
+	split, err := splitOf(cs, ds, cs.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ds.Source, err)
+	}
+	k := ds.K()
+	goldTW := ds.Labels(split.TrainWeak)
+	inputs := func(s student.Student, x data.Matrix, idx []int) (student.Inputs, error) {
+		if s.Reads() == student.ReadsFeatures {
+			return student.Inputs{Features: x.SelectRows(idx)}, nil
+		}
+		texts := ds.Texts(idx)
+		for j, t := range texts {
+			if t == "" {
+				return student.Inputs{}, fmt.Errorf("%s: student %s reads texts (example %d has none)", ds.Source, s.Spec(), idx[j])
+			}
+		}
+		return student.Inputs{Texts: texts}, nil
+	}
+
+	// The weak model: trained on train_weak gold (the supervisor's own
+	// labels), it labels train_strong and sets the floor on test.
+	weakIn := make(map[string]student.Inputs, 3)
+	for name, idx := range map[string][]int{"train_weak": split.TrainWeak, "train_strong": split.TrainStrong, "test": split.Test} {
+		if weakIn[name], err = inputs(weak, weakX, idx); err != nil {
+			return nil, err
+		}
+	}
+	weakPred, reused, err := c.teacher(cell.keys.Weak, func() (teacher, error) {
+		c.logf("%s seed %d: training the weak model (%s on %d train_weak examples)", ds.Name, cs.Seed, weak.Spec(), len(split.TrainWeak))
+		return c.fitTeacher(ctx, weak, weakIn["train_weak"], data.OneHot(goldTW, k), weakSeed(cs.Seed),
+			"weak-"+cell.keys.Weak, fmt.Sprintf("%s seed %d weak model (%s)", ds.Name, cs.Seed, weak.Spec()),
+			map[string]student.Inputs{"train_strong": weakIn["train_strong"], "test": weakIn["test"]})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("weak model: %w", err)
+	}
+	cell.stats.WeakReused = reused
+
+	// The ceiling: the strong student trained on train_strong gold.
+	strongTS, err := inputs(strong, strongX, split.TrainStrong)
+	if err != nil {
+		return nil, err
+	}
+	if cell.test, err = inputs(strong, strongX, split.Test); err != nil {
+		return nil, err
+	}
+	ceilPred, reused, err := c.teacher(cell.keys.Ceiling, func() (teacher, error) {
+		c.logf("%s seed %d: training the ceiling (%s on %d train_strong examples, gold labels)", ds.Name, cs.Seed, strong.Spec(), len(split.TrainStrong))
+		return c.fitTeacher(ctx, strong, strongTS, data.OneHot(ds.Labels(split.TrainStrong), k), strongSeed(cs.Seed),
+			"ceiling-"+cell.keys.Ceiling, fmt.Sprintf("%s seed %d ceiling (%s)", ds.Name, cs.Seed, strong.Spec()),
+			map[string]student.Inputs{"test": cell.test})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ceiling: %w", err)
+	}
+	cell.stats.CeilingReused = reused
+	cell.floorTest, cell.ceilTest = weakPred["test"], ceilPred["test"]
+	cell.hidden = eval.NewHidden(ds.Labels(split.TrainStrong), ds.Labels(split.Test), k)
+	cell.testTexts, cell.trainStrongTexts = ds.Texts(split.Test), ds.Texts(split.TrainStrong)
+
+	strongProbe := student.ProbeFor(student.Spec{Encoder: strong.Spec().Encoder, Head: strong.Spec().Head}, student.Options{HeadEpochs: cs.Epochs})
+	if p, ok := strong.(*student.Probe); ok {
+		strongProbe = p.Probe()
+	}
+	strongProbe.Seed = strongSeed(cs.Seed)
+	weakProbe := student.ProbeFor(student.Spec{Encoder: weak.Spec().Encoder, Head: weak.Spec().Head}, student.Options{HeadEpochs: cs.Epochs})
+	weakProbe.Seed = weakSeed(cs.Seed)
+	cell.view = method.View{
+		K:           k,
+		Seed:        cs.Seed,
+		TrainWeak:   method.LabeledSplit{Weak: weakX.SelectRows(split.TrainWeak), Strong: strongX.SelectRows(split.TrainWeak), Gold: goldTW},
+		TrainStrong: method.WeakSplit{Weak: weakX.SelectRows(split.TrainStrong), Strong: strongX.SelectRows(split.TrainStrong), WeakLabels: weakPred["train_strong"]},
+		Student:     strong.Spec(), StrongProbe: strongProbe, WeakProbe: weakProbe,
+		WeakEncoder: weak.Spec().Encoder, StrongEncoder: strong.Spec().Encoder,
+		Features: func(ctx context.Context, encoder string) (data.Matrix, data.Matrix, error) {
+			x, err := c.features(ctx, ds, dsHash, rows, encoder)
+			if err != nil {
+				return data.Matrix{}, data.Matrix{}, err
+			}
+			return x.SelectRows(split.TrainWeak), x.SelectRows(split.TrainStrong), nil
+		},
+		Log: c.Log,
+	}
+	cfg := trainConfig(strong, strongSeed(cs.Seed))
+	if strong.Reads() == student.ReadsTexts {
+		cfg.Log = c.Log
+	}
+	cell.exec = method.Executor{Student: strong, Inputs: strongTS, Config: cfg, Key: cell.keys.Ceiling}
+	if c.checkpoints(strong) {
+		cell.exec.CheckpointDir = c.Checkpoints
+	}
+	return cell, nil
+}
+
+// checkpoints reports whether fits of s are checkpointed: fine-tunes take
+// minutes; a probe trains in about a second, less than a checkpoint's
+// write and read would save.
+func (c *CellRunner) checkpoints(s student.Student) bool {
+	return c.Checkpoints != "" && s.Reads() == student.ReadsTexts
+}
+
+// fitTeacher trains s on in with hard targets and returns its predictions
+// on the named inputs; file names its checkpoint, label its log lines.
+func (c *CellRunner) fitTeacher(ctx context.Context, s student.Student, in student.Inputs, targets data.Matrix, seed int64, file, label string, predict map[string]student.Inputs) (teacher, error) {
+	cfg := trainConfig(s, seed)
+	if c.checkpoints(s) {
+		cfg.Checkpoint = filepath.Join(c.Checkpoints, file+".ckpt")
+	}
+	if s.Reads() == student.ReadsTexts {
+		cfg.Log, cfg.Name = c.Log, label
+	}
+	m, _, err := s.Fit(ctx, in, train.Objective{Targets: targets}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := teacher{}
+	for split, x := range predict {
+		if out[split], err = m.Predict(ctx, x); err != nil {
+			return nil, fmt.Errorf("predicting %s: %w", split, err)
+		}
+	}
+	if cfg.Checkpoint != "" {
+		// The predictions are about to be stored: the checkpoint has served.
+		defer removeCheckpoints(cfg.Checkpoint)
+	}
+	return out, nil
+}
+
+func removeCheckpoints(paths ...string) {
+	for _, p := range paths {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(os.Stderr, "removing checkpoint %s: %v\n", p, err)
+		}
+	}
+}
+
+// Run computes cell cs with its method and hands the row to save; the
+// method's training checkpoints are removed once save succeeds.
+func (c *CellRunner) Run(ctx context.Context, cs CellSpec, save func(key string, row *store.Row) error) (store.Row, CellStats, error) {
+	m, err := method.New(cs.Method)
+	if err != nil {
+		return store.Row{}, CellStats{}, err
+	}
+	cell, err := c.Cell(ctx, cs)
+	if err != nil {
+		return store.Row{}, CellStats{}, err
+	}
+	row, err := c.RunMethod(ctx, cell, m, save)
+	return row, cell.stats, err
+}
+
+// RunMethod trains m's plan on the cell's student, scores it against the
+// hidden gold and hands the row, under its student key, to save (which may
+// be nil, and may complete the row, e.g. with its duration); the plan's
+// checkpoints are removed once save succeeds.
+func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method, save func(key string, row *store.Row) error) (store.Row, error) {
+	cs := cell.spec
+	cs.Method = m.Name()
+	k := cell.keys
+	k.Student = studentKey(k, cs)
+	view := cell.view // a copy: a method cannot disturb the next one's view header
+	exec := cell.exec
+	tr, err := exec.Run(ctx, m, &view)
+	if err != nil {
+		return store.Row{}, err
+	}
+	studentTest, err := tr.Model.Predict(ctx, cell.test)
+	if err != nil {
+		return store.Row{}, fmt.Errorf("%s: student predictions on test: %w", m.Name(), err)
+	}
+	scores, err := cell.hidden.ScoreCell(eval.CellInputs{
+		FloorTest:          cell.floorTest,
+		CeilingTest:        cell.ceilTest,
+		StudentTest:        studentTest,
+		WeakLabels:         cell.view.TrainStrong.WeakLabels,
+		StudentTrainStrong: tr.TrainStrong,
+		Seed:               subSeed(cs.Seed, "bootstrap"),
+		GapThreshold:       cs.GapThreshold,
+		Resamples:          cs.Resamples,
+	})
+	if err != nil {
+		return store.Row{}, err
+	}
+	row := store.Row{
+		Dataset:      cell.ds.Name,
+		Weak:         cell.weak.Spec().String(),
+		Strong:       cell.strong.Spec().String(),
+		Method:       m.Name(),
+		Seed:         cs.Seed,
+		K:            cell.view.K,
+		NTrainWeak:   cell.view.TrainWeak.Weak.Rows,
+		NTrainStrong: cell.view.TrainStrong.Weak.Rows,
+		NTest:        cell.hidden.NTest(),
+		FineTuned:    cell.strong.Spec().FineTune,
+		StrongTrain:  cell.exec.Config.String(),
+		Stages:       tr.Stages,
+		ConfigHash:   k.Config,
+		Version:      Version,
+	}
+	scores.Fill(&row)
+	if tr.Selection != nil {
+		if err := fillSelection(&row, cell.hidden, *tr.Selection, cell.view.TrainStrong.WeakLabels); err != nil {
+			return store.Row{}, fmt.Errorf("%s: %w", m.Name(), err)
+		}
+	}
+	if save != nil {
+		if err := save(k.Student, &row); err != nil {
+			return store.Row{}, err
+		}
+	}
+	removeCheckpoints(tr.Checkpoints...)
+	return row, nil
+}
+
+// fillSelection scores what a cleaning or selection method did with the weak
+// labels against hidden gold: kept fraction with the kept set's precision and
+// recall, replaced fraction and how often a replaced weak label was wrong.
+// Undefined ratios (nothing kept, nothing replaced) stay nil.
+func fillSelection(row *store.Row, hidden *eval.Hidden, sel method.Selection, weakLabels data.Matrix) error {
+	kept, replaced := sel.Kept, sel.Replaced
+	n := weakLabels.Rows
+	if len(kept) != n || len(replaced) != n {
+		return fmt.Errorf("selection has %d kept and %d replaced flags for %d train_strong examples", len(kept), len(replaced), n)
+	}
+	ptr := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	frac := func(b []bool) float64 {
+		c := 0
+		for _, x := range b {
+			if x {
+				c++
+			}
+		}
+		return float64(c) / float64(len(b))
+	}
+	prec, rec := hidden.FilterPR(kept, weakLabels)
+	row.KeptFrac, row.FilterPrecision, row.FilterRecall = ptr(frac(kept)), ptr(prec), ptr(rec)
+	row.ReplacedFrac = ptr(frac(replaced))
+	if rightAmongReplaced, _ := hidden.FilterPR(replaced, weakLabels); !math.IsNaN(rightAmongReplaced) {
+		row.ReplacedWeakWrong = ptr(1 - rightAmongReplaced)
+	}
+	return nil
+}
+
+// subSeed derives an independent seed for one random component of a cell, so
+// that e.g. adding a method never changes the weak model's initialisation.
+func subSeed(seed int64, component string) int64 {
+	h := sha256.New()
+	binary.Write(h, binary.LittleEndian, seed)
+	h.Write([]byte(component))
+	return int64(binary.LittleEndian.Uint64(h.Sum(nil)) >> 1)
 }

@@ -1,22 +1,36 @@
-// Package experiment runs the weak-to-strong protocol of DESIGN.md: for each
-// dataset and seed it balances and splits the data, trains the weak model on
-// train_weak gold, labels train_strong with it, trains the ceiling on
-// train_strong gold, hands each method a method.View (no hidden gold) and
-// scores the students with eval. The weak model, weak labels, floor and
-// ceiling of a seed are shared by all methods, so comparisons are paired.
+// Package experiment runs the weak-to-strong protocol: one cell, one code
+// path, one key scheme for `w2s run`, sweep cells and `w2s oversee`.
 //
-// It is the only package that sees a dataset's labels and splits them: the
-// train_weak gold goes into the view, the train_strong and test gold into an
-// eval.Hidden that methods never receive.
+// A cell (CellRunner.Cell) is one dataset, weak → strong pair and seed: it
+// balances and splits the data, trains the weak student on train_weak gold
+// and lets it label train_strong, trains the ceiling (the strong student on
+// train_strong gold), and assembles the method.View (frozen features of
+// both encoders, weak labels, train_weak gold) and the method.Executor that
+// trains the cell's strong student, a probe or a fine-tuned encoder, on a
+// method's plan. The gold of train_strong and test goes into an
+// eval.Hidden that methods never receive. RunMethod runs one method on a
+// cell and scores its student; the methods of a seed share the cell, so
+// comparisons are paired.
 //
-// Example: the demo's cell on one dataset, resumable in runs/x.
+// Every expensive piece is computed once: features through the
+// content-addressed feature cache; the weak model's and the ceiling's
+// predictions through the teacher cache (teachers.go), keyed by the cell's
+// job-graph keys (CellKeys) and locked across processes, so a fine-tuned
+// ceiling is trained once per (dataset, split, student, settings) by
+// whichever run, sweep task or oversight loop needs it first. Fine-tunes
+// checkpoint into CellRunner.Checkpoints and resume bit-exactly after a
+// kill, inside any stage of any method.
+//
+// Example: the methods of one seed, resumable in runs/x.
 //
 //	spec := experiment.DefaultSpec()
 //	spec.Datasets = []string{"sentiment"}
-//	spec.Methods = []string{"naive", "logconf"}
+//	spec.Weak, spec.Strong = "glove", "use-lite-ft"
+//	spec.Methods = []string{"naive", "logconf", "s2s"}
 //	r := &experiment.Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: "runs/x"}, Log: os.Stderr}
-//	rows, sums, err := r.Run(ctx, spec) // rows: one per method × seed; sums: PGR means with 95% CIs
+//	rows, sums, err := r.Run(ctx, spec) // rows: one per method × seed; sums: PGR with 95% CIs
 //
-// CellRunner runs single cells of a sweep (package sweep), sharing trained
-// weak models and ceilings across processes through checksummed files.
+// On glove → use-lite-ft with 150 sentiment sentences and one epoch every
+// registered method trains its plan on the fine-tuned student and a rerun
+// gives the same rows bit for bit (TestEveryMethodFineTuned).
 package experiment

@@ -14,13 +14,24 @@ import (
 	"github.com/superalign/superalign/store"
 )
 
+// testRunner is a Runner with its own empty teacher cache, so that every
+// run trains its weak models and ceilings (and determinism checks cover
+// them).
 func testRunner(t *testing.T) *Runner {
 	t.Helper()
-	var log io.Writer = io.Discard
+	return &Runner{Cache: &encode.Cache{}, Log: testLog(), Teachers: t.TempDir()}
+}
+
+func testLog() io.Writer {
 	if testing.Verbose() {
-		log = os.Stderr
+		return os.Stderr
 	}
-	return &Runner{Cache: &encode.Cache{}, Log: log}
+	return io.Discard
+}
+
+func testCells(t *testing.T) *CellRunner {
+	t.Helper()
+	return &CellRunner{Cache: &encode.Cache{}, Log: testLog(), Teachers: t.TempDir()}
 }
 
 func smallSpec() Spec {
@@ -78,43 +89,39 @@ func TestRunSentiment(t *testing.T) {
 	}
 }
 
-// TestStudentIgnoresHiddenGold permutes the gold labels of train_strong and
-// test and rebuilds the cell: the ceiling may change, but the weak labels and
-// every method's student must not move by a single bit, because nothing on the
-// method side can read those labels.
+// TestStudentIgnoresHiddenGold flips the gold labels of train_strong and
+// test and rebuilds the cell: the ceiling changes, but the weak labels and
+// every method's student must not move by a single bit, because nothing on
+// the method side can read those labels.
 func TestStudentIgnoresHiddenGold(t *testing.T) {
 	ctx := context.Background()
-	spec := smallSpec()
-	r := testRunner(t)
-	weak, _ := ParseEncHead(spec.Weak)
-	strong, _ := ParseEncHead(spec.Strong)
-	p, err := r.prepare(ctx, "sentiment", weak, strong, nil)
+	cr := testCells(t)
+	cs := smallSpec().cell("sentiment", "", 3)
+	ds, _, err := cr.dataset(ctx, "sentiment")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const seed = 3
-	split, err := splitFor(spec, p.ds, seed)
+	split, err := splitFor(cs, ds, cs.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Flip the gold of every hidden example.
-	shuffled := *p.ds
-	shuffled.Examples = append([]data.Example(nil), p.ds.Examples...)
+	flipped := *ds
+	flipped.Examples = append([]data.Example(nil), ds.Examples...)
 	for _, idx := range [][]int{split.TrainStrong, split.Test} {
 		for _, i := range idx {
-			shuffled.Examples[i].Label = 1 - shuffled.Examples[i].Label
+			flipped.Examples[i].Label = 1 - flipped.Examples[i].Label
 		}
 	}
-	q := *p
-	q.ds = &shuffled
-
-	weakCfg := r.headConfig(spec, weak, subSeed(seed, "weak-head"))
-	strongCfg := r.headConfig(spec, strong, subSeed(seed, "strong-head"))
-	c1, h1, err := r.buildCell(ctx, p, split, weakCfg, strongCfg, seed)
+	getOnce(cr, &cr.datasets, "sentiment-flipped", func() (*data.Dataset, error) { return &flipped, nil })
+	// Balancing and the stratified split read labels: both cells use the
+	// original split, so they differ in hidden gold only.
+	cr.split = func(CellSpec, *data.Dataset, int64) (data.Split, error) { return split, nil }
+	c1, err := cr.Cell(ctx, cs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, h2, err := r.buildCell(ctx, &q, split, weakCfg, strongCfg, seed)
+	cs.Dataset = "sentiment-flipped"
+	c2, err := cr.Cell(ctx, cs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,21 +133,22 @@ func TestStudentIgnoresHiddenGold(t *testing.T) {
 	}
 	for _, name := range method.Names() {
 		m, _ := method.New(name)
-		s1, err := m.Fit(ctx, &c1.view)
+		v1, v2 := c1.view, c2.view
+		s1, err := c1.exec.Run(ctx, m, &v1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s2, err := m.Fit(ctx, &c2.view)
+		s2, err := c2.exec.Run(ctx, m, &v2)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p1, _ := s1.Predict(c1.strongTe)
-		p2, _ := s2.Predict(c2.strongTe)
-		if !reflect.DeepEqual(p1, p2) {
+		p1, _ := s1.Model.Predict(ctx, c1.test)
+		p2, _ := s2.Model.Predict(ctx, c2.test)
+		if !reflect.DeepEqual(p1, p2) || !reflect.DeepEqual(s1.TrainStrong, s2.TrainStrong) {
 			t.Errorf("method %s: student changed when only hidden gold changed", name)
 		}
 	}
-	if h1.NTest() != h2.NTest() {
+	if c1.hidden.NTest() != c2.hidden.NTest() {
 		t.Error("hidden test sets differ in size")
 	}
 }
@@ -160,7 +168,11 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	}
 	// Poison the saved row: a rerun must return the saved value, proving it
 	// did not recompute.
-	key := store.CellKey(rows[0].ConfigHash, rows[0].Seed)
+	k, err := testCells(t).Keys(ctx, spec.cell("sentiment", "naive", rows[0].Seed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := k.Student
 	saved := rows[0]
 	saved.W2SAcc = -1
 	if err := r.Out.SaveCell(key, saved); err != nil {
@@ -172,25 +184,5 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	}
 	if again[0].W2SAcc != -1 {
 		t.Errorf("finished cell was recomputed (w2s %.3f)", again[0].W2SAcc)
-	}
-}
-
-func TestParseEncHead(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want EncHead
-		err  bool
-	}{
-		{"glove", EncHead{"glove", "linear"}, false},
-		{"glove:mlp", EncHead{"glove", "mlp"}, false},
-		{"onnx:/models/bert", EncHead{"onnx:/models/bert", "linear"}, false},
-		{"onnx:/models/bert:mlp", EncHead{"onnx:/models/bert", "mlp"}, false},
-		{":mlp", EncHead{}, true},
-		{"", EncHead{}, true},
-	} {
-		got, err := ParseEncHead(tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("ParseEncHead(%q) = %v, %v; want %v, err=%v", tc.in, got, err, tc.want, tc.err)
-		}
 	}
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
+	"github.com/superalign/superalign/student"
 )
 
 // OverseeSpec is one `w2s oversee`: the learner loop of package oversight
@@ -25,25 +27,40 @@ type OverseeSpec struct {
 	Seeds                 int
 	SeedBase              int64
 	Limit, Epochs         int
-	EscalateK             int // review-desk items per round
-	AttackTexts           int // test texts perturbed by the attacker; 0 means 200
-	Resamples             int // per-round paired bootstrap resamples; 0 means 1000
+	FTEpochs              int     // a fine-tuned student's epochs (0: default)
+	FTLR                  float64 // a fine-tuned student's encoder learning rate (0: default)
+	EscalateK             int     // review-desk items per round
+	AttackTexts           int     // test texts perturbed by the attacker; 0 means 200
+	Resamples             int     // per-round paired bootstrap resamples; 0 means 1000
 	GapThreshold          float64
 	AuditPath             string // oracle audit log; "" means none
+	// Checkpoints, when set, receives the fine-tuning checkpoints of the
+	// rounds' students, so a killed run resumes inside a fine-tune; they
+	// are removed when the run ends.
+	Checkpoints string
+	// Teachers is the teacher cache ("" = DefaultTeacherDir).
+	Teachers string
 }
 
-func (s OverseeSpec) spec() Spec {
+// cell is the CellSpec of one seed.
+func (s OverseeSpec) cell(seed int64) CellSpec {
 	if s.Resamples == 0 {
 		s.Resamples = 1000
 	}
-	return Spec{Datasets: []string{s.Dataset}, Weak: s.Weak, Strong: s.Strong, Methods: []string{s.Method},
-		Seeds: s.Seeds, SeedBase: s.SeedBase, Limit: s.Limit, GapThreshold: s.GapThreshold,
-		Fractions: [3]float64{1.0 / 3, 1.0 / 3, 1.0 / 3}, Resamples: s.Resamples, Epochs: s.Epochs}
+	return CellSpec{Dataset: s.Dataset, Weak: s.Weak, Strong: s.Strong, Method: s.Method, Seed: seed,
+		Limit: s.Limit, Epochs: s.Epochs, FTEpochs: s.FTEpochs, FTLR: s.FTLR, GapThreshold: s.GapThreshold,
+		Fractions: [3]float64{1.0 / 3, 1.0 / 3, 1.0 / 3}, Resamples: s.Resamples, EncodeSeeds: [2]int64{s.SeedBase, int64(s.Seeds)}}
 }
 
 // Validate checks the spec before any work starts.
 func (s OverseeSpec) Validate() error {
-	if err := s.spec().Validate(); err != nil {
+	if s.Seeds < 1 {
+		return fmt.Errorf("--seeds must be at least 1, got %d", s.Seeds)
+	}
+	if err := s.cell(s.SeedBase).Validate(); err != nil {
+		return err
+	}
+	if _, err := method.New(s.Method); err != nil {
 		return err
 	}
 	if len(s.Budgets) == 0 {
@@ -62,23 +79,20 @@ func (s OverseeSpec) Validate() error {
 
 // RunOversee runs the loop for every seed × budget × strategy ("critic" and
 // "random"; budget 0 is the single "weak-only" run) and adds a "ceiling" row
-// per seed. Each seed's cell is built as in `w2s run`, its hidden gold goes
-// to an oracle server, and the loop gets only an oracle client. Rows are
+// per seed. Each seed's cell is built as in `w2s run` (one code path, the
+// same cached weak model and ceiling), its hidden gold goes to an oracle
+// server, and the loop gets only an oracle client and the cell's executor,
+// so a fine-tuned student is retrained every round like a probe. Rows are
 // scored here, against the hidden gold, after each loop returns.
 func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log io.Writer) ([]oversight.Row, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Runner{Cache: cache, Log: log}
-	sp := spec.spec()
-	weak, _ := ParseEncHead(spec.Weak)
-	strong, _ := ParseEncHead(spec.Strong)
-	if isFineTuned(strong) {
-		return nil, fmt.Errorf("oversee: fine-tuned students (%s) are supported by w2s run only; use the frozen encoder with a probe head", strong.Encoder)
-	}
-	p, err := r.prepare(ctx, spec.Dataset, weak, strong, nil)
-	if err != nil {
-		return nil, err
+	cr := &CellRunner{Cache: cache, Teachers: spec.Teachers, Checkpoints: spec.Checkpoints, Log: log}
+	logf := func(format string, args ...any) {
+		if log != nil {
+			fmt.Fprintf(log, format+"\n", args...)
+		}
 	}
 	srv, err := oracle.NewServer(oracle.Config{Addr: "127.0.0.1:0", AuditPath: spec.AuditPath})
 	if err != nil {
@@ -89,58 +103,47 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 		return nil, err
 	}
 	defer srv.Close()
-
-	var enc encode.Encoder
-	isText := len(p.ds.Examples) > 0 && p.ds.Examples[0].Text != ""
-	if isText {
-		if enc, err = encode.New(ctx, strong.Encoder, log); err != nil {
-			return nil, err
-		}
-	}
 	nAttack := spec.AttackTexts
 	if nAttack <= 0 {
 		nAttack = 200
 	}
-	negationFlips := p.ds.K() == 2 && isSentiment(p.ds.Name, p.ds.Classes)
-
+	var checkpoints []string
 	var rows []oversight.Row
 	for s := 0; s < spec.Seeds; s++ {
 		seed := spec.SeedBase + int64(s)
-		weakCfg := r.headConfig(sp, p.weak, subSeed(seed, "weak-head"))
-		strongCfg := r.headConfig(sp, p.strong, subSeed(seed, "strong-head"))
-		split, err := splitFor(sp, p.ds, seed)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p.ds.Source, err)
-		}
-		c, hidden, err := r.buildCell(ctx, p, split, weakCfg, strongCfg, seed)
+		cs := spec.cell(seed)
+		c, err := cr.Cell(ctx, cs)
 		if err != nil {
 			return nil, err
 		}
+		ds := c.ds
+		isText := len(ds.Examples) > 0 && ds.Examples[0].Text != ""
 		var attack *oversight.Attack
-		if enc != nil {
-			texts := p.ds.Texts(split.Test)
+		if isText {
+			texts := c.testTexts
 			if len(texts) > nAttack {
 				texts = texts[:nAttack] // the test split is shuffled: a prefix is a random sample
 			}
-			if attack, err = oversight.NewAttack(ctx, texts, enc, negationFlips); err != nil {
+			negationFlips := ds.K() == 2 && isSentiment(ds.Name, ds.Classes)
+			if attack, err = oversight.NewAttack(ctx, texts, cr.studentInputs(c), negationFlips); err != nil {
 				return nil, err
 			}
 		}
 		var poolTexts []string
 		if isText {
-			poolTexts = p.ds.Texts(split.TrainStrong)
+			poolTexts = c.trainStrongTexts
 		}
-		ns := len(split.TrainStrong)
-		scoreBase := oversight.Row{Dataset: p.ds.Name, Weak: p.weak.String(), Strong: p.strong.String(), Method: spec.Method,
-			Seed: seed, NTrainStrong: ns, NTest: hidden.NTest()}
+		ns := c.view.TrainStrong.WeakLabels.Rows
+		scoreBase := oversight.Row{Dataset: ds.Name, Weak: c.weak.Spec().String(), Strong: c.strong.Spec().String(), Method: spec.Method,
+			Seed: seed, NTrainStrong: ns, NTest: c.hidden.NTest()}
 		ceil := scoreBase
 		ceil.Strategy = "ceiling"
-		if sc, err := score(hidden, c, c.ceilTest, c.view.TrainStrong.WeakLabels, sp, seed); err == nil {
-			// Scored as a student so the row carries floor and weak error rate.
-			ceil.FloorAcc, ceil.CeilingAcc, ceil.Acc, ceil.AUROC, ceil.WeakErrRate = sc.FloorAcc, sc.CeilingAcc, sc.CeilingAcc, sc.CeilingAUROC, 1-sc.WeakLabelAcc
-		} else {
+		sc, err := score(c, c.ceilTest, c.view.TrainStrong.WeakLabels, cs)
+		if err != nil {
 			return nil, err
 		}
+		// Scored as a student so the row carries floor and weak error rate.
+		ceil.FloorAcc, ceil.CeilingAcc, ceil.Acc, ceil.AUROC, ceil.WeakErrRate = sc.FloorAcc, sc.CeilingAcc, sc.CeilingAcc, sc.CeilingAUROC, 1-sc.WeakLabelAcc
 		rows = append(rows, ceil)
 
 		for _, frac := range spec.Budgets {
@@ -150,27 +153,28 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 				strategies = []string{"weak-only"}
 			}
 			for _, strat := range strategies {
-				run := fmt.Sprintf("%s-s%d-b%g-%s", p.ds.Name, seed, frac, strat)
-				tok, err := srv.AddRun(run, hidden, budget)
+				run := fmt.Sprintf("%s-s%d-b%g-%s", ds.Name, seed, frac, strat)
+				tok, err := srv.AddRun(run, c.hidden, budget)
 				if err != nil {
 					return nil, err
 				}
-				env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, run, tok), TestStrong: c.strongTe,
-					PoolTexts: poolTexts, Classes: p.ds.Classes, Attack: attack}
+				env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, run, tok), Exec: c.exec, Test: c.test,
+					PoolTexts: poolTexts, Classes: ds.Classes, Attack: attack}
 				cfg := oversight.Config{Method: spec.Method, Budget: budget, Rounds: spec.Rounds, Strategy: strat,
 					EscalateK: spec.EscalateK, Seed: subSeed(seed, "oversee-"+strat), Log: log}
 				if budget == 0 {
 					cfg.Rounds, cfg.Strategy = 0, oversight.StrategyRandom
 				}
-				r.logf("%s seed %d budget %g%% (%d labels) %s", p.ds.Name, seed, 100*frac, budget, strat)
+				logf("%s seed %d budget %g%% (%d labels) %s", ds.Name, seed, 100*frac, budget, strat)
 				res, err := oversight.Run(ctx, env, cfg)
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", run, err)
 				}
+				checkpoints = append(checkpoints, res.Checkpoints...)
 				for _, rd := range res.Rounds {
 					row := scoreBase
 					row.Strategy, row.BudgetFrac, row.Budget, row.Round, row.Spent, row.Human = strat, frac, budget, rd.Round, rd.Spent, rd.Human
-					sc, err := score(hidden, c, rd.StudentTest, rd.StudentTS, sp, seed)
+					sc, err := score(c, rd.StudentTest, rd.StudentTS, cs)
 					if err != nil {
 						return nil, fmt.Errorf("%s round %d: %w", run, rd.Round, err)
 					}
@@ -182,7 +186,7 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 						row.OracleAcc = &v
 					}
 					if rd.CriticFlags != nil {
-						row.CriticPrecision, row.CriticRecall, row.CriticFlagged = criticPR(hidden, rd.CriticFlags, c)
+						row.CriticPrecision, row.CriticRecall, row.CriticFlagged = criticPR(c.hidden, rd.CriticFlags, c)
 					}
 					if rd.Bought > 0 {
 						v := float64(rd.BoughtWeakWrong) / float64(rd.Bought)
@@ -197,7 +201,30 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 			}
 		}
 	}
+	// Every row is computed: the checkpoints have served (rounds that
+	// trained the same objective shared one).
+	removeCheckpoints(checkpoints...)
 	return rows, nil
+}
+
+// studentInputs turns texts into the cell's student's inputs: the texts for
+// a fine-tuned encoder, the frozen encoder's features (computed directly,
+// not cached: attack texts are made up on the fly) for a probe.
+func (c *CellRunner) studentInputs(cell *Cell) func(ctx context.Context, texts []string) (student.Inputs, error) {
+	return func(ctx context.Context, texts []string) (student.Inputs, error) {
+		if cell.strong.Reads() == student.ReadsTexts {
+			return student.Inputs{Texts: texts}, nil
+		}
+		enc, err := c.open(ctx, cell.strong.Spec().Encoder)
+		if err != nil {
+			return student.Inputs{}, err
+		}
+		if enc.Text == nil {
+			return student.Inputs{}, fmt.Errorf("encoder %s does not read texts", enc.Name)
+		}
+		x, err := enc.Text.Encode(ctx, texts, nil)
+		return student.Inputs{Features: x}, err
+	}
 }
 
 // DefaultAuditPath is where `w2s oversee` keeps the oracle's audit log.
@@ -217,18 +244,18 @@ func isSentiment(name string, classes []string) bool {
 
 // score scores one student (test and train_strong predictions) of a cell.
 // The bootstrap seed is the cell's, so rounds and budgets are paired.
-func score(h *eval.Hidden, c *cell, studentTest, studentTS data.Matrix, sp Spec, seed int64) (eval.CellScores, error) {
-	return h.ScoreCell(eval.CellInputs{
+func score(c *Cell, studentTest, studentTS data.Matrix, cs CellSpec) (eval.CellScores, error) {
+	return c.hidden.ScoreCell(eval.CellInputs{
 		FloorTest: c.floorTest, CeilingTest: c.ceilTest, StudentTest: studentTest,
 		WeakLabels: c.view.TrainStrong.WeakLabels, StudentTrainStrong: studentTS,
-		Seed: subSeed(seed, "bootstrap"), GapThreshold: sp.GapThreshold, Resamples: sp.Resamples,
+		Seed: subSeed(cs.Seed, "bootstrap"), GapThreshold: cs.GapThreshold, Resamples: cs.Resamples,
 	})
 }
 
 // criticPR turns the critic's flags into precision and recall at finding
 // wrong weak labels, using eval's FilterPR (which judges kept sets by correct
 // weak labels) on the flagged and the unflagged rows.
-func criticPR(h *eval.Hidden, flags []bool, c *cell) (prec, rec, frac *float64) {
+func criticPR(h *eval.Hidden, flags []bool, c *Cell) (prec, rec, frac *float64) {
 	wl := c.view.TrainStrong.WeakLabels
 	n := len(flags)
 	unflagged := make([]bool, n)

@@ -20,7 +20,7 @@ import (
 func TestOverseeSentiment(t *testing.T) {
 	spec := OverseeSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive",
 		Budgets: []float64{0, 0.05}, Rounds: 2, Seeds: 2, Limit: 900, EscalateK: 3, AttackTexts: 100, Resamples: 200,
-		AuditPath: filepath.Join(t.TempDir(), "audit.jsonl")}
+		AuditPath: filepath.Join(t.TempDir(), "audit.jsonl"), Teachers: t.TempDir()}
 	rows, err := RunOversee(context.Background(), &encode.Cache{}, spec, testRunner(t).Log)
 	if err != nil {
 		t.Fatal(err)
@@ -77,21 +77,14 @@ func TestOverseeSentiment(t *testing.T) {
 // the dataset's gold, and the spend (bought + human) must stay within budget.
 func TestOverseeReviewer(t *testing.T) {
 	ctx := context.Background()
-	r := testRunner(t)
 	spec := OverseeSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive", Budgets: []float64{0.05},
 		Rounds: 2, Seeds: 1, Limit: 900}
-	sp := spec.spec()
-	weak, _ := ParseEncHead(spec.Weak)
-	strong, _ := ParseEncHead(spec.Strong)
-	p, err := r.prepare(ctx, spec.Dataset, weak, strong, nil)
+	cs := spec.cell(0)
+	c, err := testCells(t).Cell(ctx, cs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	split, err := splitFor(sp, p.ds, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, hidden, err := r.buildCell(ctx, p, split, r.headConfig(sp, p.weak, subSeed(0, "weak-head")), r.headConfig(sp, p.strong, subSeed(0, "strong-head")), 0)
+	split, err := splitFor(cs, c.ds, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +99,7 @@ func TestOverseeReviewer(t *testing.T) {
 	}
 	defer srv.Close()
 	const budget = 12
-	tok, err := srv.AddRun("r", hidden, budget)
+	tok, err := srv.AddRun("r", c.hidden, budget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +108,7 @@ func TestOverseeReviewer(t *testing.T) {
 		t.Fatal(err)
 	}
 	desk := oracle.NewClient(base, "r", deskTok)
-	gold := p.ds.Labels(split.TrainStrong) // the reviewer's knowledge (and the test's)
+	gold := c.ds.Labels(split.TrainStrong) // the reviewer's knowledge (and the test's)
 	decided := map[int]int{}
 	cfg := oversight.Config{Method: "naive", Budget: budget, Rounds: 2, Strategy: oversight.StrategyCritic, EscalateK: 5, Seed: 1,
 		OnRound: func(rd oversight.Round) {
@@ -137,8 +130,8 @@ func TestOverseeReviewer(t *testing.T) {
 				decided[it.ID] = gold[it.ID]
 			}
 		}}
-	env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, "r", tok), TestStrong: c.strongTe,
-		PoolTexts: p.ds.Texts(split.TrainStrong), Classes: p.ds.Classes}
+	env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, "r", tok), Exec: c.exec, Test: c.test,
+		PoolTexts: c.trainStrongTexts, Classes: c.ds.Classes}
 	res, err := oversight.Run(ctx, env, cfg)
 	if err != nil {
 		t.Fatal(err)

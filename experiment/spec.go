@@ -4,48 +4,17 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/superalign/superalign/student"
 )
-
-// EncHead names a model of the ladder: a frozen encoder and the head trained
-// on its features, written ENC[:HEAD] ("glove", "glove:mlp").
-type EncHead struct {
-	Encoder string
-	Head    string
-}
-
-// DefaultHead is the head used when ENC[:HEAD] names none: a linear probe, as
-// in the anchors' probe experiments.
-const DefaultHead = "linear"
-
-// ParseEncHead parses ENC[:HEAD]. The encoder part may itself contain a colon
-// for encoders that take an argument (onnx:DIR), so only a known head name
-// after the last colon is taken as the head.
-func ParseEncHead(s string) (EncHead, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return EncHead{}, fmt.Errorf("empty model name (want ENC[:HEAD], e.g. glove:linear)")
-	}
-	if i := strings.LastIndex(s, ":"); i >= 0 {
-		enc, head := s[:i], s[i+1:]
-		switch head {
-		case "linear", "mlp":
-			if enc == "" {
-				return EncHead{}, fmt.Errorf("%q: missing encoder before ':'", s)
-			}
-			return EncHead{Encoder: enc, Head: head}, nil
-		}
-	}
-	return EncHead{Encoder: s, Head: DefaultHead}, nil
-}
-
-func (e EncHead) String() string { return e.Encoder + ":" + e.Head }
 
 // Spec is one `w2s run`: datasets × one weak → strong pair × methods × seeds.
 type Spec struct {
 	Datasets []string `yaml:"data"`
+	// Weak and Strong are student specs (student.Parse): ENC[:HEAD] for a
+	// probe on a frozen encoder, ENC-ft for a fine-tuned one.
 	Weak     string   `yaml:"weak"`
 	Strong   string   `yaml:"strong"`
 	Methods  []string `yaml:"method"`
@@ -59,17 +28,17 @@ type Spec struct {
 	Fractions [3]float64 `yaml:"fractions"`
 	// Resamples of the per-cell paired bootstrap.
 	Resamples int `yaml:"resamples"`
-	// Epochs overrides the heads' default epochs when > 0.
+	// Epochs overrides the probes' default epochs when > 0 (the weak model,
+	// a probe student and the probes methods train internally).
 	Epochs int `yaml:"epochs"`
-	// FTEpochs and FTLR set the end-to-end fine-tuning of a use-lite-ft
-	// student (and ceiling) when > 0: passes over train_strong, and the
-	// transformer's Adam learning rate (defaults DefaultFineTuneEpochs and
-	// encode.FineTuneConfig's). They are separate from the heads' Epochs.
+	// FTEpochs and FTLR set a fine-tuned strong student's passes over
+	// train_strong and its encoder's learning rate when > 0 (defaults
+	// student.DefaultFineTuneEpochs and student.DefaultFineTuneLR).
 	FTEpochs int     `yaml:"ft_epochs"`
 	FTLR     float64 `yaml:"ft_lr"`
 }
 
-// DefaultSpec returns the built-in defaults: the demo's settings.
+// DefaultSpec returns the built-in defaults.
 func DefaultSpec() Spec {
 	return Spec{
 		Datasets:     []string{"sentiment", "spam"},
@@ -104,42 +73,96 @@ func (s Spec) Validate() error {
 	if len(s.Datasets) == 0 {
 		return fmt.Errorf("no dataset given (--data NAME|PATH)")
 	}
-	if _, err := ParseEncHead(s.Weak); err != nil {
-		return fmt.Errorf("--weak: %w", err)
-	}
-	if _, err := ParseEncHead(s.Strong); err != nil {
-		return fmt.Errorf("--strong: %w", err)
-	}
 	if len(s.Methods) == 0 {
 		return fmt.Errorf("no method given (--method M[,M...])")
 	}
 	if s.Seeds < 1 {
 		return fmt.Errorf("--seeds must be at least 1, got %d", s.Seeds)
 	}
-	if s.Limit < 0 {
-		return fmt.Errorf("--limit must be >= 0, got %d", s.Limit)
+	return s.cell("", "", 0).Validate()
+}
+
+// cell is the CellSpec of one dataset, method and seed of the run.
+func (s Spec) cell(dataset, methodSpec string, seed int64) CellSpec {
+	return CellSpec{
+		Dataset: dataset, Weak: s.Weak, Strong: s.Strong, Method: methodSpec, Seed: seed,
+		Limit: s.Limit, Epochs: s.Epochs, FTEpochs: s.FTEpochs, FTLR: s.FTLR,
+		GapThreshold: s.GapThreshold, Fractions: s.Fractions, Resamples: s.Resamples,
+		EncodeSeeds: [2]int64{s.SeedBase, int64(s.Seeds)},
 	}
-	if s.FTEpochs < 0 || s.FTLR < 0 || math.IsNaN(s.FTLR) || math.IsInf(s.FTLR, 0) {
-		return fmt.Errorf("--ft-epochs and --ft-lr must be >= 0 (0: defaults), got %d and %g", s.FTEpochs, s.FTLR)
+}
+
+// CellSpec is one student cell: one dataset, one weak → strong pair, one
+// method and one seed, with the protocol settings of Spec. `w2s run`,
+// sweeps and `w2s oversee` all compute their rows from cells.
+type CellSpec struct {
+	Dataset      string     `json:"dataset"`
+	Weak         string     `json:"weak"`
+	Strong       string     `json:"strong"`
+	Method       string     `json:"method"`
+	Seed         int64      `json:"seed"`
+	Limit        int        `json:"limit"`
+	Epochs       int        `json:"epochs"`
+	FTEpochs     int        `json:"ft_epochs,omitempty"`
+	FTLR         float64    `json:"ft_lr,omitempty"`
+	GapThreshold float64    `json:"gap_threshold"`
+	Fractions    [3]float64 `json:"fractions"`
+	Resamples    int        `json:"resamples"`
+	// EncodeSeeds is the run's seed range {first, count}: with a Limit,
+	// costly per-example encoders (image CNNs) encode the examples these
+	// seeds use, once for the whole run. It changes no number.
+	EncodeSeeds [2]int64 `json:"encode_seeds"`
+}
+
+// Validate checks the cell's settings (the method, when set, and the
+// students are parsed; nothing is loaded).
+func (c CellSpec) Validate() error {
+	weak, err := student.Parse(c.Weak)
+	if err != nil {
+		return fmt.Errorf("--weak: %w", err)
 	}
-	if strong, _ := ParseEncHead(s.Strong); (s.FTEpochs > 0 || s.FTLR > 0) && !isFineTuned(strong) {
-		return fmt.Errorf("--ft-epochs and --ft-lr apply to fine-tuned strong students only (%s, %sDIR, %sDIR), not %s", FineTunedStrong, ONNXFineTunedPrefix, ONNXCLSFineTunedPrefix, s.Strong)
+	strong, err := student.Parse(c.Strong)
+	if err != nil {
+		return fmt.Errorf("--strong: %w", err)
 	}
-	if s.GapThreshold < 0 || s.GapThreshold >= 1 {
-		return fmt.Errorf("gap threshold must be in [0,1), got %g", s.GapThreshold)
+	if c.Limit < 0 {
+		return fmt.Errorf("--limit must be >= 0, got %d", c.Limit)
+	}
+	if c.Epochs < 0 {
+		return fmt.Errorf("--epochs must be >= 0 (0: the probes' defaults), got %d", c.Epochs)
+	}
+	if c.FTEpochs < 0 || c.FTLR < 0 || math.IsNaN(c.FTLR) || math.IsInf(c.FTLR, 0) {
+		return fmt.Errorf("--ft-epochs and --ft-lr must be >= 0 (0: defaults), got %d and %g", c.FTEpochs, c.FTLR)
+	}
+	if (c.FTEpochs > 0 || c.FTLR > 0) && !strong.FineTune {
+		return fmt.Errorf("--ft-epochs and --ft-lr apply to fine-tuned strong students only (ENC-ft: use-lite-ft, onnx-ft:DIR, onnx-cls-ft:DIR), not %s", c.Strong)
+	}
+	if weak.FineTune && strong.FineTune && (c.FTEpochs > 0 || c.FTLR > 0) {
+		return fmt.Errorf("--ft-epochs and --ft-lr set the strong student's fine-tuning; a fine-tuned weak model trains with the defaults")
+	}
+	if c.GapThreshold < 0 || c.GapThreshold >= 1 {
+		return fmt.Errorf("gap threshold must be in [0,1), got %g", c.GapThreshold)
 	}
 	sum := 0.0
-	for _, f := range s.Fractions {
+	for _, f := range c.Fractions {
 		if f <= 0 {
-			return fmt.Errorf("split fractions must be positive, got %v", s.Fractions)
+			return fmt.Errorf("split fractions must be positive, got %v", c.Fractions)
 		}
 		sum += f
 	}
 	if sum > 1+1e-9 {
 		return fmt.Errorf("split fractions sum to %g > 1", sum)
 	}
-	if s.Resamples < 100 {
-		return fmt.Errorf("resamples must be at least 100 for a 95%% CI, got %d", s.Resamples)
+	if c.Resamples < 100 {
+		return fmt.Errorf("resamples must be at least 100 for a 95%% CI, got %d", c.Resamples)
 	}
 	return nil
 }
+
+// options are the training settings the cell gives its strong student.
+func (c CellSpec) strongOptions() student.Options {
+	return student.Options{HeadEpochs: c.Epochs, FineTuneEpochs: c.FTEpochs, FineTuneLR: c.FTLR}
+}
+
+// weakOptions: --epochs only; a fine-tuned weak model uses the defaults.
+func (c CellSpec) weakOptions() student.Options { return student.Options{HeadEpochs: c.Epochs} }

@@ -18,7 +18,6 @@ package method
 // here there is no gold on train_strong, so that term is dropped and
 // kd_loss_weight is 1. The teacher is the weak model, whose logits are taken
 // as log y_weak (softmax(log y/τ) = y at τ = 1; any per-row constant cancels).
-// Head on frozen features.
 
 import (
 	"fmt"
@@ -35,7 +34,7 @@ func init() {
 			"with a detached weight α set by how much more the student's own label costs than the teacher's",
 		Reference:  "Guo et al. 2024, Vision Superalignment (arXiv 2402.03749); ggjy/vision_weak_to_strong distillers/adaptconf.py",
 		Params:     "threshold=0.5 (temperature T of α; the reference uses 0.5 on CIFAR, 4.0 on ImageNet); temp=1 (KD temperature τ; KL scaled by τ²)",
-		Adaptation: "pure W2S: the ground-truth term gt_w·CE(s, y) is dropped (no gold on train_strong); teacher logits = log weak probabilities; head on frozen features",
+		Adaptation: "pure W2S: the ground-truth term gt_w·CE(s, y) is dropped (no gold on train_strong); teacher logits = log weak probabilities",
 	}, func(p Params) (Method, error) {
 		thr, err := p.Float("threshold", 0.5)
 		if err != nil {
@@ -52,7 +51,7 @@ func init() {
 			return nil, err
 		}
 		loss := func(logits, y, _ *graph.Node) *graph.Node { return adaptconfLoss(logits, y, thr, temp) }
-		return lossMethod{spec: Spec("adaptconf", p), build: func(*View) (train.ProgressLossFunc, error) { return loss, nil }}, nil
+		return lossMethod{spec: Spec("adaptconf", p), build: func(*View) (train.Loss, error) { return train.Loss{PerExample: loss}, nil }}, nil
 	})
 }
 
@@ -75,5 +74,5 @@ func adaptconfLoss(logits, y *graph.Node, thr, temp float64) *graph.Node {
 	logps := graph.LogSoftmax(graph.DivScalar(logits, temp), -1)
 	kd := graph.MulScalar(graph.ReduceSum(graph.Mul(pt, graph.Sub(lsLog(pt), logps)), -1), temp*temp)
 	per := graph.Add(graph.Mul(graph.OneMinus(alpha), kd), graph.Mul(alpha, ceSelf))
-	return graph.ReduceAllMean(per)
+	return per
 }

@@ -13,8 +13,8 @@ package method
 // train_strong supervise the strong student exactly as naive's weak labels
 // do. chain=none is the empty chain: the student is then naive's, bit for bit.
 //
-// Adaptations: heads on frozen features instead of fine-tuned models. Each
-// rung labels train_strong by k-fold cross-fitting (folds=2): a rung trained
+// Adaptations: the rungs are probes on frozen features (the student at the
+// top is the cell's, a probe or a fine-tuned encoder). Each rung labels train_strong by k-fold cross-fitting (folds=2): a rung trained
 // on folds ≠ f labels fold f, because a probe refitted to its own training
 // labels reproduces them almost exactly (train.TestSoftLabelFit) and
 // in-sample relabelling would be a no-op; folds=1 relabels in-sample. The
@@ -28,6 +28,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
 
@@ -50,7 +51,7 @@ func init() {
 		if folds < 1 {
 			return nil, fmt.Errorf("folds=%d: want >= 1", folds)
 		}
-		var chain []lsModel
+		var chain []student.Spec
 		if chainSpec != "none" {
 			if chain, err = lsParseModels(chainSpec); err != nil {
 				return nil, fmt.Errorf("chain: %w", err)
@@ -65,44 +66,44 @@ func init() {
 
 type bootstrap struct {
 	spec  string
-	chain []lsModel
+	chain []student.Spec
 	folds int
 }
 
 func (b bootstrap) Name() string { return b.spec }
 
-func (b bootstrap) Fit(ctx context.Context, v *View) (Predictor, error) {
+func (b bootstrap) Plan(_ context.Context, _ *View) (*Plan, error) {
+	return Single("student", b.objective), nil
+}
+
+func (b bootstrap) objective(ctx context.Context, v *View) (Objective, error) {
 	labels := v.TrainStrong.WeakLabels
 	for i, rung := range b.chain {
-		_, x, err := lsFeatures(ctx, v, rung.enc)
+		_, x, err := lsFeatures(ctx, v, rung.Encoder)
 		if err != nil {
-			return nil, fmt.Errorf("%s: rung %d: %w", b.spec, i+1, err)
+			return Objective{}, fmt.Errorf("%s: rung %d: %w", b.spec, i+1, err)
 		}
 		cfg := lsHeadConfig(v, rung, lsSeed(v.Seed, "bootstrap", fmt.Sprint(i), rung.String()))
 		labels, err = crossFitLabels(ctx, x, labels, cfg, b.folds)
 		if err != nil {
-			return nil, fmt.Errorf("%s: rung %d (%s): %w", b.spec, i+1, rung, err)
+			return Objective{}, fmt.Errorf("%s: rung %d (%s): %w", b.spec, i+1, rung, err)
 		}
 		if v.Log != nil {
 			fmt.Fprintf(v.Log, "%s: rung %d (%s) agrees with the weak labels on %.3f of train_strong\n",
 				b.spec, i+1, rung, lsAgreement(labels, v.TrainStrong.WeakLabels))
 		}
 	}
-	head, err := train.Fit(ctx, v.TrainStrong.Strong, labels, v.Head)
-	if err != nil {
-		return nil, fmt.Errorf("%s: fitting student: %w", b.spec, err)
-	}
-	return head, nil
+	return Objective{Objective: train.Objective{Targets: labels}}, nil
 }
 
 // crossFitLabels trains heads on x [N, D] with targets [N, K] and returns
 // their soft predictions [N, K], each row predicted by a head that did not
 // train on it (folds >= 2: rows are dealt into folds by a permutation seeded
 // from cfg.Seed), or by one head trained on all rows (folds = 1).
-func crossFitLabels(ctx context.Context, x, targets data.Matrix, cfg train.Config, folds int) (data.Matrix, error) {
+func crossFitLabels(ctx context.Context, x, targets data.Matrix, cfg student.ProbeConfig, folds int) (data.Matrix, error) {
 	n := x.Rows
 	if folds == 1 {
-		h, err := train.Fit(ctx, x, targets, cfg)
+		h, err := student.FitProbe(ctx, x, targets, cfg)
 		if err != nil {
 			return data.Matrix{}, err
 		}
@@ -128,7 +129,7 @@ func crossFitLabels(ctx context.Context, x, targets data.Matrix, cfg train.Confi
 		}
 		fcfg := cfg
 		fcfg.Seed = lsSeed(cfg.Seed, "fold", fmt.Sprint(f))
-		h, err := train.Fit(ctx, x.SelectRows(in), targets.SelectRows(in), fcfg)
+		h, err := student.FitProbe(ctx, x.SelectRows(in), targets.SelectRows(in), fcfg)
 		if err != nil {
 			return data.Matrix{}, fmt.Errorf("fold %d: %w", f, err)
 		}

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"github.com/superalign/superalign/train"
+	"github.com/superalign/superalign/student"
 )
 
 // lvSame fails unless two methods' students give bit-identical predictions
@@ -53,13 +53,13 @@ func TestDegenerateToNaive(t *testing.T) {
 func TestCrossFitLabels(t *testing.T) {
 	v := lvView(t)
 	ctx := context.Background()
-	cfg := lsHeadConfig(v, lsModel{enc: "bow", head: "linear"}, 5)
+	cfg := lsHeadConfig(v, student.Spec{Encoder: "bow", Head: student.HeadLinear}, 5)
 	x, y := v.TrainStrong.Weak, v.TrainStrong.WeakLabels
 	in, err := crossFitLabels(ctx, x, y, cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := train.Fit(ctx, x, y, cfg)
+	h, err := student.FitProbe(ctx, x, y, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,20 +16,9 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/knn"
+	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
-
-// clStudent is a trained student together with the selection that made its
-// training set; it implements Predictor and Selection.
-type clStudent struct {
-	Predictor
-	kept, replaced []bool
-}
-
-func (s *clStudent) Kept() []bool     { return s.kept }
-func (s *clStudent) Replaced() []bool { return s.replaced }
-
-var _ Selection = (*clStudent)(nil)
 
 // clSeed derives an independent seed for one random component of a method
 // from the cell's seed, so that e.g. the folds of a probe never share a
@@ -71,32 +60,30 @@ func clCount(b []bool) int {
 // a handful.
 func clMinKept(k int) int { return max(10, 2*k) }
 
-// clFitStudent trains the strong student (the cell's head config, so it
-// differs from naive only in its training set and labels) on the rows of
-// train_strong marked kept, with targets [N, K], and wraps it with its
-// selection.
-func clFitStudent(ctx context.Context, name string, v *View, kept, replaced []bool, targets data.Matrix) (*clStudent, error) {
-	n := v.TrainStrong.Strong.Rows
+// clObjective is the student's objective on the rows of train_strong
+// marked kept, with targets [N, K], and its selection for eval. It fails
+// when too few rows are kept to train a K-class student.
+func clObjective(name string, v *View, kept, replaced []bool, targets data.Matrix) (Objective, error) {
+	n := v.TrainStrong.WeakLabels.Rows
 	if len(kept) != n || targets.Rows != n {
-		return nil, fmt.Errorf("%s: internal: %d kept flags, %d targets for %d examples", name, len(kept), targets.Rows, n)
+		return Objective{}, fmt.Errorf("%s: internal: %d kept flags, %d targets for %d examples", name, len(kept), targets.Rows, n)
 	}
 	if c := clCount(kept); c < clMinKept(v.K) {
-		return nil, fmt.Errorf("%s: only %d of %d train_strong examples kept (need at least %d); loosen the filter", name, c, n, clMinKept(v.K))
+		return Objective{}, fmt.Errorf("%s: only %d of %d train_strong examples kept (need at least %d); loosen the filter", name, c, n, clMinKept(v.K))
 	}
-	var idx []int
+	var rows []int
 	for i, k := range kept {
 		if k {
-			idx = append(idx, i)
+			rows = append(rows, i)
 		}
-	}
-	head, err := train.Fit(ctx, v.TrainStrong.Strong.SelectRows(idx), targets.SelectRows(idx), v.Head)
-	if err != nil {
-		return nil, fmt.Errorf("%s: fitting student on %d examples: %w", name, len(idx), err)
 	}
 	if replaced == nil {
 		replaced = make([]bool, n)
 	}
-	return &clStudent{Predictor: head, kept: kept, replaced: replaced}, nil
+	return Objective{
+		Objective: train.Objective{Targets: targets, Rows: rows},
+		Selection: &Selection{Kept: kept, Replaced: replaced},
+	}, nil
 }
 
 // clDropTop returns keep flags that drop the round(frac·N) examples with the
@@ -212,11 +199,11 @@ func clFolds(n, folds int, seed int64) []int {
 	return out
 }
 
-// clCrossFit trains a head per fold on the other folds' rows of x [N, D]
+// clCrossFit trains a probe per fold on the other folds' rows of x [N, D]
 // with targets [N, K] and returns its predictions on the held-out fold:
 // out-of-fold probabilities [N, K], so no example is scored by a head that
 // saw its own label.
-func clCrossFit(ctx context.Context, x, targets data.Matrix, cfg train.Config, folds int, seed int64) (data.Matrix, error) {
+func clCrossFit(ctx context.Context, x, targets data.Matrix, cfg student.ProbeConfig, folds int, seed int64) (data.Matrix, error) {
 	n := x.Rows
 	if n < 2*folds {
 		return data.Matrix{}, fmt.Errorf("cross-fitting %d examples in %d folds: need at least %d", n, folds, 2*folds)
@@ -234,7 +221,7 @@ func clCrossFit(ctx context.Context, x, targets data.Matrix, cfg train.Config, f
 		}
 		c := cfg
 		c.Seed = clSeed(seed, "fold", fmt.Sprint(f))
-		head, err := train.Fit(ctx, x.SelectRows(tr), targets.SelectRows(tr), c)
+		head, err := student.FitProbe(ctx, x.SelectRows(tr), targets.SelectRows(tr), c)
 		if err != nil {
 			return data.Matrix{}, fmt.Errorf("fold %d of %d: %w", f+1, folds, err)
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
-	"github.com/superalign/superalign/train"
+	"github.com/superalign/superalign/student"
 )
 
 // clCell is a small real weak-to-strong cell for the cleaning methods' tests:
@@ -110,10 +110,10 @@ func clBuildCell(ctx context.Context, sets []string, perClass int, seed int64) (
 	tsW, tsS, tsY := part(perm[third : 2*third])
 	_, teS, teY := part(perm[2*third:])
 
-	weakCfg := train.DefaultConfig(train.HeadLinear)
+	weakCfg := student.DefaultProbeConfig(student.HeadLinear)
 	weakCfg.Standardize = false // bow is sparse and pre-scaled, as the runner treats it
 	weakCfg.Seed = 11
-	weak, err := train.FitLabels(ctx, twW, twY, k, weakCfg)
+	weak, err := student.FitProbeLabels(ctx, twW, twY, k, weakCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -121,15 +121,15 @@ func clBuildCell(ctx context.Context, sets []string, perClass int, seed int64) (
 	if err != nil {
 		return nil, err
 	}
-	strongCfg := train.DefaultConfig(train.HeadLinear)
+	strongCfg := student.DefaultProbeConfig(student.HeadLinear)
 	strongCfg.Seed = 13
 	return &clCell{
 		view: View{
 			K: k, Seed: seed,
 			TrainWeak:   LabeledSplit{Weak: twW, Strong: twS, Gold: twY},
 			TrainStrong: WeakSplit{Weak: tsW, Strong: tsS, WeakLabels: wl},
-			WeakModel:   weak,
-			Head:        strongCfg,
+			WeakProbe:   weakCfg, WeakEncoder: "bow", StrongEncoder: "glove",
+			StrongProbe: strongCfg,
 		},
 		goldTS: tsY, testX: teS, testGold: teY,
 	}, nil
@@ -170,20 +170,15 @@ func clMust(t *testing.T, spec string) Method {
 	return m
 }
 
-func clFit(t *testing.T, c *clCell, spec string) (Predictor, Selection) {
+// clFit trains spec's plan on a probe student and returns the student and
+// its selection, which every cleaning method must report.
+func clFit(t *testing.T, c *clCell, spec string) (student.Model, *Selection) {
 	t.Helper()
-	p, err := clMust(t, spec).Fit(context.Background(), &c.view)
-	if err != nil {
-		t.Fatalf("%s: %v", spec, err)
+	tr := probeRun(t, clMust(t, spec), &c.view)
+	if tr.Selection == nil {
+		t.Fatalf("%s: the plan reports no selection", spec)
 	}
-	sel, ok := p.(Selection)
-	if !ok {
-		t.Fatalf("%s: student does not implement Selection", spec)
-	}
-	if len(sel.Kept()) != c.view.TrainStrong.Strong.Rows || len(sel.Replaced()) != c.view.TrainStrong.Strong.Rows {
-		t.Fatalf("%s: selection lengths %d, %d for %d examples", spec, len(sel.Kept()), len(sel.Replaced()), c.view.TrainStrong.Strong.Rows)
-	}
-	return p, sel
+	return tr.Model, tr.Selection
 }
 
 func TestCleaningRegistry(t *testing.T) {

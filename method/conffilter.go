@@ -7,8 +7,9 @@ package method
 // binary weak labels with p >= 0.75 or <= 0.25, i.e. max probability >= 0.75.
 // Adaptation: K classes through the max probability; by default keep=0.5
 // keeps the most confident half instead of a fixed threshold (threshold=0.75
-// restores the original rule; small weak heads are rarely that confident); the student trains on the kept examples' soft weak labels (the
-// harness trains on hard labels) with the cell's head on frozen features.
+// restores the original rule; small weak heads are rarely that confident);
+// the student trains on the kept examples' soft weak labels (the harness
+// trains on hard labels).
 
 import (
 	"context"
@@ -30,7 +31,7 @@ func init() {
 		Adaptation: "K-class via the max probability (the original is binary, p >= 0.75 or <= 0.25); default keeps the most confident half " +
 			"because a fixed 0.75 keeps almost nothing from weak supervisors trained on a few hundred examples (18 of 300 pass 0.7 on " +
 			"sentiment bow); soft rather than hard labels " +
-			"for the kept examples; student is a head on frozen features. Fails with a clear error if fewer than max(10, 2K) examples pass.",
+			"for the kept examples. Fails with a clear error if fewer than max(10, 2K) examples pass.",
 	}, newConfFilter)
 }
 
@@ -90,8 +91,10 @@ func (m confFilter) selection(weak data.Matrix) []bool {
 	return kept
 }
 
-func (m confFilter) Fit(ctx context.Context, v *View) (Predictor, error) {
-	kept := m.selection(v.TrainStrong.WeakLabels)
-	clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
-	return clFitStudent(ctx, m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
+func (m confFilter) Plan(_ context.Context, _ *View) (*Plan, error) {
+	return Single("student", func(_ context.Context, v *View) (Objective, error) {
+		kept := m.selection(v.TrainStrong.WeakLabels)
+		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
+		return clObjective(m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
+	}), nil
 }

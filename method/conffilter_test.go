@@ -14,12 +14,12 @@ func TestConfFilter(t *testing.T) {
 	conf := func(i int) float32 { return max(weak.At(i, 0), weak.At(i, 1)) }
 
 	_, sel := clFit(t, c, "conf-filter:threshold=0.7")
-	kept := sel.Kept()
+	kept := sel.Kept
 	for i := range kept {
 		if kept[i] != (conf(i) >= 0.7) {
 			t.Fatalf("row %d: confidence %.4f, kept %v at threshold 0.7", i, conf(i), kept[i])
 		}
-		if sel.Replaced()[i] {
+		if sel.Replaced[i] {
 			t.Fatal("conf-filter replaced a label")
 		}
 	}
@@ -54,7 +54,7 @@ func TestConfFilter(t *testing.T) {
 	if minKept < maxDropped {
 		t.Errorf("keep=0.3 kept a confidence %.4f below a dropped %.4f", minKept, maxDropped)
 	}
-	if _, err := clMust(t, "conf-filter:threshold=1").Fit(t.Context(), &c.view); err == nil {
+	if _, err := probeExecutor(&c.view).Run(t.Context(), clMust(t, "conf-filter:threshold=1"), &c.view); err == nil {
 		t.Error("a filter that keeps nothing trained anyway")
 	}
 }

@@ -36,7 +36,7 @@ import (
 	"sort"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/train"
+	"github.com/superalign/superalign/student"
 )
 
 func init() {
@@ -52,7 +52,7 @@ func init() {
 			"topk=1 (student top-k for the agreement check)",
 		Adaptation: "teachers are linear heads on the cell's weak features; level 1 is the cell's weak model with no rejection; " +
 			"specialists' probabilities over their class range placed into K columns; levels capped by K (at teachers = K each " +
-			"specialist has one class and the level is self-training on the student's argmax); heads on frozen features; " +
+			"specialist has one class and the level is self-training on the student's argmax); " +
 			"soft teacher labels (CSL offers both); top-1 agreement by default",
 	}, newCosupervise)
 }
@@ -120,9 +120,9 @@ func (m cosupervise) csSpecialists(ctx context.Context, v *View, t int) ([]data.
 		if len(idx) < 2 {
 			return nil, fmt.Errorf("specialist %d of %d (classes %d..%d) has %d train_weak examples", j+1, t, r[0], r[1]-1, len(idx))
 		}
-		cfg := train.DefaultConfig(train.HeadLinear)
+		cfg := student.DefaultProbeConfig(student.HeadLinear)
 		cfg.Seed = clSeed(v.Seed, m.spec, "teacher", fmt.Sprint(t), fmt.Sprint(j))
-		head, err := train.FitLabels(ctx, v.TrainWeak.Weak.SelectRows(idx), local, width, cfg)
+		head, err := student.FitProbeLabels(ctx, v.TrainWeak.Weak.SelectRows(idx), local, width, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("specialist %d of %d: %w", j+1, t, err)
 		}
@@ -197,40 +197,30 @@ func (m cosupervise) levels(k int) []int {
 	return out
 }
 
-func (m cosupervise) Fit(ctx context.Context, v *View) (Predictor, error) {
+func (m cosupervise) Plan(_ context.Context, v *View) (*Plan, error) {
 	levels := m.levels(v.K)
 	if levels[len(levels)-1] < m.teachers {
 		clLogf(v, "%s: %d classes allow at most %d specialists; stopping there", m.spec, v.K, levels[len(levels)-1])
 	}
-	n := v.TrainStrong.Strong.Rows
 	// Level 1: the generalist weak model's labels, all kept.
-	student, err := clFitStudent(ctx, m.spec, v, clAll(n, true), nil, v.TrainStrong.WeakLabels)
-	if err != nil {
-		return nil, err
-	}
-	epochs := v.Head.Epochs
-	if epochs == 0 {
-		epochs = train.DefaultConfig(v.Head.Head).Epochs
-	}
+	p := &Plan{Stages: []Stage{{Name: "1 teacher", Build: func(_ context.Context, v *View, _ data.Matrix) (Objective, error) {
+		return clObjective(m.spec, v, clAll(v.TrainStrong.WeakLabels.Rows, true), nil, v.TrainStrong.WeakLabels)
+	}}}}
 	for _, t := range levels[1:] {
-		prev, err := student.Predict(v.TrainStrong.Strong)
-		if err != nil {
-			return nil, errorf2(m.spec, "previous student", err)
-		}
-		specialists, err := m.csSpecialists(ctx, v, t)
-		if err != nil {
-			return nil, errorf2(m.spec, fmt.Sprintf("level with %d teachers", t), err)
-		}
-		lv := csAssign(prev, specialists, m.topk)
-		clLogf(v, "%s: %d teachers: keep rate %.3f (%d of %d)", m.spec, t, lv.keepRate, clCount(lv.kept), n)
-		vv := *v
-		// Same number of optimiser steps on fewer examples, as CSL does;
-		// capped at 10× the epochs.
-		vv.Head.Epochs = min(int(math.Round(float64(epochs)/max(lv.keepRate, 0.1))), 10*epochs)
-		student, err = clFitStudent(ctx, m.spec, &vv, lv.kept, clAll(n, true), lv.targets)
-		if err != nil {
-			return nil, err
-		}
+		p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("%d teachers", t), Build: func(ctx context.Context, v *View, prev data.Matrix) (Objective, error) {
+			specialists, err := m.csSpecialists(ctx, v, t)
+			if err != nil {
+				return Objective{}, errorf2(m.spec, fmt.Sprintf("level with %d teachers", t), err)
+			}
+			lv := csAssign(prev, specialists, m.topk)
+			n := prev.Rows
+			clLogf(v, "%s: %d teachers: keep rate %.3f (%d of %d)", m.spec, t, lv.keepRate, clCount(lv.kept), n)
+			o, err := clObjective(m.spec, v, lv.kept, clAll(n, true), lv.targets)
+			// Same number of optimiser steps on fewer examples, as CSL does;
+			// capped at 10× the epochs.
+			o.Epochs = func(base int) int { return min(int(math.Round(float64(base)/max(lv.keepRate, 0.1))), 10*base) }
+			return o, err
+		}})
 	}
-	return student, nil
+	return p, nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/student"
 )
 
 func TestCsRanges(t *testing.T) {
@@ -72,25 +73,25 @@ func TestCosuperviseText4(t *testing.T) {
 	t.Logf("text4: weak label accuracy %.3f", clWeakCorrect(c, clAll(len(c.goldTS), true)))
 	for _, spec := range []string{"cosupervise:teachers=1", "cosupervise:teachers=2"} {
 		p, sel := clFit(t, c, spec)
-		pred, err := p.Predict(c.testX)
+		pred, err := p.Predict(t.Context(), student.Inputs{Features: c.testX})
 		if err != nil {
 			t.Fatal(err)
 		}
 		acc := clAccuracy(pred, c.testGold)
-		t.Logf("%s: test accuracy %.3f, kept %d of %d", spec, acc, clCount(sel.Kept()), len(sel.Kept()))
+		t.Logf("%s: test accuracy %.3f, kept %d of %d", spec, acc, clCount(sel.Kept), len(sel.Kept))
 		if acc < 0.5 {
 			t.Errorf("%s: test accuracy %.3f (chance 0.25)", spec, acc)
 		}
 		switch spec {
 		case "cosupervise:teachers=1":
-			if clCount(sel.Kept()) != len(sel.Kept()) || clCount(sel.Replaced()) != 0 {
+			if clCount(sel.Kept) != len(sel.Kept) || clCount(sel.Replaced) != 0 {
 				t.Error("level 1 must train on every weak label")
 			}
 		default:
-			if n := clCount(sel.Kept()); n == len(sel.Kept()) || n < len(sel.Kept())/4 {
-				t.Errorf("final level kept %d of %d", n, len(sel.Kept()))
+			if n := clCount(sel.Kept); n == len(sel.Kept) || n < len(sel.Kept)/4 {
+				t.Errorf("final level kept %d of %d", n, len(sel.Kept))
 			}
-			if clCount(sel.Replaced()) != len(sel.Replaced()) {
+			if clCount(sel.Replaced) != len(sel.Replaced) {
 				t.Error("levels above 1 label everything from specialists")
 			}
 		}

@@ -30,6 +30,7 @@ import (
 	"math"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
 
@@ -42,7 +43,7 @@ func init() {
 		Params: "encoders=weak (ENC[:HEAD] joined by '+'; 'weak' = the cell's weak encoder, whose seed 0 is the cell's weak model); " +
 			"seeds=3 (heads per encoder); folds=2 (out-of-fold folds on train_weak for the weights)",
 		Adaptation: "weights fitted once by EM on out-of-fold train_weak likelihood instead of jointly with the student from agreement; " +
-			"no easy-sample initialisation; heads on frozen features",
+			"no easy-sample initialisation; members are probes on frozen features",
 	}, func(p Params) (Method, error) {
 		encs, err := lsParseModels(p.Str("encoders", "weak"))
 		if err != nil {
@@ -68,7 +69,7 @@ func init() {
 
 type ensemble struct {
 	spec     string
-	encoders []lsModel
+	encoders []student.Spec
 	seeds    int
 	folds    int
 }
@@ -83,10 +84,14 @@ type ensembleMember struct {
 	weakOOF data.Matrix
 }
 
-func (e ensemble) Fit(ctx context.Context, v *View) (Predictor, error) {
+func (e ensemble) Plan(_ context.Context, _ *View) (*Plan, error) {
+	return Single("student", e.objective), nil
+}
+
+func (e ensemble) objective(ctx context.Context, v *View) (Objective, error) {
 	members, err := e.members(ctx, v)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", e.spec, err)
+		return Objective{}, fmt.Errorf("%s: %w", e.spec, err)
 	}
 	weights := []float64{1}
 	if len(members) > 1 {
@@ -98,7 +103,7 @@ func (e ensemble) Fit(ctx context.Context, v *View) (Predictor, error) {
 	}
 	labels := members[0].strong
 	if len(members) > 1 {
-		labels = data.NewMatrix(v.TrainStrong.Strong.Rows, v.K)
+		labels = data.NewMatrix(v.TrainStrong.WeakLabels.Rows, v.K)
 		for i, m := range members {
 			for j, val := range m.strong.Values {
 				labels.Values[j] += float32(weights[i]) * val
@@ -111,11 +116,7 @@ func (e ensemble) Fit(ctx context.Context, v *View) (Predictor, error) {
 			fmt.Fprintf(v.Log, "%s: member %s weight %.3f\n", e.spec, m.name, weights[i])
 		}
 	}
-	head, err := train.Fit(ctx, v.TrainStrong.Strong, labels, v.Head)
-	if err != nil {
-		return nil, fmt.Errorf("%s: fitting student: %w", e.spec, err)
-	}
-	return head, nil
+	return Objective{Objective: train.Objective{Targets: labels}}, nil
 }
 
 // members trains (or reuses) every supervisor. Out-of-fold train_weak
@@ -124,12 +125,12 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 	multi := len(e.encoders)*e.seeds > 1
 	var out []ensembleMember
 	for _, enc := range e.encoders {
-		if v.StrongEncoder != "" && enc.enc == v.StrongEncoder {
+		if v.StrongEncoder != "" && enc.Encoder == v.StrongEncoder {
 			// A supervisor trained on gold over the student's own features
 			// is the ceiling in disguise, not weak supervision.
-			return nil, fmt.Errorf("member %s uses the cell's strong encoder %q: ensemble members must be weak supervisors", enc, enc.enc)
+			return nil, fmt.Errorf("member %s uses the cell's strong encoder %q: ensemble members must be weak supervisors", enc, enc.Encoder)
 		}
-		tw, ts, err := lsFeatures(ctx, v, enc.enc)
+		tw, ts, err := lsFeatures(ctx, v, enc.Encoder)
 		if err != nil {
 			return nil, err
 		}
@@ -137,10 +138,10 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 		for s := range e.seeds {
 			m := ensembleMember{name: fmt.Sprintf("%s#%d", enc, s)}
 			cfg := lsHeadConfig(v, enc, lsSeed(v.Seed, "ensemble", enc.String(), fmt.Sprint(s)))
-			if lsIsWeak(v, enc.enc) && (v.WeakHead.Head == "" || enc.head == v.WeakHead.Head) && s == 0 && v.WeakModel != nil {
+			if lsIsWeak(v, enc.Encoder) && (v.WeakProbe.Head == "" || enc.Head == v.WeakProbe.Head) && s == 0 {
 				m.strong = v.TrainStrong.WeakLabels
 			} else {
-				h, err := train.Fit(ctx, tw, gold, cfg)
+				h, err := student.FitProbe(ctx, tw, gold, cfg)
 				if err != nil {
 					return nil, fmt.Errorf("member %s: %w", m.name, err)
 				}

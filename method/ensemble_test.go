@@ -69,7 +69,7 @@ func TestEnsembleRealMembers(t *testing.T) {
 func TestEnsembleRefusesStrongEncoder(t *testing.T) {
 	v := lvView(t)
 	m := lvNew(t, "ensemble:encoders=weak+glove,seeds=1")
-	if _, err := m.Fit(context.Background(), v); err == nil || !strings.Contains(err.Error(), "strong encoder") {
+	if _, err := probeExecutor(v).Run(context.Background(), m, v); err == nil || !strings.Contains(err.Error(), "strong encoder") {
 		t.Fatalf("ensemble with the strong encoder as a member: err = %v", err)
 	}
 }

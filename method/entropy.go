@@ -8,7 +8,7 @@ package method
 // minimising cross-entropy against one's own predictions lowers their
 // entropy, i.e. pushes toward confidence without a prior-matching threshold.
 //
-// Adaptation: head on frozen features; the warm-up is a fraction of all
+// Adaptation: the warm-up is a fraction of all
 // optimiser steps (EleutherAI: a number of steps); default schedule linear,
 // as EleutherAI, with schedule=step available.
 
@@ -18,6 +18,6 @@ func init() {
 		Description: "cross-entropy against (1-c)·weak labels + c·the student's own soft predictions (detached): logconf without hardening, an entropy-minimising self-target",
 		Reference:   "EleutherAI/w2s loss.py log_confidence_loss(harden=False); variant of Burns et al. 2023's confidence loss",
 		Params:      "coef=0.5 (auxiliary weight at full strength); schedule=linear|step (linear); warmup=0.1 (fraction of optimiser steps)",
-		Adaptation:  "head on frozen features; warm-up as a fraction of steps rather than EleutherAI's step count",
+		Adaptation:  "warm-up as a fraction of steps rather than EleutherAI's step count",
 	}, newLogconf(false))
 }

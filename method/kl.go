@@ -11,7 +11,7 @@ package method
 // "kl" in the references have a counterpart; its reported training loss is
 // 0 at a perfect fit, which makes under-fitting easier to read than xent's.
 //
-// Adaptation: head on frozen features; log y is taken as log max(y, 1e-30)
+// Adaptation: log y is taken as log max(y, 1e-30)
 // so that a weak label that underflowed to 0 contributes 0.
 
 import (
@@ -26,17 +26,17 @@ func init() {
 		Description: "KL(weak labels || student): soft cross-entropy minus the weak labels' entropy; same gradient, hence same student, as naive",
 		Reference:   "EleutherAI/w2s loss.py kl; EleutherAI/weak-to-strong kl loss",
 		Params:      "none",
-		Adaptation:  "head on frozen features; differs from naive only in the reported loss value (by a constant per batch)",
+		Adaptation:  "none beyond log max(y, 1e-30); differs from naive only in the reported loss value (by a constant per batch)",
 	}, func(p Params) (Method, error) {
 		if err := p.Unused(); err != nil {
 			return nil, err
 		}
-		return lossMethod{spec: Spec("kl", p), build: func(*View) (train.ProgressLossFunc, error) { return klLoss, nil }}, nil
+		return lossMethod{spec: Spec("kl", p), build: func(*View) (train.Loss, error) { return train.Loss{PerExample: klLoss}, nil }}, nil
 	})
 }
 
-// klLoss is the batch mean of Σ_k y·(log y - log_softmax(logits)).
+// klLoss is Σ_k y·(log y - log_softmax(logits)) per example [B].
 func klLoss(logits, y, _ *graph.Node) *graph.Node {
 	per := graph.ReduceSum(graph.Mul(y, graph.Sub(lsLog(y), graph.LogSoftmax(logits, -1))), -1)
-	return graph.ReduceAllMean(per)
+	return per
 }

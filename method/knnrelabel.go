@@ -14,7 +14,6 @@ package method
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/knn"
@@ -88,10 +87,14 @@ func (m knnMethod) labels(v *View) (kept, replaced []bool, targets data.Matrix, 
 	return clDropTop(clDisagree(weak, votes), m.contamination), nil, weak, nil
 }
 
-func (m knnMethod) Fit(ctx context.Context, v *View) (Predictor, error) {
+func (m knnMethod) Plan(_ context.Context, _ *View) (*Plan, error) {
+	return Single("student", m.objective), nil
+}
+
+func (m knnMethod) objective(_ context.Context, v *View) (Objective, error) {
 	kept, replaced, targets, err := m.labels(v)
 	if err != nil {
-		return nil, err
+		return Objective{}, err
 	}
 	if m.filter {
 		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
@@ -105,9 +108,5 @@ func (m knnMethod) Fit(ctx context.Context, v *View) (Predictor, error) {
 		}
 		clLogf(v, "%s: neighbour labels agree with the weak argmax on %d of %d", m.spec, agree, len(am))
 	}
-	st, err := clFitStudent(ctx, m.spec, v, kept, replaced, targets)
-	if err != nil {
-		return nil, fmt.Errorf("%w", err)
-	}
-	return st, nil
+	return clObjective(m.spec, v, kept, replaced, targets)
 }

@@ -17,9 +17,11 @@ package method
 // <= warmup, then 1: it reaches only warmup·coef, then jumps to coef);
 // schedule=linear is EleutherAI's linear warm-up (min(1, progress/warmup)).
 //
-// Adaptations: the student is a head on frozen features; the threshold is
-// taken over the head's minibatch (128 by default; the released code uses its
-// batch of 32; EleutherAI a buffer of the last 32 predictions); the warm-up is
+// Adaptations: the threshold is taken over the student's minibatch (128 for
+// a probe, 32 for a fine-tuned encoder; the released code uses its batch of
+// 32; EleutherAI a buffer of the last 32 predictions), which is always
+// randomly composed, never grouped by length (the loss declares batch
+// statistics, so the trainer does not group it); the warm-up is
 // a fraction of all optimiser steps in both schedules (EleutherAI counts 100
 // or 200 steps). For K > 2 classes, which neither reference handles, the
 // hardening is the argmax after a one-step prior shift towards the weak
@@ -41,7 +43,7 @@ func init() {
 		Reference: "Burns et al. 2023 (arXiv 2312.09390) §4.3.2; openai/weak-to-strong loss.py logconf_loss_fn; EleutherAI/w2s loss.py log_confidence_loss",
 		Params: "coef=0.5 (auxiliary weight c at full strength); schedule=step|linear (step: c·progress while progress <= warmup, then c, " +
 			"as released; linear: c·min(1, progress/warmup), as EleutherAI); warmup=0.1 (fraction of optimiser steps)",
-		Adaptation: "head on frozen features; threshold over the head's minibatch (default 128, released code 32); warm-up as a fraction of steps " +
+		Adaptation: "threshold over the student's randomly composed minibatch (probe 128, fine-tuned 32, released code 32); warm-up as a fraction of steps " +
 			"in both schedules; K>2: argmax after a one-step prior shift p_k·π_k/p̄_k towards the weak labels' batch prior π (no published rule)",
 	}, newLogconf(true))
 }
@@ -70,7 +72,10 @@ func newLogconf(harden bool) func(Params) (Method, error) {
 		loss := func(logits, targets, progress *graph.Node) *graph.Node {
 			return lsXentTo(logits, confTarget(logits, targets, progress, coef, schedule, warmup, harden))
 		}
-		return lossMethod{spec: Spec(name, p), build: func(*View) (train.ProgressLossFunc, error) { return loss, nil }}, nil
+		return lossMethod{spec: Spec(name, p), build: func(*View) (train.Loss, error) {
+			// Hardening thresholds at the batch prior: a batch statistic.
+			return train.Loss{PerExample: loss, BatchStatistics: harden}, nil
+		}}, nil
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/train"
 )
 
 // TestScheduleCoef pins both schedules at hand-computed points: the released
@@ -165,7 +166,7 @@ func TestHardenMulticlass(t *testing.T) {
 	harden := func(logits, targets, _ *graph.Node) *graph.Node {
 		return lsXentTo(logits, lsHarden(graph.Softmax(logits, -1), targets))
 	}
-	got := lvTarget(t, harden, logits, y, 0)
+	got := lvTarget(t, train.Loss{PerExample: harden}, logits, y, 0)
 	for i := range 4 {
 		best, bestK := -1.0, -1
 		for k := range 3 {

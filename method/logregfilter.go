@@ -17,7 +17,7 @@ import (
 	"fmt"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/train"
+	"github.com/superalign/superalign/student"
 )
 
 func init() {
@@ -65,21 +65,23 @@ func (m logregFilter) probe(ctx context.Context, v *View) (data.Matrix, error) {
 }
 
 // probeConfig is the probe's head: linear, weight decay wd, standardised
-// like the cell's strong head.
-func (m logregFilter) probeConfig(v *View) train.Config {
-	cfg := train.DefaultConfig(train.HeadLinear)
+// like the cell's strong probe.
+func (m logregFilter) probeConfig(v *View) student.ProbeConfig {
+	cfg := student.DefaultProbeConfig(student.HeadLinear)
 	cfg.WeightDecay = m.wd
-	cfg.Standardize = v.Head.Standardize
+	cfg.Standardize = v.StrongProbe.Standardize
 	return cfg
 }
 
-func (m logregFilter) Fit(ctx context.Context, v *View) (Predictor, error) {
-	pred, err := m.probe(ctx, v)
-	if err != nil {
-		return nil, errorf2(m.spec, "probe", err)
-	}
-	weak := v.TrainStrong.WeakLabels
-	kept := clDropTop(clDisagree(weak, pred), m.contamination)
-	clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
-	return clFitStudent(ctx, m.spec, v, kept, nil, weak)
+func (m logregFilter) Plan(_ context.Context, _ *View) (*Plan, error) {
+	return Single("student", func(ctx context.Context, v *View) (Objective, error) {
+		pred, err := m.probe(ctx, v)
+		if err != nil {
+			return Objective{}, errorf2(m.spec, "probe", err)
+		}
+		weak := v.TrainStrong.WeakLabels
+		kept := clDropTop(clDisagree(weak, pred), m.contamination)
+		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
+		return clObjective(m.spec, v, kept, nil, weak)
+	}), nil
 }

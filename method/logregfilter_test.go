@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/superalign/superalign/train"
+	"github.com/superalign/superalign/student"
 )
 
 // TestLogregFilter checks on real sentiment data that the probe is
@@ -23,7 +23,7 @@ func TestLogregFilter(t *testing.T) {
 	weak := v.TrainStrong.WeakLabels
 	score := clDisagree(weak, pred)
 	_, sel := clFit(t, c, "logreg-filter:folds=3")
-	kept := sel.Kept()
+	kept := sel.Kept
 	if got := len(kept) - clCount(kept); got != 30 {
 		t.Fatalf("dropped %d of 300, want 30", got)
 	}
@@ -69,7 +69,7 @@ func TestLogregFilter(t *testing.T) {
 	}
 	cfg := m.probeConfig(v)
 	cfg.Seed = clSeed(seed, "fold", "0")
-	head, err := train.Fit(t.Context(), v.TrainStrong.Strong.SelectRows(tr), weak.SelectRows(tr), cfg)
+	head, err := student.FitProbe(t.Context(), v.TrainStrong.Strong.SelectRows(tr), weak.SelectRows(tr), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,8 @@
 package method
 
 // Shared pieces of the loss-based methods (logconf, entropy, product, window,
-// kl, adaptconf): a Method that trains the strong head on the weak labels
-// with its own train.ProgressLossFunc, the auxiliary-weight schedules, and
+// kl, adaptconf): a Method whose plan trains the student on the weak labels
+// with its own train.Loss, the auxiliary-weight schedules, and
 // small host-side helpers (seed derivation, row confidences) used by the
 // label-producing methods (bootstrap, s2s, ensemble). Helper names start
 // with "ls" so they cannot collide with other files of the package.
@@ -20,31 +20,29 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
 
-// lossMethod trains the strong head on train_strong's weak labels with a
-// custom loss. build is called once per Fit with the view, so a loss may
+// lossMethod trains the student on train_strong's weak labels with a
+// custom loss. build is called once per plan with the view, so a loss may
 // depend on view-level statistics (window's "midweak" radius).
 type lossMethod struct {
 	spec  string
-	build func(v *View) (train.ProgressLossFunc, error)
+	build func(v *View) (train.Loss, error)
 }
 
 func (m lossMethod) Name() string { return m.spec }
 
-func (m lossMethod) Fit(ctx context.Context, v *View) (Predictor, error) {
+func (m lossMethod) Plan(_ context.Context, v *View) (*Plan, error) {
 	loss, err := m.build(v)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.spec, err)
 	}
-	cfg := v.Head
-	cfg.Loss, cfg.ProgressLoss = nil, loss
-	head, err := train.Fit(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%s: fitting student: %w", m.spec, err)
-	}
-	return head, nil
+	loss.Name = m.spec
+	return Single("student", func(_ context.Context, v *View) (Objective, error) {
+		return Objective{Objective: train.Objective{Targets: v.TrainStrong.WeakLabels, Loss: loss}}, nil
+	}), nil
 }
 
 // Auxiliary-weight schedules of logconf and entropy.
@@ -103,9 +101,9 @@ func lsParseSchedule(p Params, defSchedule string) (schedule string, warmup floa
 	return schedule, warmup, nil
 }
 
-// lsXentTo is the batch mean of the soft cross-entropy of logits [B, K]
+// lsXentTo is the per-example soft cross-entropy [B] of logits [B, K]
 // against target [B, K], with the target treated as a constant (detached):
-// its gradient is (softmax(logits) - target)/B.
+// the gradient of its batch mean is (softmax(logits) - target)/B.
 func lsXentTo(logits, target *graph.Node) *graph.Node {
 	return train.SoftCrossEntropy(logits, graph.StopGradient(target))
 }
@@ -220,25 +218,31 @@ func lsIsWeak(v *View, enc string) bool {
 	return enc == "weak" || (v.WeakEncoder != "" && enc == v.WeakEncoder)
 }
 
-// lsModel is a rung of the ladder named ENC[:HEAD] inside a method
-// parameter ("glove", "glove:mlp"; "weak" is the cell's weak encoder).
-type lsModel struct{ enc, head string }
-
-func (m lsModel) String() string { return m.enc + ":" + m.head }
-
-// lsParseModels splits "a+b:mlp+c" into models; the head defaults to linear.
-func lsParseModels(s string) ([]lsModel, error) {
-	var out []lsModel
+// lsParseModels splits "a+b:mlp+c" into probe specs (ENC[:HEAD], "weak"
+// is the cell's weak encoder); a fine-tuned form is refused, since rungs
+// and members are probes on frozen features.
+func lsParseModels(s string) ([]student.Spec, error) {
+	var out []student.Spec
 	for _, part := range strings.Split(s, "+") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			return nil, fmt.Errorf("empty model in %q (want ENC[:HEAD] joined by '+')", s)
 		}
-		m := lsModel{enc: part, head: train.HeadLinear}
-		if i := strings.LastIndex(part, ":"); i >= 0 {
-			switch h := part[i+1:]; h {
-			case train.HeadLinear, train.HeadMLP:
-				m.enc, m.head = part[:i], h
+		var m student.Spec
+		if enc, head, ok := strings.Cut(part, ":"); ok && enc == "weak" {
+			if head != student.HeadLinear && head != student.HeadMLP {
+				return nil, fmt.Errorf("%q: unknown head %q", part, head)
+			}
+			m = student.Spec{Encoder: enc, Head: head}
+		} else if part == "weak" {
+			m = student.Spec{Encoder: part, Head: student.HeadLinear}
+		} else {
+			var err error
+			if m, err = student.Parse(part); err != nil {
+				return nil, err
+			}
+			if m.FineTune {
+				return nil, fmt.Errorf("%q: rungs and members are probes on frozen features, not fine-tuned encoders", part)
 			}
 		}
 		out = append(out, m)
@@ -246,23 +250,23 @@ func lsParseModels(s string) ([]lsModel, error) {
 	return out, nil
 }
 
-// lsHeadConfig is the training config of an auxiliary model (a bootstrap
-// rung, an ensemble member): the cell's strong head settings when the head
+// lsHeadConfig is the training config of an auxiliary probe (a bootstrap
+// rung, an ensemble member): the weak model's when refitting it on the weak
+// encoder with its head, else the cell's strong probe settings when the head
 // kind matches (so --epochs carries over), else that head's defaults; no
 // standardisation for sparse pre-scaled encoders, as the runner does.
-func lsHeadConfig(v *View, m lsModel, seed int64) train.Config {
-	cfg := train.DefaultConfig(m.head)
+func lsHeadConfig(v *View, m student.Spec, seed int64) student.ProbeConfig {
+	cfg := student.DefaultProbeConfig(m.Head)
 	switch {
-	case lsIsWeak(v, m.enc) && v.WeakHead.Head == m.head:
-		cfg = v.WeakHead // refits of the weak model train as it was trained
-	case v.Head.Head == m.head:
-		cfg = v.Head
+	case lsIsWeak(v, m.Encoder) && v.WeakProbe.Head == m.Head:
+		cfg = v.WeakProbe // refits of the weak model train as it was trained
+	case v.StrongProbe.Head == m.Head:
+		cfg = v.StrongProbe
 	}
 	cfg.Standardize = true
-	if info, ok := encode.Lookup(m.enc); ok && info.Sparse {
+	if info, ok := encode.Lookup(m.Encoder); ok && info.Sparse {
 		cfg.Standardize = false
 	}
-	cfg.Loss, cfg.ProgressLoss = nil, nil
 	cfg.Seed = seed
 	return cfg
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
 
@@ -66,12 +67,12 @@ func lvBuild(ctx context.Context) (*lvCell, error) {
 	}
 	k := ds.K()
 	goldTW := ds.Labels(split.TrainWeak)
-	weakCfg := train.DefaultConfig("linear")
+	weakCfg := student.DefaultProbeConfig("linear")
 	weakCfg.Standardize = false // bow is sparse and pre-scaled, as the runner treats it
 	weakCfg.Seed = 11
 	weakTW := feats["bow"].SelectRows(split.TrainWeak)
 	weakTS := feats["bow"].SelectRows(split.TrainStrong)
-	weak, err := train.FitLabels(ctx, weakTW, goldTW, k, weakCfg)
+	weak, err := student.FitProbeLabels(ctx, weakTW, goldTW, k, weakCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +80,7 @@ func lvBuild(ctx context.Context) (*lvCell, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := train.DefaultConfig("linear")
+	head := student.DefaultProbeConfig("linear")
 	head.Seed = 12
 	c := &lvCell{}
 	c.view = View{
@@ -87,9 +88,8 @@ func lvBuild(ctx context.Context) (*lvCell, error) {
 		Seed:        seed,
 		TrainWeak:   LabeledSplit{Weak: weakTW, Strong: feats["glove"].SelectRows(split.TrainWeak), Gold: goldTW},
 		TrainStrong: WeakSplit{Weak: weakTS, Strong: feats["glove"].SelectRows(split.TrainStrong), WeakLabels: labels},
-		WeakModel:   weak,
-		Head:        head,
-		WeakHead:    weakCfg,
+		StrongProbe: head,
+		WeakProbe:   weakCfg,
 		WeakEncoder: "bow", StrongEncoder: "glove",
 		Features: func(_ context.Context, encoder string) (data.Matrix, data.Matrix, error) {
 			x, ok := feats[encoder]
@@ -124,9 +124,9 @@ func lvBatchRows(t *testing.T, v *View, idx []int) (logits, y data.Matrix) {
 	t.Helper()
 	// A short fit leaves the student uncertain on some rows and confident
 	// on others, so hardening, windows and α all have both cases.
-	cfg := v.Head
+	cfg := v.StrongProbe
 	cfg.Epochs = 2
-	h, err := train.Fit(context.Background(), v.TrainStrong.Strong, v.TrainStrong.WeakLabels, cfg)
+	h, err := student.FitProbe(context.Background(), v.TrainStrong.Strong, v.TrainStrong.WeakLabels, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func lvSoftmax(logits data.Matrix, i int) []float64 {
 
 // lvTarget recovers the detached target of a loss SoftCrossEntropy(logits,
 // StopGradient(target)) from its gradient: target = softmax - B·grad.
-func lvTarget(t *testing.T, loss train.ProgressLossFunc, logits, y data.Matrix, progress float64) data.Matrix {
+func lvTarget(t *testing.T, loss train.Loss, logits, y data.Matrix, progress float64) data.Matrix {
 	t.Helper()
 	_, grad, err := train.LossGradient(loss, logits, y, progress)
 	if err != nil {
@@ -174,17 +174,31 @@ func lvTarget(t *testing.T, loss train.ProgressLossFunc, logits, y data.Matrix, 
 	return out
 }
 
+// lvPredict runs m's plan on a probe student (the view's strong probe
+// configuration on its frozen strong features) and returns the student's
+// predictions on train_strong.
 func lvPredict(t *testing.T, m Method, v *View) data.Matrix {
 	t.Helper()
-	p, err := m.Fit(context.Background(), v)
+	return probeRun(t, m, v).TrainStrong
+}
+
+// probeRun trains m's plan on a probe student, as the runner does for a
+// probe cell.
+func probeRun(t *testing.T, m Method, v *View) *Trained {
+	t.Helper()
+	tr, err := probeExecutor(v).Run(context.Background(), m, v)
 	if err != nil {
 		t.Fatalf("%s: %v", m.Name(), err)
 	}
-	out, err := p.Predict(v.TrainStrong.Strong)
-	if err != nil {
-		t.Fatal(err)
+	return tr
+}
+
+func probeExecutor(v *View) *Executor {
+	return &Executor{
+		Student: student.NewProbe(student.Spec{Encoder: v.StrongEncoder, Head: v.StrongProbe.Head}, v.StrongProbe),
+		Inputs:  student.Inputs{Features: v.TrainStrong.Strong},
+		Config:  v.StrongProbe.Train(),
 	}
-	return out
 }
 
 func lvNew(t *testing.T, spec string) Method {

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
 
@@ -15,6 +16,11 @@ import (
 // holds. It deliberately has no field for the gold labels of train_strong or
 // test; those live only in package eval (eval.Hidden), so a method cannot
 // reach them by construction. A test walks this type to keep it that way.
+//
+// The features in the view are always frozen pretrained features, also when
+// the student is fine-tuned: the probes a method uses internally (kNN
+// graphs, P(IK), specialists, ensemble members, bootstrap rungs) run on
+// them, while the runner trains the student itself.
 type View struct {
 	K    int   // number of classes
 	Seed int64 // the cell's seed; methods derive every random choice from it
@@ -25,16 +31,21 @@ type View struct {
 	// TrainStrong is where the student learns: inputs and weak labels only.
 	TrainStrong WeakSplit
 
-	// WeakModel is the trained weak supervisor: probabilities [N,K] from weak features [N,Dw].
-	WeakModel Predictor
-	// Head is the strong head configuration the cell asks for (seeded already).
-	Head train.Config
-	// WeakHead is the configuration the weak model was trained with, for
-	// methods that refit weak models (ensembles, cross-fitting).
-	WeakHead train.Config
-	// WeakEncoder and StrongEncoder name the cell's encoders ("bow",
-	// "glove"), so methods that build ladders can refer to them and refuse
-	// to turn the strong encoder into a supervisor.
+	// Student is the student the runner will train on the plan's
+	// objectives (a probe or a fine-tuned encoder). Methods may read it;
+	// they never train it.
+	Student student.Spec
+	// StrongProbe configures a probe on the frozen strong features,
+	// seeded with the cell's student seed: the strong probes a method
+	// trains itself (self-labels, critics) use it. For a probe student it
+	// is the student's own configuration.
+	StrongProbe student.ProbeConfig
+	// WeakProbe is the weak supervisor's probe configuration, for methods
+	// that refit weak models (ensembles, cross-fitting).
+	WeakProbe student.ProbeConfig
+	// WeakEncoder and StrongEncoder name the cell's frozen encoders
+	// ("bow", "use-lite"), so methods that build ladders can refer to them
+	// and refuse to turn the strong encoder into a supervisor.
 	WeakEncoder, StrongEncoder string
 	// Features gives another encoder's features for train_weak and
 	// train_strong, rows aligned with TrainWeak and TrainStrong: [Nw, D] and
@@ -47,30 +58,72 @@ type View struct {
 	Log io.Writer
 }
 
-// LabeledSplit holds a split's features under both encoders and its gold labels.
+// LabeledSplit holds a split's frozen features under both encoders and its
+// gold labels.
 type LabeledSplit struct {
 	Weak   data.Matrix // [N, Dw] weak encoder features
 	Strong data.Matrix // [N, Ds] strong encoder features
 	Gold   []int       // [N] class indices
 }
 
-// WeakSplit holds a split's features and the weak supervisor's soft labels.
+// WeakSplit holds a split's frozen features and the weak supervisor's soft
+// labels.
 type WeakSplit struct {
 	Weak       data.Matrix // [N, Dw]
 	Strong     data.Matrix // [N, Ds]
 	WeakLabels data.Matrix // [N, K] weak model probabilities (rows sum to 1)
 }
 
-// Predictor maps features to class probabilities: [N, D] -> [N, K].
-type Predictor interface {
-	Predict(x data.Matrix) (data.Matrix, error)
-}
-
-// Method trains a student on strong features from a View. The returned
-// predictor takes strong features.
+// Method is a weak-to-strong method: it describes how the student learns
+// from weak supervision as a Plan of training stages, and never trains the
+// student itself. The runner (Executor) trains every stage on the cell's
+// student, a probe or a fine-tuned encoder alike, which is why every
+// method runs on every student. A method may train auxiliary probes on the
+// view's frozen features while it plans.
 type Method interface {
 	Name() string
-	Fit(ctx context.Context, v *View) (Predictor, error)
+	Plan(ctx context.Context, v *View) (*Plan, error)
+}
+
+// Plan is one or more training stages of the student. Each stage trains a
+// fresh student; a later stage may read the previous one's predictions
+// (self-distillation, co-supervision).
+type Plan struct {
+	Stages []Stage
+}
+
+// Stage is one training of the student.
+type Stage struct {
+	// Name labels the stage in logs ("round 1", "4 teachers").
+	Name string
+	// Build returns the stage's objective. prev holds the previous stage's
+	// student predictions on train_strong [Ns, K]; it is the zero Matrix in
+	// the first stage.
+	Build func(ctx context.Context, v *View, prev data.Matrix) (Objective, error)
+}
+
+// Objective is a stage's training objective (targets over train_strong,
+// rows, weights, loss) with what the stage changes of the student's
+// training.
+type Objective struct {
+	train.Objective
+	// Epochs, when set, maps the student's configured epochs to this
+	// stage's (co-supervision keeps the steps when it keeps fewer rows).
+	Epochs func(base int) int
+	// Reseed, when set, derives the stage's initialisation seed from the
+	// cell's student seed; nil trains from the seed the ceiling and naive
+	// use, so a stage that equals naive trains the same student.
+	Reseed func(base int64) int64
+	// Selection says what the objective did with each weak label, for
+	// scoring against hidden gold (filters, relabelling); nil otherwise.
+	Selection *Selection
+}
+
+// Single is the plan of one stage.
+func Single(name string, build func(ctx context.Context, v *View) (Objective, error)) *Plan {
+	return &Plan{Stages: []Stage{{Name: name, Build: func(ctx context.Context, v *View, _ data.Matrix) (Objective, error) {
+		return build(ctx, v)
+	}}}}
 }
 
 // Info describes a registered method for `w2s methods` and METHODS.md.

@@ -6,7 +6,7 @@ package method
 // renormalised target ∝ p_student^β · y_weak^α, so examples where student and
 // supervisor agree get sharper targets and disagreements are softened.
 //
-// Adaptation: head on frozen features. The product is computed in log space,
+// Adaptation: the product is computed in log space,
 // softmax(β·log p_student + α·log max(y_weak, 1e-30)), which is the same
 // renormalised product but cannot divide by zero when a float32 weak label
 // underflows to 0.
@@ -25,7 +25,7 @@ func init() {
 		Description: "cross-entropy against the renormalised product of the student's and the weak model's probabilities, target ∝ p_student^β·y_weak^α (detached)",
 		Reference:   "openai/weak-to-strong loss.py product_loss_fn (Burns et al. 2023 code release)",
 		Params:      "alpha=1 (exponent of the weak labels); beta=1 (exponent of the student's probabilities)",
-		Adaptation:  "head on frozen features; product computed in log space (same target, no 0/0 on underflowed labels)",
+		Adaptation:  "product computed in log space (same target, no 0/0 on underflowed labels)",
 	}, func(p Params) (Method, error) {
 		alpha, err := p.Float("alpha", 1)
 		if err != nil {
@@ -44,7 +44,7 @@ func init() {
 		loss := func(logits, y, _ *graph.Node) *graph.Node {
 			return lsXentTo(logits, productTarget(logits, y, alpha, beta))
 		}
-		return lossMethod{spec: Spec("product", p), build: func(*View) (train.ProgressLossFunc, error) { return loss, nil }}, nil
+		return lossMethod{spec: Spec("product", p), build: func(*View) (train.Loss, error) { return train.Loss{PerExample: loss}, nil }}, nil
 	})
 }
 

@@ -6,7 +6,9 @@ package method
 // train_strong with the previous student's soft predictions and trains a
 // fresh student on them. rounds=0 is naive, bit for bit.
 //
-// Adaptation: heads on frozen features; each round's student gets its own
+// Each round is a stage of the plan: the runner trains a fresh student (a
+// probe or a fine-tuned encoder) per round. Adaptation: each round's
+// student gets its own
 // derived initialisation seed (round 0 keeps the cell's, so rounds=0 equals
 // naive). Relabelling is in-sample, as in the reference; with a linear probe
 // that fits soft labels closely this changes little, which is itself a
@@ -16,6 +18,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/train"
 )
 
@@ -25,7 +28,7 @@ func init() {
 		Description: "strong-to-strong self-distillation: after the naive student, each round retrains a fresh student on the previous student's soft predictions of train_strong",
 		Reference:   "EleutherAI/w2s run.py --s2s_iters (strong2strong mode)",
 		Params:      "rounds=2 (relabelling rounds after the naive student; 0 = naive)",
-		Adaptation:  "head on frozen features; each round's student has its own derived seed; in-sample relabelling as in the reference",
+		Adaptation:  "each round's student has its own derived seed; in-sample relabelling as in the reference",
 	}, func(p Params) (Method, error) {
 		rounds, err := p.Int("rounds", 2)
 		if err != nil {
@@ -48,22 +51,17 @@ type s2s struct {
 
 func (s s2s) Name() string { return s.spec }
 
-func (s s2s) Fit(ctx context.Context, v *View) (Predictor, error) {
-	x := v.TrainStrong.Strong
-	head, err := train.Fit(ctx, x, v.TrainStrong.WeakLabels, v.Head)
-	if err != nil {
-		return nil, fmt.Errorf("%s: fitting round 0: %w", s.spec, err)
-	}
+func (s s2s) Plan(_ context.Context, _ *View) (*Plan, error) {
+	p := &Plan{Stages: []Stage{{Name: "round 0", Build: func(_ context.Context, v *View, _ data.Matrix) (Objective, error) {
+		return Objective{Objective: train.Objective{Targets: v.TrainStrong.WeakLabels}}, nil
+	}}}}
 	for r := 1; r <= s.rounds; r++ {
-		labels, err := head.Predict(x)
-		if err != nil {
-			return nil, fmt.Errorf("%s: relabelling in round %d: %w", s.spec, r, err)
-		}
-		cfg := v.Head
-		cfg.Seed = lsSeed(v.Head.Seed, "s2s", fmt.Sprint(r))
-		if head, err = train.Fit(ctx, x, labels, cfg); err != nil {
-			return nil, fmt.Errorf("%s: fitting round %d: %w", s.spec, r, err)
-		}
+		p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("round %d", r), Build: func(_ context.Context, _ *View, prev data.Matrix) (Objective, error) {
+			return Objective{
+				Objective: train.Objective{Targets: prev},
+				Reseed:    func(base int64) int64 { return lsSeed(base, "s2s", fmt.Sprint(r)) },
+			}, nil
+		}})
 	}
-	return head, nil
+	return p, nil
 }

@@ -7,7 +7,9 @@ package method
 // a question itself; where P(IK) is high the strong model's self-generated
 // labels replace the weak labels, and the remaining weak labels are refined
 // by graph smoothing (label propagation over a similarity graph). No code is
-// public; this is our adaptation to frozen features and heads:
+// public; this is our adaptation, with the auxiliary probes on the frozen
+// strong features (the student itself is the cell's, a probe or a
+// fine-tuned encoder):
 //
 //   - Self-labels: the "strong model answering by itself" is a strong probe
 //     (the cell's strong head config) trained on train_weak's gold labels,
@@ -35,7 +37,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/knn"
-	"github.com/superalign/superalign/train"
+	"github.com/superalign/superalign/student"
 )
 
 func init() {
@@ -115,7 +117,7 @@ func (m selective) pikStage(ctx context.Context, v *View) (*pikStage, error) {
 	tw := v.TrainWeak
 	k := v.K
 	gold := data.OneHot(tw.Gold, k)
-	cfg := v.Head
+	cfg := v.StrongProbe
 	cfg.Seed = clSeed(v.Seed, "selective", "self-probe")
 	// Out-of-fold self-labels on train_weak give the P(IK) targets.
 	oof, err := clCrossFit(ctx, tw.Strong, gold, cfg, m.folds, clSeed(v.Seed, "selective", "folds"))
@@ -131,14 +133,14 @@ func (m selective) pikStage(ctx context.Context, v *View) (*pikStage, error) {
 		}
 	}
 	clLogf(v, "%s: strong probe right on %d of %d train_weak examples out of fold", m.spec, right, len(z))
-	pikCfg := train.DefaultConfig(train.HeadLinear)
-	pikCfg.Standardize = v.Head.Standardize
+	pikCfg := student.DefaultProbeConfig(student.HeadLinear)
+	pikCfg.Standardize = v.StrongProbe.Standardize
 	pikCfg.Seed = clSeed(v.Seed, "selective", "pik")
-	pikHead, err := train.FitLabels(ctx, tw.Strong, z, 2, pikCfg)
+	pikHead, err := student.FitProbeLabels(ctx, tw.Strong, z, 2, pikCfg)
 	if err != nil {
 		return nil, errorf2(m.spec, "P(IK) classifier", err)
 	}
-	probe, err := train.Fit(ctx, tw.Strong, gold, cfg)
+	probe, err := student.FitProbe(ctx, tw.Strong, gold, cfg)
 	if err != nil {
 		return nil, errorf2(m.spec, "strong probe", err)
 	}
@@ -207,10 +209,12 @@ func (m selective) targets(ctx context.Context, v *View) (data.Matrix, []bool, *
 	return y, replaced, st, nil
 }
 
-func (m selective) Fit(ctx context.Context, v *View) (Predictor, error) {
-	y, replaced, _, err := m.targets(ctx, v)
-	if err != nil {
-		return nil, err
-	}
-	return clFitStudent(ctx, m.spec, v, clAll(y.Rows, true), replaced, y)
+func (m selective) Plan(_ context.Context, _ *View) (*Plan, error) {
+	return Single("student", func(ctx context.Context, v *View) (Objective, error) {
+		y, replaced, _, err := m.targets(ctx, v)
+		if err != nil {
+			return Objective{}, err
+		}
+		return clObjective(m.spec, v, clAll(y.Rows, true), replaced, y)
+	}), nil
 }

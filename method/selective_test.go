@@ -99,7 +99,7 @@ func TestSelective(t *testing.T) {
 		}
 	}
 	_, s := clFit(t, c, "selective:threshold=0.6")
-	if !reflect.DeepEqual(s.Replaced(), replaced) || clCount(s.Kept()) != len(replaced) {
+	if !reflect.DeepEqual(s.Replaced, replaced) || clCount(s.Kept) != len(replaced) {
 		t.Error("the student's selection differs from the targets' replacement flags")
 	}
 }

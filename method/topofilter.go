@@ -134,11 +134,13 @@ func (m topoFilter) selection(v *View) ([]bool, error) {
 	return kept, nil
 }
 
-func (m topoFilter) Fit(ctx context.Context, v *View) (Predictor, error) {
-	kept, err := m.selection(v)
-	if err != nil {
-		return nil, err
-	}
-	clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
-	return clFitStudent(ctx, m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
+func (m topoFilter) Plan(_ context.Context, _ *View) (*Plan, error) {
+	return Single("student", func(_ context.Context, v *View) (Objective, error) {
+		kept, err := m.selection(v)
+		if err != nil {
+			return Objective{}, err
+		}
+		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
+		return clObjective(m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
+	}), nil
 }

@@ -55,7 +55,7 @@ func TestTopoFilter(t *testing.T) {
 		clCount(cc), len(cc), clCount(kept), clWeakCorrect(c, kept), clWeakCorrect(c, drop))
 	_, sel := clFit(t, c, "topo-filter:k_cc=10")
 	for i := range kept {
-		if sel.Kept()[i] != kept[i] {
+		if sel.Kept[i] != kept[i] {
 			t.Fatal("the student's selection differs from the filter's")
 		}
 	}

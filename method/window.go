@@ -9,11 +9,11 @@ package method
 // i.e. the window holds the examples on which the student is less confident
 // than the weak model is on half of train_strong.
 //
-// Adaptation: head on frozen features. The loss is the mean over the
-// in-window examples of the batch (0, with zero gradient, when the window is
-// empty), so its scale does not shrink as the window empties. "Confidence"
-// is max_k p, which for K = 2 is 0.5 + |p_1 - 0.5|, the references'
-// binary form.
+// As in the reference, the in-window losses are summed and divided by the
+// batch size (not by the in-window count), so the loss shrinks as the
+// window empties and no example's loss depends on the rest of its batch.
+// "Confidence" is max_k p, which for K = 2 is 0.5 + |p_1 - 0.5|, the
+// reference's binary form.
 
 import (
 	"fmt"
@@ -30,7 +30,7 @@ func init() {
 		Description: "soft cross-entropy against the weak labels only on examples where the student's max probability is below 0.5 + r (still uncertain)",
 		Reference:   "EleutherAI/w2s loss.py window loss (radius \"midweak\")",
 		Params:      "radius=midweak|NUMBER (midweak: median over train_strong of the weak labels' max probability, minus 0.5; a number in (0, 0.5])",
-		Adaptation:  "head on frozen features; loss averaged over the in-window examples of each minibatch (zero when none)",
+		Adaptation:  "none beyond K classes (confidence = max probability); in-window losses summed and divided by the batch size, as the reference does",
 	}, func(p Params) (Method, error) {
 		radius := p.Str("radius", "midweak")
 		fixed := -1.0
@@ -44,12 +44,12 @@ func init() {
 		if err := p.Unused(); err != nil {
 			return nil, err
 		}
-		return lossMethod{spec: Spec("window", p), build: func(v *View) (train.ProgressLossFunc, error) {
+		return lossMethod{spec: Spec("window", p), build: func(v *View) (train.Loss, error) {
 			r := fixed
 			if r < 0 {
 				r = windowMidweak(v)
 			}
-			return func(logits, y, _ *graph.Node) *graph.Node { return windowLoss(logits, y, r) }, nil
+			return train.Loss{PerExample: func(logits, y, _ *graph.Node) *graph.Node { return windowLoss(logits, y, r) }}, nil
 		}}, nil
 	})
 }
@@ -59,12 +59,12 @@ func windowMidweak(v *View) float64 {
 	return lsMedianConfidence(v.TrainStrong.WeakLabels) - 0.5
 }
 
-// windowLoss is Σ_i m_i·CE_i / max(1, Σ_i m_i) with m_i = [max_k p_ik < 0.5 + r].
+// windowLoss is m_i·CE_i per example [B], m_i = [max_k p_ik < 0.5 + r]:
+// its batch mean is EleutherAI's Σ_i m_i·CE_i / B.
 func windowLoss(logits, y *graph.Node, r float64) *graph.Node {
 	logp := graph.LogSoftmax(logits, -1)
 	ce := graph.Neg(graph.ReduceSum(graph.Mul(y, logp), -1)) // [B]
 	conf := graph.StopGradient(graph.ReduceMax(graph.Exp(logp), -1))
 	mask := lsFloat(graph.LessThan(conf, graph.Scalar(conf.Graph(), conf.DType(), 0.5+r)), ce)
-	n := graph.Max(graph.ReduceSum(mask, 0), graph.ScalarOne(ce.Graph(), ce.DType()))
-	return graph.Div(graph.ReduceSum(graph.Mul(mask, ce), 0), n)
+	return graph.Mul(mask, ce)
 }

@@ -9,8 +9,9 @@ import (
 
 // TestWindowMask checks that window's gradient is exactly zero on the
 // examples where the student's max probability is >= 0.5 + r, and equals
-// the soft cross-entropy gradient (p - y)/n_in elsewhere, on a real batch,
-// for the midweak radius and a fixed one.
+// the soft cross-entropy gradient (p - y)/B elsewhere (EleutherAI divides
+// the in-window sum by the batch size), on a real batch, for the midweak
+// radius and a fixed one.
 func TestWindowMask(t *testing.T) {
 	v := lvView(t)
 	logits, y := lvBatch(t, v, 128)
@@ -52,7 +53,7 @@ func TestWindowMask(t *testing.T) {
 					}
 					continue
 				}
-				if want := (p[k] - float64(y.At(i, k))) / float64(in); math.Abs(g-want) > 1e-6 {
+				if want := (p[k] - float64(y.At(i, k))) / float64(logits.Rows); math.Abs(g-want) > 1e-6 {
 					t.Fatalf("%s row %d: gradient %v, want %v", tc.spec, i, g, want)
 				}
 			}

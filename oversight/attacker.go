@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
-	"github.com/superalign/superalign/method"
+	"github.com/superalign/superalign/student"
 )
 
 // Perturbation kinds.
@@ -150,17 +149,19 @@ func sentences(text string) []string {
 	return out
 }
 
-// Attack is a fixed set of perturbations of some texts, encoded once with the
-// learner's encoder, so the same probes can be replayed on every round's
+// Attack is a fixed set of perturbations of some texts, turned once into the
+// learner's inputs (frozen features for a probe, the texts themselves for a
+// fine-tuned encoder), so the same probes can be replayed on every round's
 // learner. Texts are inputs only: no label is used to build or judge it.
 type Attack struct {
 	Perturbations []Perturbation
-	orig          data.Matrix // [nTexts, D] features of the originals
-	pert          data.Matrix // [nPerturbations, D] features of the perturbed texts
+	orig          student.Inputs // the originals
+	pert          student.Inputs // the perturbed texts
 }
 
-// NewAttack perturbs texts and encodes originals and perturbations with enc.
-func NewAttack(ctx context.Context, texts []string, enc encode.Encoder, negationFlips bool) (*Attack, error) {
+// NewAttack perturbs texts and turns originals and perturbations into the
+// learner's inputs with inputs.
+func NewAttack(ctx context.Context, texts []string, inputs func(ctx context.Context, texts []string) (student.Inputs, error), negationFlips bool) (*Attack, error) {
 	a := &Attack{}
 	var ptexts []string
 	for i, t := range texts {
@@ -174,11 +175,11 @@ func NewAttack(ctx context.Context, texts []string, enc encode.Encoder, negation
 		return nil, fmt.Errorf("oversight: none of %d texts admits a perturbation", len(texts))
 	}
 	var err error
-	if a.orig, err = enc.Encode(ctx, texts, nil); err != nil {
-		return nil, fmt.Errorf("oversight: encoding attack originals with %s: %w", enc.Name(), err)
+	if a.orig, err = inputs(ctx, texts); err != nil {
+		return nil, fmt.Errorf("oversight: attack originals: %w", err)
 	}
-	if a.pert, err = enc.Encode(ctx, ptexts, nil); err != nil {
-		return nil, fmt.Errorf("oversight: encoding perturbations with %s: %w", enc.Name(), err)
+	if a.pert, err = inputs(ctx, ptexts); err != nil {
+		return nil, fmt.Errorf("oversight: attack perturbations: %w", err)
 	}
 	return a, nil
 }
@@ -192,13 +193,13 @@ type AttackStats struct {
 	N       int                `json:"n"`
 }
 
-// Run replays the attack on a learner that takes the encoder's features.
-func (a *Attack) Run(p method.Predictor) (AttackStats, error) {
-	po, err := p.Predict(a.orig)
+// Run replays the attack on a learner.
+func (a *Attack) Run(ctx context.Context, learner student.Model) (AttackStats, error) {
+	po, err := learner.Predict(ctx, a.orig)
 	if err != nil {
 		return AttackStats{}, fmt.Errorf("oversight: attack originals: %w", err)
 	}
-	pp, err := p.Predict(a.pert)
+	pp, err := learner.Predict(ctx, a.pert)
 	if err != nil {
 		return AttackStats{}, fmt.Errorf("oversight: attack perturbations: %w", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/knn"
 	"github.com/superalign/superalign/method"
-	"github.com/superalign/superalign/train"
+	"github.com/superalign/superalign/student"
 )
 
 // Known labels of train_strong rows the loop has obtained through the oracle
@@ -101,13 +101,13 @@ type Critic struct {
 // supervisor would give rows it never trained on, so their errors look like
 // its errors on train_strong.
 func CrossFitWeak(ctx context.Context, v *method.View) (data.Matrix, error) {
-	return crossFit(ctx, v.TrainWeak.Weak, v.TrainWeak.Gold, v.K, v.WeakHead, nil)
+	return crossFit(ctx, v.TrainWeak.Weak, v.TrainWeak.Gold, v.K, v.WeakProbe, nil)
 }
 
 // crossFit fits cfg's head on each half of (x, y) and predicts the other half;
 // when pool is non-empty it also returns the mean of both halves' predictions
 // on pool. Returns [N, K] (and appends the pool's rows after them).
-func crossFit(ctx context.Context, x data.Matrix, y []int, k int, cfg train.Config, pool *data.Matrix) (data.Matrix, error) {
+func crossFit(ctx context.Context, x data.Matrix, y []int, k int, cfg student.ProbeConfig, pool *data.Matrix) (data.Matrix, error) {
 	n := x.Rows
 	if n < 4 {
 		return data.Matrix{}, fmt.Errorf("oversight: cross-fitting needs at least 4 labelled rows, got %d", n)
@@ -132,7 +132,7 @@ func crossFit(ctx context.Context, x data.Matrix, y []int, k int, cfg train.Conf
 		}
 		c := cfg
 		c.Seed = cfg.Seed + int64(fold) + 1
-		h, err := train.Fit(ctx, x.SelectRows(trainIdx), data.OneHot(ys, k), c)
+		h, err := student.FitProbe(ctx, x.SelectRows(trainIdx), data.OneHot(ys, k), c)
 		if err != nil {
 			return data.Matrix{}, fmt.Errorf("oversight: cross-fit fold %d: %w", fold, err)
 		}
@@ -194,7 +194,7 @@ func FitCritic(ctx context.Context, v *method.View, crossWeak data.Matrix, known
 
 	// Strong probe: cross-fitted on L, fold-averaged on the pool.
 	pool := v.TrainStrong.Strong
-	probeL, err := crossFit(ctx, lx, ly, k, v.Head, &pool)
+	probeL, err := crossFit(ctx, lx, ly, k, v.StrongProbe, &pool)
 	if err != nil {
 		return nil, fmt.Errorf("oversight: critic probe: %w", err)
 	}

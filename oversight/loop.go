@@ -12,6 +12,7 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/oracle"
+	"github.com/superalign/superalign/student"
 )
 
 // Strategies for spending the gold budget.
@@ -22,16 +23,18 @@ const (
 
 // Env is everything the loop may use: the protocol view (features, weak
 // labels, train_weak gold), an oracle client (the only way to gold of
-// train_strong and test), the test inputs to predict, and inputs for the
-// review desk and the attacker. It holds no gold of train_strong or test:
-// TestLoopHasNoHiddenGold walks it.
+// train_strong and test), the executor that trains the cell's student (a
+// probe or a fine-tuned encoder) on a method's plan, the student's test
+// inputs, and inputs for the review desk and the attacker. It holds no gold
+// of train_strong or test: TestLoopHasNoHiddenGold walks it.
 type Env struct {
-	View       method.View
-	Oracle     *oracle.Client
-	TestStrong data.Matrix // [N_test, Ds] strong features of test (inputs)
-	PoolTexts  []string    // [N_ts] train_strong texts for the review desk; may be nil
-	Classes    []string
-	Attack     *Attack // probes replayed on each round's learner; may be nil
+	View      method.View
+	Oracle    *oracle.Client
+	Exec      method.Executor
+	Test      student.Inputs // the student's test inputs
+	PoolTexts []string       // [N_ts] train_strong texts for the review desk; may be nil
+	Classes   []string
+	Attack    *Attack // probes replayed on each round's learner; may be nil
 }
 
 // Config sets one loop.
@@ -75,6 +78,9 @@ type Result struct {
 	Rounds []Round
 	Known  Known       // every label obtained through the oracle (bought and human)
 	Labels data.Matrix // [N_ts, K] the corrected training labels of the last round
+	// Checkpoints are the training checkpoints of the rounds' students
+	// (with an executor that checkpoints), for the caller to remove.
+	Checkpoints []string
 }
 
 // Run executes the loop: round 0 trains the student on weak labels; each
@@ -85,7 +91,7 @@ type Result struct {
 // through the oracle and replayed against the attack.
 func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 	v := env.View
-	ns := v.TrainStrong.Strong.Rows
+	ns := v.TrainStrong.WeakLabels.Rows
 	if env.Oracle == nil {
 		return nil, errors.New("oversight: no oracle client")
 	}
@@ -118,7 +124,6 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 		}
 	}
 	labels := v.TrainStrong.WeakLabels
-	var student method.Predictor
 	var studentTS data.Matrix
 	human := 0
 	for r := 0; r <= cfg.Rounds; r++ {
@@ -208,14 +213,13 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 		// Train the student on the (corrected) labels.
 		view := v
 		view.TrainStrong.WeakLabels = labels
-		student, err = m.Fit(ctx, &view)
+		tr, err := env.Exec.Run(ctx, m, &view)
 		if err != nil {
 			return nil, fmt.Errorf("oversight: round %d: student: %w", r, err)
 		}
-		if studentTS, err = student.Predict(v.TrainStrong.Strong); err != nil {
-			return nil, fmt.Errorf("oversight: round %d: student on train_strong: %w", r, err)
-		}
-		if rd.StudentTest, err = student.Predict(env.TestStrong); err != nil {
+		res.Checkpoints = append(res.Checkpoints, tr.Checkpoints...)
+		studentTS = tr.TrainStrong
+		if rd.StudentTest, err = tr.Model.Predict(ctx, env.Test); err != nil {
 			return nil, fmt.Errorf("oversight: round %d: student on test: %w", r, err)
 		}
 		rd.StudentTS = studentTS
@@ -231,7 +235,7 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 			rd.OracleAcc, rd.OracleAUROC = met.Accuracy, met.AUROC
 		}
 		if env.Attack != nil {
-			st, err := env.Attack.Run(student)
+			st, err := env.Attack.Run(ctx, tr.Model)
 			if err != nil {
 				return nil, fmt.Errorf("oversight: round %d: %w", r, err)
 			}

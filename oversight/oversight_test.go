@@ -9,6 +9,7 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/internal/goldwalk"
+	"github.com/superalign/superalign/student"
 )
 
 // TestLoopHasNoHiddenGold walks every type the loop, the critic and the
@@ -71,7 +72,11 @@ func TestNegationChangesBoW(t *testing.T) {
 		t.Fatal(err)
 	}
 	texts := []string{"The movie is great.", "The service was not good at all.", "I didn't like the phone"}
-	a, err := NewAttack(context.Background(), texts, enc, true)
+	features := func(ctx context.Context, texts []string) (student.Inputs, error) {
+		x, err := enc.Encode(ctx, texts, nil)
+		return student.Inputs{Features: x}, err
+	}
+	a, err := NewAttack(context.Background(), texts, features, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +87,7 @@ func TestNegationChangesBoW(t *testing.T) {
 		}
 		negs++
 		d := 0.0
-		o, q := a.orig.Row(p.Source), a.pert.Row(i)
+		o, q := a.orig.Features.Row(p.Source), a.pert.Features.Row(i)
 		for j := range o {
 			d += math.Abs(float64(o[j] - q[j]))
 		}
@@ -95,10 +100,11 @@ func TestNegationChangesBoW(t *testing.T) {
 	}
 }
 
-// constPredictor predicts class 1 for rows whose first feature is positive.
+// signPredictor predicts class 1 for rows whose first feature is positive.
 type signPredictor struct{}
 
-func (signPredictor) Predict(x data.Matrix) (data.Matrix, error) {
+func (signPredictor) Predict(_ context.Context, in student.Inputs) (data.Matrix, error) {
+	x := in.Features
 	out := data.NewMatrix(x.Rows, 2)
 	for i := 0; i < x.Rows; i++ {
 		if x.At(i, 0) > 0 {
@@ -115,10 +121,10 @@ func TestAttackRun(t *testing.T) {
 	// flip it misses, and a preserving edit it breaks => 2 of 3 succeed.
 	a := &Attack{
 		Perturbations: []Perturbation{{Source: 0, Kind: KindNegate, ExpectFlip: true}, {Source: 1, Kind: KindNegate, ExpectFlip: true}, {Source: 1, Kind: KindSynonym}},
-		orig:          data.Matrix{Rows: 2, Cols: 1, Values: []float32{1, -1}},
-		pert:          data.Matrix{Rows: 3, Cols: 1, Values: []float32{-1, -1, 1}},
+		orig:          student.Inputs{Features: data.Matrix{Rows: 2, Cols: 1, Values: []float32{1, -1}}},
+		pert:          student.Inputs{Features: data.Matrix{Rows: 3, Cols: 1, Values: []float32{-1, -1, 1}}},
 	}
-	st, err := a.Run(signPredictor{})
+	st, err := a.Run(context.Background(), signPredictor{})
 	if err != nil {
 		t.Fatal(err)
 	}

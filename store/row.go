@@ -58,6 +58,14 @@ type Row struct {
 	ReplacedFrac      *float64 `json:"replaced_frac" parquet:"replaced_frac,optional"`
 	ReplacedWeakWrong *float64 `json:"replaced_weak_wrong" parquet:"replaced_weak_wrong,optional"`
 
+	// FineTuned says the strong student's encoder was trained end to end;
+	// StrongTrain is its training configuration (epochs, batch, learning
+	// rates, schedule, seed) and Stages the number of students the
+	// method's plan trained (s2s rounds + 1, co-supervision levels).
+	FineTuned   bool   `json:"fine_tuned" parquet:"fine_tuned"`
+	StrongTrain string `json:"strong_train" parquet:"strong_train"`
+	Stages      int    `json:"stages" parquet:"stages"`
+
 	ConfigHash string  `json:"config_hash" parquet:"config_hash"`
 	DurationS  float64 `json:"duration_s" parquet:"duration_s"`
 	Version    string  `json:"version" parquet:"version"`

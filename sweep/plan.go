@@ -45,10 +45,17 @@ type Status struct {
 //	DIR/sweep/plan.json      the planned cells with their keys
 //	DIR/cells/KEY.json       finished rows (KEY = student node key)
 //	DIR/status/KEY.json      per-cell state, error, reuse of shared nodes
-//	DIR/shared/*.head        trained weak models and ceilings, checksummed
+//	DIR/checkpoints/*.ckpt   fine-tuning checkpoints of cells in flight
+//
+// Trained weak models and ceilings are cached content-addressed in the
+// teacher cache (experiment.CellRunner.Teachers), shared by every task.
+//
 //	DIR/logs/JOB_TASK.out    SLURM task logs
 //	DIR/results.jsonl, summary.json, results.parquet, report.html
-func planPath(dir string) string        { return filepath.Join(dir, "sweep", "plan.json") }
+func planPath(dir string) string { return filepath.Join(dir, "sweep", "plan.json") }
+
+// CheckpointDir is where a sweep's cells keep their fine-tuning checkpoints.
+func CheckpointDir(dir string) string   { return filepath.Join(dir, "checkpoints") }
 func statusPath(dir, key string) string { return filepath.Join(dir, "status", key+".json") }
 
 // NewPlan expands cfg and computes every cell's keys (loading datasets and
@@ -140,13 +147,18 @@ func RunCell(ctx context.Context, dir string, c Cell, cr *experiment.CellRunner)
 	if err := writeStatus(dir, c.Keys.Student, status); err != nil {
 		return false, st, err
 	}
-	row, st, err := cr.Run(ctx, c.Spec)
-	status.Finished = time.Now().UTC()
-	status.WeakReused, status.CeilingReused = st.WeakReused, st.CeilingReused
-	if err == nil {
+	_, st, err = cr.Run(ctx, c.Spec, func(key string, row *store.Row) error {
+		if key != c.Keys.Student {
+			return fmt.Errorf("cell %d computed key %s, planned %s: the code or inputs changed since planning; plan again", c.Index, key, c.Keys.Student)
+		}
+		status.Finished = time.Now().UTC()
 		row.DurationS = status.Finished.Sub(status.Started).Seconds()
-		err = rd.SaveCell(c.Keys.Student, row)
+		return rd.SaveCell(key, *row)
+	})
+	if status.Finished.IsZero() {
+		status.Finished = time.Now().UTC()
 	}
+	status.WeakReused, status.CeilingReused = st.WeakReused, st.CeilingReused
 	if err != nil {
 		status.State, status.Error = "failed", err.Error()
 		if werr := writeStatus(dir, c.Keys.Student, status); werr != nil {
@@ -168,8 +180,8 @@ func CellMain(ctx context.Context, dir string, index int, cr *experiment.CellRun
 	if index < 0 || index >= len(plan.Cells) {
 		return fmt.Errorf("%s: cell index %d out of range [0, %d)", planPath(dir), index, len(plan.Cells))
 	}
-	if cr.Shared == "" {
-		cr.Shared = filepath.Join(dir, "shared")
+	if cr.Checkpoints == "" {
+		cr.Checkpoints = CheckpointDir(dir)
 	}
 	_, _, err = RunCell(ctx, dir, plan.Cells[index], cr)
 	return err

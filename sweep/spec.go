@@ -9,10 +9,12 @@ import (
 
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/method"
+	"github.com/superalign/superalign/student"
 )
 
-// Pair is one weak → strong pair of models, each ENC[:HEAD]. In YAML it is
-// either "WEAK->STRONG" or a mapping {weak: ..., strong: ...}.
+// Pair is one weak → strong pair of students, each ENC[:HEAD] or a
+// fine-tuned ENC-ft (student.Parse). In YAML it is either "WEAK->STRONG" or
+// a mapping {weak: ..., strong: ...}.
 type Pair struct {
 	Weak   string `yaml:"weak" json:"weak"`
 	Strong string `yaml:"strong" json:"strong"`
@@ -44,17 +46,22 @@ func (p *Pair) UnmarshalYAML(n *yaml.Node) error {
 //	methods: [naive, naive-hard, "logconf:coef=0.25|0.5"]
 //	seeds: 5
 //	limit: 600
+//	ft_epochs: 2        # fine-tuned strong students (ENC-ft) only
 //
 // A method parameter written v1|v2|... expands to one method spec per value
 // (the product over parameters).
 type Config struct {
-	Datasets     []string   `yaml:"datasets" json:"datasets"`
-	Pairs        []Pair     `yaml:"pairs" json:"pairs"`
-	Methods      []string   `yaml:"methods" json:"methods"`
-	Seeds        int        `yaml:"seeds" json:"seeds"`
-	SeedBase     int64      `yaml:"seed_base" json:"seed_base"`
-	Limit        int        `yaml:"limit" json:"limit"`
-	Epochs       int        `yaml:"epochs" json:"epochs"`
+	Datasets []string `yaml:"datasets" json:"datasets"`
+	Pairs    []Pair   `yaml:"pairs" json:"pairs"`
+	Methods  []string `yaml:"methods" json:"methods"`
+	Seeds    int      `yaml:"seeds" json:"seeds"`
+	SeedBase int64    `yaml:"seed_base" json:"seed_base"`
+	Limit    int      `yaml:"limit" json:"limit"`
+	Epochs   int      `yaml:"epochs" json:"epochs"`
+	// FTEpochs and FTLR set the fine-tuning of the pairs whose strong
+	// student is fine-tuned (ENC-ft); probe pairs ignore them.
+	FTEpochs     int        `yaml:"ft_epochs" json:"ft_epochs,omitempty"`
+	FTLR         float64    `yaml:"ft_lr" json:"ft_lr,omitempty"`
 	GapThreshold float64    `yaml:"gap_threshold" json:"gap_threshold"`
 	Fractions    [3]float64 `yaml:"fractions" json:"fractions"`
 	Resamples    int        `yaml:"resamples" json:"resamples"`
@@ -137,30 +144,39 @@ func (c Config) Cells() ([]experiment.CellSpec, error) {
 			}
 		}
 	}
+	fineTuned := false
 	for _, p := range c.Pairs {
 		for _, m := range []string{p.Weak, p.Strong} {
-			if _, err := experiment.ParseEncHead(m); err != nil {
+			if _, err := student.Parse(m); err != nil {
 				return nil, fmt.Errorf("pair %s->%s: %w", p.Weak, p.Strong, err)
 			}
 		}
+		if s, _ := student.Parse(p.Strong); s.FineTune {
+			fineTuned = true
+		}
+	}
+	if !fineTuned && (c.FTEpochs != 0 || c.FTLR != 0) {
+		return nil, fmt.Errorf("ft_epochs and ft_lr set the fine-tuning of ENC-ft strong students; no pair has one")
 	}
 	var cells []experiment.CellSpec
 	for _, d := range c.Datasets {
 		for _, p := range c.Pairs {
+			ftEpochs, ftLR := 0, 0.0
+			if s, _ := student.Parse(p.Strong); s.FineTune {
+				ftEpochs, ftLR = c.FTEpochs, c.FTLR
+			}
 			for s := 0; s < c.Seeds; s++ {
 				for _, m := range methods {
 					cs := experiment.CellSpec{Dataset: d, Weak: p.Weak, Strong: p.Strong, Method: m, Seed: c.SeedBase + int64(s),
-						Limit: c.Limit, Epochs: c.Epochs, GapThreshold: c.GapThreshold, Fractions: c.Fractions, Resamples: c.Resamples}
+						Limit: c.Limit, Epochs: c.Epochs, FTEpochs: ftEpochs, FTLR: ftLR, GapThreshold: c.GapThreshold,
+						Fractions: c.Fractions, Resamples: c.Resamples, EncodeSeeds: [2]int64{c.SeedBase, int64(c.Seeds)}}
+					if err := cs.Validate(); err != nil {
+						return nil, err
+					}
 					cells = append(cells, cs)
 				}
 			}
 		}
-	}
-	// Validate the protocol settings once through the Spec rules.
-	spec := experiment.Spec{Datasets: c.Datasets, Weak: c.Pairs[0].Weak, Strong: c.Pairs[0].Strong, Methods: methods,
-		Seeds: c.Seeds, Limit: c.Limit, GapThreshold: c.GapThreshold, Fractions: c.Fractions, Resamples: c.Resamples, Epochs: c.Epochs}
-	if err := spec.Validate(); err != nil {
-		return nil, err
 	}
 	return cells, nil
 }

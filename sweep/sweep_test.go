@@ -24,7 +24,7 @@ import (
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("SWEEP_TEST_CELL_DIR"); dir != "" {
 		i, _ := strconv.Atoi(os.Getenv("SLURM_ARRAY_TASK_ID"))
-		cr := &experiment.CellRunner{Cache: &encode.Cache{}, Log: os.Stderr}
+		cr := &experiment.CellRunner{Cache: &encode.Cache{}, Log: os.Stderr, Teachers: os.Getenv("SWEEP_TEST_TEACHERS")}
 		if err := CellMain(context.Background(), dir, i, cr); err != nil {
 			fmt.Fprintln(os.Stderr, "cell:", err)
 			os.Exit(1)
@@ -113,7 +113,7 @@ func TestKeysInvalidateDescendants(t *testing.T) {
 func runLocal(t *testing.T, dir string, cfg Config) ([]store.Row, Stats) {
 	t.Helper()
 	ctx := context.Background()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Shared: filepath.Join(dir, "shared")}
+	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Teachers: filepath.Join(dir, "teachers"), Checkpoints: CheckpointDir(dir)}
 	plan, err := NewPlan(ctx, cfg, cr)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestLocalMatchesRunner(t *testing.T) {
 	}
 	spec := experiment.DefaultSpec()
 	spec.Datasets, spec.Methods, spec.Seeds, spec.Limit = cfg.Datasets, cfg.Methods, cfg.Seeds, cfg.Limit
-	want, _, err := (&experiment.Runner{Cache: &encode.Cache{}}).Run(context.Background(), spec)
+	want, _, err := (&experiment.Runner{Cache: &encode.Cache{}, Teachers: t.TempDir()}).Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,8 @@ func TestSlurm(t *testing.T) {
 
 	dir := t.TempDir()
 	ctx := context.Background()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Shared: filepath.Join(dir, "shared")}
+	teachers := t.TempDir()
+	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Teachers: teachers}
 	plan, err := NewPlan(ctx, cfg, cr)
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +191,7 @@ func TestSlurm(t *testing.T) {
 	exe, _ := os.Executable()
 	last := len(plan.Cells) - 1
 	sl := Slurm{MaxConcurrent: 1, Poll: 500 * time.Millisecond, Command: []string{exe, "-test.run=^$"},
-		Env: []string{"SWEEP_TEST_CELL_DIR=" + dir},
+		Env: []string{"SWEEP_TEST_CELL_DIR=" + dir, "SWEEP_TEST_TEACHERS=" + teachers},
 		OnSubmit: func(job string) { // the last task is still pending behind %1
 			if out, err := exec.Command("scancel", fmt.Sprintf("%s_%d", job, last)).CombinedOutput(); err != nil {
 				t.Errorf("scancel: %v %s", err, out)

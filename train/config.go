@@ -1,184 +1,150 @@
 package train
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
-
-	"github.com/gomlx/gomlx/core/graph"
+	"time"
 )
 
-// Head kinds accepted in Config.Head.
+// Schedule is the shape of the learning rate over training.
+type Schedule string
+
 const (
-	HeadLinear = "linear" // logits = x·W + b: multinomial logistic regression.
-	HeadMLP    = "mlp"    // logits = relu(x·W1 + b1)·W2 + b2: one hidden layer.
+	// WarmupCosine ramps linearly over the first 5% of the steps to the
+	// peak, then decays by a cosine to ~0 at the last step. Probes use it:
+	// Adam's first steps divide by a variance estimated from one or two
+	// batches and can overshoot without the warm-up.
+	WarmupCosine Schedule = "warmup-cosine"
+	// Constant keeps the peak learning rate throughout (the fine-tunes of
+	// wave 1, whose results it reproduces).
+	Constant Schedule = "constant"
 )
 
-// Optimiser constants that are not part of Config: they are the usual Adam
-// values and nobody in this project has needed to change them. They are part
-// of Config.Hash through hashVersion: change them and bump it.
+// Optimiser constants that are not part of Config: the usual Adam values.
+// They enter checkpoint keys through configVersion: change them and bump it.
 const (
-	adamBeta1   = 0.9
-	adamBeta2   = 0.999
-	adamEpsilon = 1e-8
-	// warmupFraction of all steps ramps the learning rate linearly from
-	// peak/warm to peak: Adam's first steps divide by a variance estimated from
-	// one or two batches and can overshoot without it.
+	adamBeta1      = 0.9
+	adamBeta2      = 0.999
+	adamEpsilon    = 1e-8
 	warmupFraction = 0.05
-	hashVersion    = "train/v1"
+	configVersion  = "train/v2"
 )
 
-// LossFunc maps logits [batch, K] and targets [batch, K] to a scalar loss to
-// minimise (a mean over the batch, so the learning rate does not depend on the
-// batch size). It is built into the training graph, so it must use only graph
-// ops; methods that need the student's own predictions (logconf, product of
-// experts...) compute them from logits inside the function.
-//
-// Every batch given to a LossFunc is full-size: Fit never pads, it completes the
-// last batch of an epoch with examples from the start of that epoch's order.
-type LossFunc func(logits, targets *graph.Node) *graph.Node
-
-// ProgressLossFunc is a LossFunc that also sees how far training has got:
-// progress is a float32 scalar node holding t/totalSteps for the 0-based
-// optimiser step t, so it is 0 at the first step and (total-1)/total at the
-// last. It is a graph input fed each step (the graph is not rebuilt), for
-// losses with a schedule such as logconf's warm-up of its auxiliary weight.
-type ProgressLossFunc func(logits, targets, progress *graph.Node) *graph.Node
-
-// Config sets how a head is trained. Zero values of Hidden, Epochs, BatchSize
-// and LearningRate mean "the default for this head" (see DefaultConfig);
-// WeightDecay, Seed and Standardize are taken as given, so build configs from
-// DefaultConfig and change fields rather than from a zero Config.
+// Config sets how a net is trained. Zero Epochs or BatchSize are errors:
+// package student fills a student's defaults.
 type Config struct {
-	// Head is HeadLinear ("linear") or HeadMLP ("mlp").
-	Head string
-	// Hidden is the width of the MLP's single hidden layer (ReLU: cheap on the
-	// Go backend, where erf-based GELU is slow). Ignored by the linear head.
-	Hidden int
-	// Epochs is the fixed number of passes over the training set; there is no
-	// early stopping, because W2S students must not see gold validation labels.
+	// Epochs is the fixed number of passes over the training rows; there is
+	// no early stopping, because W2S students must not see gold validation
+	// labels.
 	Epochs int
-	// BatchSize is the minibatch size (capped at the number of examples).
+	// BatchSize is the number of examples per optimiser step (capped at the
+	// number of training rows).
 	BatchSize int
-	// LearningRate is Adam's peak learning rate: linear warm-up over the first
-	// 5% of steps, then cosine decay to ~0 at the last step.
+	// LearningRate is the peak learning rate of GroupHead parameters.
 	LearningRate float64
-	// WeightDecay is decoupled (AdamW-style) weight decay, applied to weight
-	// matrices only (not to biases): w -= lr·WeightDecay·w each step.
+	// EncoderLR is the peak learning rate of GroupEncoder parameters
+	// (pretrained weights being fine-tuned).
+	EncoderLR float64
+	// WeightDecay is decoupled (AdamW) weight decay on parameters with
+	// Param.Decay: w -= lr·WeightDecay·w each step.
 	WeightDecay float64
-	// Seed fixes parameter initialisation and minibatch order.
+	// Schedule is WarmupCosine or Constant ("" is WarmupCosine).
+	Schedule Schedule
+	// StepsPerCall is how many optimiser steps one execution of the
+	// training graph runs, unrolled (0 means 1). Each call has a fixed
+	// host-side cost (argument set-up, output collection) comparable to a
+	// whole step of a small head; probes amortise it over 8 steps. Nets
+	// whose batch shapes vary (sentences padded to their batch's length)
+	// need 1.
+	StepsPerCall int
+	// GroupByLength batches examples of similar length together when the
+	// net is a LengthNet and the loss has no batch statistics.
+	GroupByLength bool
+	// Seed fixes the net's random initialisation and the batch order.
 	Seed int64
-	// Standardize z-scores every feature with the training set's mean and
-	// standard deviation; the statistics are stored in the Head and applied
-	// again by Predict.
-	Standardize bool
-	// Loss is the training loss; nil means SoftCrossEntropy. It is not part of
-	// Hash: a method that sets it adds its own identifier to the hash.
-	Loss LossFunc
-	// ProgressLoss is a training loss that depends on the training progress
-	// (see ProgressLossFunc). At most one of Loss and ProgressLoss may be set.
-	// Like Loss it is not part of Hash.
-	ProgressLoss ProgressLossFunc
+	// Checkpoint, when set, is a file where the whole training state is
+	// saved after every epoch (and every CheckpointEvery), and from which a
+	// Fit with the same net, objective and configuration resumes bit for
+	// bit. It does not change the result, so hashes leave it out.
+	Checkpoint string
+	// CheckpointEvery also saves during an epoch when this much time has
+	// passed since the last save (0: at epoch ends only).
+	CheckpointEvery time.Duration
+	// Log receives a line per epoch (and resume notes); nil for none.
+	Log io.Writer
+	// Name prefixes the log lines ("use-lite-ft ceiling").
+	Name string
 }
 
-// DefaultConfig returns the defaults for head "linear" or "mlp" (any other
-// name is kept, so Validate reports it).
-//
-// The defaults were chosen to fit soft labels closely on a few thousand
-// standardised examples (see TestSoftLabelFit): peak learning rates above
-// the usual 1e-3 (1e-2 for the convex linear head, 3e-3 for the MLP) and
-// enough epochs that the training loss ends within ~0.1% of the soft
-// targets' own entropy. On 2000 examples of a 24-dimensional mixture the
-// MLP's mean |p - target| was 0.011 at lr 1e-3 and 0.006 at 3e-3 (20 epochs,
-// batch 128); the linear head's was 0.0002.
-func DefaultConfig(head string) Config {
-	c := Config{
-		Head:        head,
-		BatchSize:   128,
-		WeightDecay: 0.01,
-		Standardize: true,
-	}
-	switch head {
-	case HeadLinear:
-		c.Epochs = 30
-		c.LearningRate = 1e-2
-	case HeadMLP:
-		c.Hidden = 256
-		c.Epochs = 20
-		c.LearningRate = 3e-3
-	}
-	return c
-}
-
-// withDefaults fills the zero fields that have a per-head default.
-func (c Config) withDefaults() Config {
-	d := DefaultConfig(c.Head)
-	if c.Hidden == 0 {
-		c.Hidden = d.Hidden
-	}
-	if c.Epochs == 0 {
-		c.Epochs = d.Epochs
-	}
-	if c.BatchSize == 0 {
-		c.BatchSize = d.BatchSize
-	}
-	if c.LearningRate == 0 {
-		c.LearningRate = d.LearningRate
-	}
-	return c
-}
-
-// Validate reports the first invalid field. Zero values that have defaults
-// are valid.
+// Validate reports the first invalid field.
 func (c Config) Validate() error {
-	switch c.Head {
-	case HeadLinear, HeadMLP:
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("train: Epochs = %d, must be at least 1", c.Epochs)
+	case c.BatchSize < 1:
+		return fmt.Errorf("train: BatchSize = %d, must be at least 1", c.BatchSize)
+	case c.StepsPerCall < 0:
+		return fmt.Errorf("train: StepsPerCall = %d, must be >= 0", c.StepsPerCall)
+	}
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"LearningRate", c.LearningRate}, {"EncoderLR", c.EncoderLR}, {"WeightDecay", c.WeightDecay}} {
+		if f.v < 0 || math.IsNaN(f.v) || math.IsInf(f.v, 0) {
+			return fmt.Errorf("train: %s = %v, must be a finite number >= 0", f.name, f.v)
+		}
+	}
+	switch c.Schedule {
+	case "", WarmupCosine, Constant:
 	default:
-		return fmt.Errorf("train: unknown head %q (want %q or %q)", c.Head, HeadLinear, HeadMLP)
-	}
-	if c.Hidden < 0 {
-		return fmt.Errorf("train: Hidden = %d, must be positive", c.Hidden)
-	}
-	if c.Epochs < 0 {
-		return fmt.Errorf("train: Epochs = %d, must be positive", c.Epochs)
-	}
-	if c.BatchSize < 0 {
-		return fmt.Errorf("train: BatchSize = %d, must be positive", c.BatchSize)
-	}
-	if c.LearningRate < 0 || math.IsNaN(c.LearningRate) || math.IsInf(c.LearningRate, 0) {
-		return fmt.Errorf("train: LearningRate = %v, must be a positive finite number", c.LearningRate)
-	}
-	if c.WeightDecay < 0 || math.IsNaN(c.WeightDecay) || math.IsInf(c.WeightDecay, 0) {
-		return fmt.Errorf("train: WeightDecay = %v, must be a finite number >= 0", c.WeightDecay)
-	}
-	if c.Loss != nil && c.ProgressLoss != nil {
-		return fmt.Errorf("train: both Loss and ProgressLoss are set; set one")
+		return fmt.Errorf("train: unknown schedule %q (want %q or %q)", c.Schedule, WarmupCosine, Constant)
 	}
 	return nil
 }
 
-// Hash returns a stable 16-hex-digit identifier of the training settings,
-// for caching results: the fields after defaults are filled, so
-// Config{Head: "linear"} and DefaultConfig("linear") with the same Seed, WeightDecay and Standardize
-// hash alike. Loss is excluded (a function has no stable identity); Hidden is
-// excluded for the linear head, which ignores it.
-func (c Config) Hash() string {
-	c = c.withDefaults()
-	hidden := c.Hidden
-	if c.Head == HeadLinear {
-		hidden = 0
+func (c Config) schedule() Schedule {
+	if c.Schedule == "" {
+		return WarmupCosine
 	}
-	s := hashVersion +
-		"|head=" + c.Head +
-		"|hidden=" + strconv.Itoa(hidden) +
-		"|epochs=" + strconv.Itoa(c.Epochs) +
-		"|batch=" + strconv.Itoa(c.BatchSize) +
-		"|lr=" + strconv.FormatFloat(c.LearningRate, 'g', -1, 64) +
-		"|wd=" + strconv.FormatFloat(c.WeightDecay, 'g', -1, 64) +
-		"|seed=" + strconv.FormatInt(c.Seed, 10) +
-		"|std=" + strconv.FormatBool(c.Standardize)
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:8])
+	return c.Schedule
 }
+
+func (c Config) stepsPerCall() int { return max(1, c.StepsPerCall) }
+
+// String names every setting that changes the result, for results rows
+// and hashes: "epochs=2 batch=32 lr=0.001 encoder_lr=3e-05 wd=0
+// schedule=constant group_by_length=true seed=7".
+func (c Config) String() string {
+	return "epochs=" + strconv.Itoa(c.Epochs) +
+		" batch=" + strconv.Itoa(c.BatchSize) +
+		" lr=" + strconv.FormatFloat(c.LearningRate, 'g', -1, 64) +
+		" encoder_lr=" + strconv.FormatFloat(c.EncoderLR, 'g', -1, 64) +
+		" wd=" + strconv.FormatFloat(c.WeightDecay, 'g', -1, 64) +
+		" schedule=" + string(c.schedule()) +
+		" group_by_length=" + strconv.FormatBool(c.GroupByLength) +
+		" seed=" + strconv.FormatInt(c.Seed, 10)
+}
+
+// learningRate is the multiplier of the peak learning rate at step t
+// (0-based) of total: for WarmupCosine a linear warm-up to 1 over warmup
+// steps, then a cosine decay to (1-cos(π/(total-warmup)))/2 ≈ 0 at the last
+// step; 1 for Constant.
+func (c Config) learningRate(peak float64, t, warmup, total int) float64 {
+	if c.schedule() == Constant {
+		return peak
+	}
+	if t < warmup {
+		return peak * float64(t+1) / float64(warmup)
+	}
+	progress := float64(t-warmup) / float64(max(1, total-warmup))
+	return peak * 0.5 * (1 + math.Cos(math.Pi*math.Min(progress, 1)))
+}
+
+// warmupSteps is the length of WarmupCosine's ramp.
+func warmupSteps(total int) int { return max(1, int(math.Round(warmupFraction*float64(total)))) }
+
+// Progress is the value a loss's progress input holds at 0-based step t of
+// total: t/total, the openai/weak-to-strong step_frac.
+func Progress(t, total int) float64 { return float64(t) / float64(total) }

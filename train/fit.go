@@ -2,9 +2,12 @@ package train
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
+	"time"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/dtypes"
@@ -13,243 +16,364 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 	"github.com/gomlx/gomlx/ml/model"
 
-	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/backend"
 )
 
-// stepsPerCall is how many optimiser steps one execution of the training
-// graph runs (unrolled). Each call has a fixed host-side cost (argument
-// set-up, output collection, variable swapping) that is comparable to a whole
-// step of a small head; running several steps per call amortises it.
-const stepsPerCall = 8
+// Result describes a finished Fit. The trained values are in the net's
+// variables.
+type Result struct {
+	// EpochLoss is the mean training loss of each epoch, measured on each
+	// step's batch before its update. For SoftCrossEntropy it is bounded
+	// below by the targets' mean entropy: compare the two to judge how
+	// closely soft labels were fitted.
+	EpochLoss []float64
+	EpochTime []time.Duration
+	Steps     int
+	// ResumedAt is the step a checkpoint resumed from (0: a fresh start;
+	// Steps: the checkpoint was finished and nothing was trained).
+	ResumedAt int
+}
 
-// targetSumTolerance is how far a target row's sum may be from 1: soft labels
-// produced in float32 by a softmax are within ~1e-6 of 1; anything off by more
-// than 1e-3 is a bug upstream (unnormalised scores, wrong column count).
-const targetSumTolerance = 1e-3
+// FinalLoss is the mean training loss of the last epoch.
+func (r *Result) FinalLoss() float64 { return r.EpochLoss[len(r.EpochLoss)-1] }
 
-// Fit trains a head on features x [N, D] with targets [N, K], whose rows are
-// probability vectors (soft labels; pass data.OneHot(labels, K) for hard
-// labels), and returns it.
+// Fit trains net on objective o: minibatch AdamW (β = 0.9, 0.999, decoupled
+// weight decay on Param.Decay parameters), one peak learning rate per
+// parameter group under cfg.Schedule, for cfg.Epochs passes over o's rows.
 //
-// Training is minibatch Adam with decoupled weight decay on the weight
-// matrices, linear warm-up then cosine decay of the learning rate, for a fixed
-// number of epochs. The batch order is a fresh permutation per epoch drawn from
-// a PCG generator seeded with cfg.Seed; the last batch of an epoch is
-// completed with examples from the start of that epoch's permutation, so every
-// step sees a full batch and the graph is compiled once (plus once for a
-// shorter final call when the number of steps is not a multiple of
-// stepsPerCall). Parameters are initialised on the host from the same seed.
-// Same inputs, config and seed give bit-identical heads on the same machine
-// and backend.
+// Every random choice comes from one PCG seeded with cfg.Seed: first the
+// net's initialisation (Net.Init), then the batch order of every epoch. A
+// batch is always full (see batchOrder), so the graph has one shape per
+// padded length and a loss never sees a padding row. Same net, objective,
+// configuration and seed give bit-identical parameters on one machine and
+// backend; with cfg.Checkpoint set, a Fit interrupted at any point and run
+// again continues from its last save to the same bits.
 //
-// ctx is checked between graph calls (every stepsPerCall steps).
-func Fit(ctx context.Context, x data.Matrix, targets data.Matrix, cfg Config) (*Head, error) {
+// ctx is checked between graph calls.
+func Fit(ctx context.Context, net Net, o Objective, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	cfg = cfg.withDefaults()
-	if err := checkTrainingData(x, targets); err != nil {
-		return nil, err
-	}
-	backend, err := Backend()
+	rows, weights, err := o.resolve(net.Len())
 	if err != nil {
 		return nil, err
 	}
-	n, d, k := x.Rows, x.Cols, targets.Cols
-
-	h := &Head{kind: cfg.Head, dim: d, k: k, cfgHash: cfg.Hash()}
-	if cfg.Head == HeadMLP {
-		h.hidden = cfg.Hidden
+	be, err := backend.Get()
+	if err != nil {
+		return nil, err
 	}
-	if cfg.Standardize {
-		h.mean, h.invStd = columnStats(x)
+	logf := func(format string, args ...any) {
+		if cfg.Log != nil {
+			if cfg.Name != "" {
+				format = cfg.Name + ": " + format
+			}
+			fmt.Fprintf(cfg.Log, format+"\n", args...)
+		}
 	}
-	xs := standardize(x, h.mean, h.invStd)
-
+	n, k := len(rows), o.Targets.Cols
 	batch := min(cfg.BatchSize, n)
 	stepsPerEpoch := (n + batch - 1) / batch
-	totalSteps := cfg.Epochs * stepsPerEpoch
+	total := cfg.Epochs * stepsPerEpoch
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x5eed_cafe_f00d))
 
-	// Parameters and Adam moments live in a model.Store so that model.Exec
-	// feeds them to the graph and stores the updated values after each call.
 	store := model.NewStore()
 	scope := store.RootScope()
-	specs := paramSpecs(cfg.Head, d, h.hidden, k)
-	init := initParams(rng, specs)
-	params := make([]*model.Variable, len(specs))
-	moment1 := make([]*model.Variable, len(specs))
-	moment2 := make([]*model.Variable, len(specs))
-	for i, sp := range specs {
-		params[i] = scope.VariableWithValue(fmt.Sprintf("p%d", i), tensors.FromFlatDataAndDimensions(init[i], sp.dims...))
-		zeros := make([]float32, len(init[i]))
-		moment1[i] = scope.VariableWithValue(fmt.Sprintf("m%d", i), tensors.FromFlatDataAndDimensions(zeros, sp.dims...)).SetTrainable(false)
-		moment2[i] = scope.VariableWithValue(fmt.Sprintf("v%d", i), tensors.FromFlatDataAndDimensions(zeros, sp.dims...)).SetTrainable(false)
+	params, err := net.Init(scope, rng)
+	if err != nil {
+		return nil, fmt.Errorf("train: initialising the net: %w", err)
+	}
+	if len(params) == 0 {
+		return nil, fmt.Errorf("train: the net has no parameters to train")
+	}
+	// Adam moments, one pair per parameter, in their own scope.
+	adam := scope.In("superalign_adamw")
+	moment1 := make([]*model.Variable, len(params))
+	moment2 := make([]*model.Variable, len(params))
+	for i, p := range params {
+		moment1[i] = adam.VariableWithValue(fmt.Sprintf("m%d", i), zeros(p.Var.Shape())).SetTrainable(false)
+		moment2[i] = adam.VariableWithValue(fmt.Sprintf("v%d", i), zeros(p.Var.Shape())).SetTrainable(false)
 	}
 
-	lossFn := cfg.Loss
-	if lossFn == nil {
-		lossFn = SoftCrossEntropy
+	var order []int32
+	if ln, ok := net.(LengthNet); ok && cfg.GroupByLength && !o.Loss.BatchStatistics {
+		all := ln.Lengths()
+		length := make([]int, n)
+		for pos, i := range rows {
+			length[pos] = all[i]
+		}
+		order = lengthBatchOrder(rng, length, batch, cfg.Epochs)
+	} else {
+		order = batchOrder(rng, n, batch, cfg.Epochs)
 	}
+
+	// The graph of one call: inputs[0] is sched [steps, 5] (Adam's bias
+	// corrections 1/(1-β1^t) and 1/(1-β2^t), the progress t/total, the
+	// learning rate of GroupHead and of GroupEncoder), then per step the
+	// fed inputs, the targets [B, K] and, when the objective has weights,
+	// the weights [B].
+	gradNet, handGrads := net.(GradNet)
+	per := o.Loss.perExample()
 	wd := cfg.WeightDecay
-
-	// Per step, the graph takes the batch features [batch, D], for the MLP
-	// the same transposed [D, batch] (built on the host so that no weight
-	// gradient needs a transpose in the graph), and the targets [batch, K].
-	perStep := 2
-	if cfg.Head == HeadMLP {
-		perStep = 3
+	nFed := -1 // set from the first Feed
+	stepWidth := func() int {
+		if weights != nil {
+			return nFed + 2
+		}
+		return nFed + 1
 	}
-
-	// trainSteps runs (len(inputs)-1)/perStep optimiser steps. inputs[0] is
-	// sched [steps, 4]: the learning rate, Adam's bias corrections
-	// 1/(1-β1^t) and 1/(1-β2^t), and the progress t/totalSteps (read only by
-	// a ProgressLoss) of each step; then come the per-step inputs.
-	// Each step gets its own inputs rather than slices of one [steps, ...]
-	// tensor because Slice is slow on the Go backend. It applies one AdamW
-	// update per step and returns the per-step losses [steps].
-	trainSteps := func(_ *model.Scope, inputs []*Node) *Node {
+	trainSteps := func(scope *model.Scope, inputs []*Node) *Node {
 		sched := inputs[0]
 		g := sched.Graph()
-		numSteps := (len(inputs) - 1) / perStep
-		p := make([]*Node, len(params))
-		m := make([]*Node, len(params))
-		v := make([]*Node, len(params))
-		for i := range params {
-			p[i], m[i], v[i] = params[i].NodeValue(g), moment1[i].NodeValue(g), moment2[i].NodeValue(g)
-		}
+		numSteps := (len(inputs) - 1) / stepWidth()
 		beta1 := Scalar(g, dtypes.Float32, adamBeta1)
 		beta2 := Scalar(g, dtypes.Float32, adamBeta2)
 		oneMinusBeta1 := Scalar(g, dtypes.Float32, 1-adamBeta1)
 		oneMinusBeta2 := Scalar(g, dtypes.Float32, 1-adamBeta2)
 		eps := Scalar(g, dtypes.Float32, adamEpsilon)
+		col := func(s, c int) *Node { return Reshape(Slice(sched, AxisElem(s), AxisElem(c))) }
 		losses := make([]*Node, numSteps)
+		var used []bool
 		for s := range numSteps {
-			in := inputs[1+perStep*s : 1+perStep*(s+1)]
-			stepLoss := lossFn
-			if cfg.ProgressLoss != nil {
-				progress := Reshape(Slice(sched, AxisElem(s), AxisElem(3)))
-				stepLoss = func(logits, targets *Node) *Node { return cfg.ProgressLoss(logits, targets, progress) }
+			in := inputs[1+stepWidth()*s : 1+stepWidth()*(s+1)]
+			fed, targets := in[:nFed], in[nFed]
+			var w *Node
+			if weights != nil {
+				w = in[nFed+1]
 			}
+			progress := col(s, 2)
+			lossOf := func(logits *Node) *Node { return batchMean(per(logits, targets, progress), w) }
 			var loss *Node
-			var grads []*Node
-			if perStep == 3 {
-				loss, grads = lossAndGradients(cfg.Head, p, in[0], in[1], in[2], stepLoss)
+			grads := make([]*Node, len(params))
+			if handGrads {
+				loss, grads = gradNet.LossAndGrads(scope, fed, lossOf)
+				if used == nil {
+					used = make([]bool, len(params))
+					for i := range used {
+						used[i] = true
+					}
+				}
 			} else {
-				loss, grads = lossAndGradients(cfg.Head, p, in[0], nil, in[1], stepLoss)
+				loss = lossOf(net.Logits(scope, fed))
+				if used == nil {
+					// Imported graphs (ONNX) hold weights they never read:
+					// those have no gradient and are left alone.
+					used = make([]bool, len(params))
+					for i, p := range params {
+						used[i] = p.Var.InUseByGraph(g)
+					}
+				}
+				var wrt []*Node
+				for i, p := range params {
+					if used[i] {
+						wrt = append(wrt, p.Var.NodeValue(g))
+					}
+				}
+				gs := Gradient(loss, wrt...)
+				for i, j := 0, 0; i < len(params); i++ {
+					if used[i] {
+						grads[i], j = gs[j], j+1
+					}
+				}
 			}
 			losses[s] = loss
-			lr := Reshape(Slice(sched, AxisElem(s), AxisElem(0)))
-			c1 := Reshape(Slice(sched, AxisElem(s), AxisElem(1)))
-			c2 := Reshape(Slice(sched, AxisElem(s), AxisElem(2)))
-			for i := range p {
-				gr := grads[i]
-				m[i] = Add(Mul(beta1, m[i]), Mul(oneMinusBeta1, gr))
-				v[i] = Add(Mul(beta2, v[i]), Mul(oneMinusBeta2, Mul(gr, gr)))
-				delta := Div(Mul(m[i], c1), Add(Sqrt(Mul(v[i], c2)), eps))
-				if specs[i].decay && wd > 0 {
-					// Decoupled decay (AdamW): shrink the weights directly instead of
-					// adding wd·w to the gradient, where Adam's normalisation would
-					// undo it.
-					delta = Add(delta, MulScalar(p[i], wd))
+			c1, c2 := col(s, 0), col(s, 1)
+			for i, p := range params {
+				if !used[i] {
+					continue
 				}
-				p[i] = Sub(p[i], Mul(lr, delta))
+				gr := grads[i]
+				pv := p.Var.NodeValue(g)
+				m := Add(Mul(beta1, moment1[i].NodeValue(g)), Mul(oneMinusBeta1, gr))
+				v := Add(Mul(beta2, moment2[i].NodeValue(g)), Mul(oneMinusBeta2, Mul(gr, gr)))
+				delta := Div(Mul(m, c1), Add(Sqrt(Mul(v, c2)), eps))
+				if p.Decay && wd > 0 {
+					// Decoupled decay (AdamW): shrink the weights directly
+					// instead of adding wd·w to the gradient, where Adam's
+					// normalisation would undo it.
+					delta = Add(delta, MulScalar(pv, wd))
+				}
+				p.Var.SetNodeValue(Sub(pv, Mul(col(s, 3+int(p.Group)), delta)))
+				moment1[i].SetNodeValue(m)
+				moment2[i].SetNodeValue(v)
 			}
-		}
-		for i := range params {
-			params[i].SetNodeValue(p[i])
-			moment1[i].SetNodeValue(m[i])
-			moment2[i].SetNodeValue(v[i])
 		}
 		return Stack(losses, 0)
 	}
-	exec, err := model.NewExec(backend, store, trainSteps)
+	exec, err := model.NewExec(be, store, trainSteps)
 	if err != nil {
-		return nil, fmt.Errorf("train: building training graph: %w", err)
+		return nil, fmt.Errorf("train: building the training graph: %w", err)
 	}
 	defer exec.Finalize()
+	exec.SetMaxCache(64)
 
-	order := batchOrder(rng, n, batch, cfg.Epochs) // [totalSteps*batch]
-	warmup := max(1, int(math.Round(warmupFraction*float64(totalSteps))))
-	var lastEpochLoss float64
-	for start := 0; start < totalSteps; start += stepsPerCall {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("train: fit interrupted at step %d of %d: %w", start, totalSteps, err)
+	// The training state a checkpoint holds: every float variable.
+	var state []*model.Variable
+	for v := range store.IterVariables() {
+		if v.DType() == dtypes.Float32 {
+			state = append(state, v)
 		}
-		steps := min(stepsPerCall, totalSteps-start)
-		args := make([]any, 1, 1+perStep*steps)
-		sched := make([]float32, 4*steps)
+	}
+	sort.Slice(state, func(i, j int) bool { return state[i].Path() < state[j].Path() })
+
+	ps := &progressState{total: total}
+	var key [32]byte
+	if cfg.Checkpoint != "" {
+		key = checkpointKey(net, o, cfg)
+		saved, values, err := resume(cfg.Checkpoint, key, total, state, logf)
+		if err != nil {
+			return nil, err
+		}
+		if saved != nil {
+			for i, v := range state {
+				if err := v.SetValue(values[i]); err != nil {
+					return nil, fmt.Errorf("train: restoring %s: %w", v.Path(), err)
+				}
+			}
+			ps = saved
+			logf("resuming from %s after epoch %d/%d (step %d of %d)", cfg.Checkpoint, len(ps.epochLoss), cfg.Epochs, ps.step, total)
+		}
+	}
+	res := &Result{ResumedAt: ps.step}
+
+	warmup := warmupSteps(total)
+	stepsPerCall := cfg.stepsPerCall()
+	lastSave := time.Now()
+	epochStart := time.Now().Add(-ps.curElapsed)
+	for start := ps.step; start < total; start += stepsPerCall {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("train: interrupted at step %d of %d: %w", start, total, err)
+		}
+		steps := min(stepsPerCall, total-start)
+		sched := make([]float32, 5*steps)
 		for s := range steps {
 			t := start + s
-			sched[4*s] = float32(learningRate(cfg.LearningRate, t, warmup, totalSteps))
-			sched[4*s+1] = float32(1 / (1 - math.Pow(adamBeta1, float64(t+1))))
-			sched[4*s+2] = float32(1 / (1 - math.Pow(adamBeta2, float64(t+1))))
-			sched[4*s+3] = float32(Progress(t, totalSteps))
+			sched[5*s] = float32(1 / (1 - math.Pow(adamBeta1, float64(t+1))))
+			sched[5*s+1] = float32(1 / (1 - math.Pow(adamBeta2, float64(t+1))))
+			sched[5*s+2] = float32(Progress(t, total))
+			sched[5*s+3] = float32(cfg.learningRate(cfg.LearningRate, t, warmup, total))
+			sched[5*s+4] = float32(cfg.learningRate(cfg.EncoderLR, t, warmup, total))
 		}
-		args[0] = tensors.FromFlatDataAndDimensions(sched, steps, 4)
+		args := []any{tensors.FromFlatDataAndDimensions(sched, steps, 5)}
+		batchRows := make([]int, batch)
 		for s := range steps {
-			rows := order[(start+s)*batch : (start+s+1)*batch]
-			xb, xbT, tb, err := gatherBatch(backend, xs, d, targets.Values, k, rows, perStep == 3)
+			for j, pos := range order[(start+s)*batch : (start+s+1)*batch] {
+				batchRows[j] = rows[pos]
+			}
+			fed, err := net.Feed(batchRows)
 			if err != nil {
-				return nil, fmt.Errorf("train: allocating batch tensors: %w", err)
+				finalizeArgs(args)
+				return nil, fmt.Errorf("train: feeding step %d: %w", start+s, err)
 			}
-			if xbT != nil {
-				args = append(args, xb, xbT, tb)
-			} else {
-				args = append(args, xb, tb)
+			if nFed < 0 {
+				nFed = len(fed)
+			} else if len(fed) != nFed {
+				finalizeArgs(args)
+				return nil, fmt.Errorf("train: the net fed %d inputs at step %d, %d before", len(fed), start+s, nFed)
 			}
-		}
-		lossT, err := callModelExec(exec, args...)
-		for _, a := range args {
-			a.(*tensors.Tensor).FinalizeAll()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("train: step %d of %d: %w", start, totalSteps, err)
-		}
-		var bad error
-		err = tensors.ConstFlatData(lossT, func(flat []float32) {
-			for s, l := range flat {
-				t := start + s
-				if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
-					bad = fmt.Errorf("train: loss is %v at step %d (epoch %d): lower LearningRate?", l, t, t/stepsPerEpoch)
-					return
+			for _, f := range fed {
+				args = append(args, f)
+			}
+			tb, err := gatherRows(be, o.Targets.Values, batchRows, batch, k)
+			if err != nil {
+				finalizeArgs(args)
+				return nil, fmt.Errorf("train: allocating targets: %w", err)
+			}
+			args = append(args, tb)
+			if weights != nil {
+				wb, err := gatherRows(be, weights, batchRows, batch)
+				if err != nil {
+					finalizeArgs(args)
+					return nil, fmt.Errorf("train: allocating weights: %w", err)
 				}
-				if t >= totalSteps-stepsPerEpoch {
-					lastEpochLoss += float64(l)
-				}
+				args = append(args, wb)
 			}
-		})
-		lossT.FinalizeAll()
-		if err != nil {
-			return nil, fmt.Errorf("train: reading losses: %w", err)
 		}
-		if bad != nil {
-			return nil, bad
+		lossT, err := callExec(func() []*tensors.Tensor { return []*tensors.Tensor{exec.MustCall1(args...)} })
+		finalizeArgs(args)
+		if err != nil {
+			return nil, fmt.Errorf("train: step %d of %d: %w", start, total, err)
+		}
+		stepLosses := tensors.MustCopyFlatData[float32](lossT[0])
+		lossT[0].FinalizeAll()
+		for s, l := range stepLosses {
+			t := start + s
+			if math.IsNaN(float64(l)) || math.IsInf(float64(l), 0) {
+				return nil, fmt.Errorf("train: loss is %v at step %d (epoch %d): lower the learning rate?", l, t, t/stepsPerEpoch+1)
+			}
+			ps.curSum += float64(l)
+			ps.curSteps++
+			if (t+1)%stepsPerEpoch == 0 {
+				ps.epochLoss = append(ps.epochLoss, ps.curSum/float64(ps.curSteps))
+				ps.epochTime = append(ps.epochTime, time.Since(epochStart))
+				logf("epoch %d/%d loss %.4f (%.1fs)", len(ps.epochLoss), cfg.Epochs, ps.epochLoss[len(ps.epochLoss)-1], time.Since(epochStart).Seconds())
+				ps.curSum, ps.curSteps = 0, 0
+				epochStart = time.Now()
+			}
+		}
+		ps.step = start + steps
+		if cfg.Checkpoint == "" {
+			continue
+		}
+		epochEnded := ps.curSteps == 0
+		if epochEnded || (cfg.CheckpointEvery > 0 && time.Since(lastSave) >= cfg.CheckpointEvery) {
+			ps.curElapsed = time.Since(epochStart)
+			if err := saveCheckpoint(cfg.Checkpoint, key, ps, state); err != nil {
+				return nil, err
+			}
+			lastSave = time.Now()
 		}
 	}
-	h.trainLoss = lastEpochLoss / float64(min(stepsPerEpoch, totalSteps))
-
-	h.params = make([][]float32, len(params))
-	for i, v := range params {
-		val, err := v.Value()
-		if err != nil {
-			return nil, fmt.Errorf("train: reading trained parameter %d: %w", i, err)
-		}
-		h.params[i], err = tensors.CopyFlatData[float32](val)
-		if err != nil {
-			return nil, fmt.Errorf("train: copying trained parameter %d: %w", i, err)
-		}
-	}
-	return h, nil
+	res.EpochLoss, res.EpochTime, res.Steps = ps.epochLoss, ps.epochTime, total
+	return res, nil
 }
 
-// Progress is the value a ProgressLossFunc sees at 0-based step t of total:
-// t/total, the openai/weak-to-strong step_frac.
-func Progress(t, total int) float64 { return float64(t) / float64(total) }
+// checkpointKey digests what a fit depends on: the trainer version, the
+// net (architecture, initial weights, bound examples), the objective and
+// every result-changing setting.
+func checkpointKey(net Net, o Objective, cfg Config) [32]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|net=%s|cfg=%s|steps_per_call=%d|", configVersion, net.Fingerprint(), cfg.String(), cfg.stepsPerCall())
+	h.Write(o.hash())
+	var key [32]byte
+	copy(key[:], h.Sum(nil))
+	return key
+}
 
-// callModelExec runs the training graph, turning GoMLX panics (shape errors
-// in a user LossFunc, backend failures) into errors.
-func callModelExec(exec *model.Exec, args ...any) (t *tensors.Tensor, err error) {
+// zeros returns a float32 tensor of shape s filled with zeros
+// (tensors.FromShape does not promise cleared memory).
+func zeros(s shapes.Shape) *tensors.Tensor {
+	return tensors.FromFlatDataAndDimensions(make([]float32, s.Size()), s.Dimensions...)
+}
+
+// gatherRows copies rows of a row-major float32 array whose rows hold
+// size(dims)/len(rows) values into a new tensor of shape dims ([B, K]
+// targets, [B] weights). With backends that share host memory (the Go
+// backend) it is written in place in a device buffer from the backend's
+// pool: a local tensor materialised on the device would cost an
+// allocation, a page clear and a copy per input per step.
+func gatherRows(be compute.Backend, values []float32, rows []int, dims ...int) (*tensors.Tensor, error) {
+	t, err := tensors.FromShapeForBackend(be, 0, shapes.Make(dtypes.Float32, dims...))
+	if err != nil {
+		return nil, err
+	}
+	width := t.Shape().Size() / len(rows)
+	tensors.MustMutableFlatData(t, func(flat []float32) {
+		for i, r := range rows {
+			copy(flat[i*width:(i+1)*width], values[r*width:(r+1)*width])
+		}
+	})
+	return t, nil
+}
+
+func finalizeArgs(args []any) {
+	for _, a := range args {
+		a.(*tensors.Tensor).FinalizeAll()
+	}
+}
+
+// callExec runs a graph execution, turning GoMLX panics (shape errors in a
+// loss, backend failures) into errors.
+func callExec(call func() []*tensors.Tensor) (out []*tensors.Tensor, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(error); ok {
@@ -259,201 +383,5 @@ func callModelExec(exec *model.Exec, args ...any) (t *tensors.Tensor, err error)
 			}
 		}
 	}()
-	return exec.Call1(args...)
-}
-
-// learningRate at step t (0-based) of total: linear warm-up to peak over
-// warmup steps, then cosine decay from peak (at t = warmup) to
-// peak·(1-cos(π/(total-warmup)))/2 ≈ 0 at the last step.
-func learningRate(peak float64, t, warmup, total int) float64 {
-	if t < warmup {
-		return peak * float64(t+1) / float64(warmup)
-	}
-	progress := float64(t-warmup) / float64(max(1, total-warmup))
-	return peak * 0.5 * (1 + math.Cos(math.Pi*math.Min(progress, 1)))
-}
-
-// batchOrder returns the row indices of every step, concatenated: per epoch a
-// fresh permutation of 0..n-1, cut into ceil(n/batch) batches, the last one
-// completed with the first rows of the same permutation.
-func batchOrder(rng *rand.Rand, n, batch, epochs int) []int32 {
-	stepsPerEpoch := (n + batch - 1) / batch
-	out := make([]int32, 0, epochs*stepsPerEpoch*batch)
-	perm := make([]int32, n)
-	for range epochs {
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		out = append(out, perm...)
-		out = append(out, perm[:stepsPerEpoch*batch-n]...)
-	}
-	return out
-}
-
-// initParams draws initial parameters: weight matrices uniform in
-// ±1/sqrt(fanIn) (PyTorch's nn.Linear default, so the reference benchmark
-// starts from the same distribution), biases zero. Drawing on the host with
-// PCG makes the initialisation independent of the backend.
-func initParams(rng *rand.Rand, specs []paramSpec) [][]float32 {
-	out := make([][]float32, len(specs))
-	for i, sp := range specs {
-		out[i] = make([]float32, product(sp.dims))
-		if sp.fanIn == 0 {
-			continue
-		}
-		bound := 1 / math.Sqrt(float64(sp.fanIn))
-		for j := range out[i] {
-			out[i][j] = float32((2*rng.Float64() - 1) * bound)
-		}
-	}
-	return out
-}
-
-// gatherBatch copies the given rows into new tensors: features xb [batch,
-// D], if withT their transpose xbT [D, batch] (else nil) and targets tb
-// [batch, K].
-//
-// With backends that share host memory (the Go backend) the tensors are
-// written in place in device buffers, from the backend's pool: building local
-// tensors and materialising them on the device cost an allocation, a page
-// clear and a copy per input per step, as much as the transposition itself.
-func gatherBatch(backend compute.Backend, xs []float32, d int, ts []float32, k int, rows []int32, withT bool) (xb, xbT, tb *tensors.Tensor, err error) {
-	batch := len(rows)
-	if xb, err = tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, batch, d)); err != nil {
-		return nil, nil, nil, err
-	}
-	tensors.MustMutableFlatData(xb, func(flat []float32) {
-		for i, r := range rows {
-			copy(flat[i*d:(i+1)*d], xs[int(r)*d:int(r+1)*d])
-		}
-	})
-	if tb, err = tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, batch, k)); err != nil {
-		return nil, nil, nil, err
-	}
-	tensors.MustMutableFlatData(tb, func(flat []float32) {
-		for i, r := range rows {
-			copy(flat[i*k:(i+1)*k], ts[int(r)*k:int(r+1)*k])
-		}
-	})
-	if !withT {
-		return xb, nil, tb, nil
-	}
-	if xbT, err = tensors.FromShapeForBackend(backend, 0, shapes.Make(dtypes.Float32, d, batch)); err != nil {
-		return nil, nil, nil, err
-	}
-	tensors.MustMutableFlatData(xbT, func(out []float32) {
-		// Blocks of 8 rows: 8 sequential read streams and 8 adjacent writes
-		// per column, instead of one write per cache line.
-		const block = 8
-		for b0 := 0; b0 < batch; b0 += block {
-			nb := min(block, batch-b0)
-			var src [block][]float32
-			for bb := range nb {
-				r := int(rows[b0+bb])
-				src[bb] = xs[r*d : (r+1)*d]
-			}
-			for j := range d {
-				o := out[j*batch+b0 : j*batch+b0+nb]
-				for bb := range o {
-					o[bb] = src[bb][j]
-				}
-			}
-		}
-	})
-	return xb, xbT, tb, nil
-}
-
-// columnStats returns the per-column mean and 1/std of x [N, D], computed in
-// float64 (two passes, so large offsets do not cancel). Columns whose std is
-// below 1e-7 of max(1, |mean|) are constant for practical purposes: their
-// scale is 1, so standardising only centres them.
-func columnStats(x data.Matrix) (mean, invStd []float32) {
-	d := x.Cols
-	sum := make([]float64, d)
-	for i := 0; i < x.Rows; i++ {
-		for j, v := range x.Row(i) {
-			sum[j] += float64(v)
-		}
-	}
-	mu := make([]float64, d)
-	for j := range mu {
-		mu[j] = sum[j] / float64(x.Rows)
-	}
-	sq := make([]float64, d)
-	for i := 0; i < x.Rows; i++ {
-		for j, v := range x.Row(i) {
-			dv := float64(v) - mu[j]
-			sq[j] += dv * dv
-		}
-	}
-	mean = make([]float32, d)
-	invStd = make([]float32, d)
-	for j := range mu {
-		mean[j] = float32(mu[j])
-		std := math.Sqrt(sq[j] / float64(x.Rows))
-		if std < 1e-7*math.Max(1, math.Abs(mu[j])) {
-			invStd[j] = 1
-		} else {
-			invStd[j] = float32(1 / std)
-		}
-	}
-	return mean, invStd
-}
-
-// checkTrainingData validates shapes and values of features [N, D] and
-// targets [N, K].
-func checkTrainingData(x, targets data.Matrix) error {
-	if x.Rows == 0 || x.Cols == 0 {
-		return fmt.Errorf("train: empty features [%d, %d]", x.Rows, x.Cols)
-	}
-	if len(x.Values) != x.Rows*x.Cols {
-		return fmt.Errorf("train: features hold %d values, want %d×%d", len(x.Values), x.Rows, x.Cols)
-	}
-	if targets.Rows != x.Rows {
-		return fmt.Errorf("train: %d feature rows but %d target rows", x.Rows, targets.Rows)
-	}
-	if targets.Cols < 2 {
-		return fmt.Errorf("train: targets have %d columns, need K >= 2 classes", targets.Cols)
-	}
-	if len(targets.Values) != targets.Rows*targets.Cols {
-		return fmt.Errorf("train: targets hold %d values, want %d×%d", len(targets.Values), targets.Rows, targets.Cols)
-	}
-	if err := checkFinite("features", x); err != nil {
-		return err
-	}
-	for i := 0; i < targets.Rows; i++ {
-		var sum float64
-		for j, v := range targets.Row(i) {
-			if !(v >= 0 && v <= 1) { // also catches NaN
-				return fmt.Errorf("train: target row %d column %d is %v, want a probability in [0, 1]", i, j, v)
-			}
-			sum += float64(v)
-		}
-		if math.Abs(sum-1) > targetSumTolerance {
-			return fmt.Errorf("train: target row %d sums to %.6g, want 1 (rows are probability vectors; use data.OneHot for labels)", i, sum)
-		}
-	}
-	return nil
-}
-
-// checkFinite reports the first NaN or infinite value of m.
-func checkFinite(what string, m data.Matrix) error {
-	for i, v := range m.Values {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("train: %s row %d column %d is %v", what, i/m.Cols, i%m.Cols, v)
-		}
-	}
-	return nil
-}
-
-// FitLabels is Fit with hard labels: labels[i] in [0, k) is the class of row
-// i of x [N, D]. It is exactly Fit(ctx, x, data.OneHot(labels, k), cfg).
-func FitLabels(ctx context.Context, x data.Matrix, labels []int, k int, cfg Config) (*Head, error) {
-	for i, y := range labels {
-		if y < 0 || y >= k {
-			return nil, fmt.Errorf("train: label %d of row %d is outside [0, %d)", y, i, k)
-		}
-	}
-	return Fit(ctx, x, data.OneHot(labels, k), cfg)
+	return call(), nil
 }

@@ -1,494 +1,508 @@
 package train
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
+	"time"
 
-	"github.com/gomlx/gomlx/core/graph"
+	. "github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
+	"github.com/gomlx/gomlx/ml/model"
 
 	"github.com/superalign/superalign/data"
 )
 
-// mixture draws n points of a K-class Gaussian mixture in D dimensions with
-// identity covariance and equal priors; class c has mean means[c].
-type mixture struct {
-	means [][]float64 // [K][D]
+// softmaxNet is multinomial logistic regression on fixed features,
+// differentiated by GoMLX (the path fine-tuned encoders take): the
+// smallest Net that exercises the trainer. length, when set, makes it a
+// LengthNet; fedRows records the rows of every Feed.
+type softmaxNet struct {
+	x       data.Matrix
+	k       int
+	length  []int
+	w, b    *model.Variable
+	fedRows [][]int
 }
 
-// newMixture puts class c's mean at sep·e_c (the classes are pairwise
-// sep·√2 apart), so the Bayes classifier is "nearest mean".
-func newMixture(k, d int, sep float64) mixture {
-	m := mixture{means: make([][]float64, k)}
-	for c := range m.means {
-		m.means[c] = make([]float64, d)
-		m.means[c][c] = sep
+func (n *softmaxNet) Init(scope *model.Scope, rng *rand.Rand) ([]Param, error) {
+	w := make([]float32, n.k*n.x.Cols)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64() * 0.1)
 	}
-	return m
+	n.w = scope.VariableWithValue("w", tensors.FromFlatDataAndDimensions(w, n.k, n.x.Cols))
+	n.b = scope.VariableWithValue("b", tensors.FromFlatDataAndDimensions(make([]float32, n.k), n.k))
+	return []Param{{Var: n.w, Group: GroupHead, Decay: true}, {Var: n.b, Group: GroupEncoder}}, nil
 }
 
-func (m mixture) sample(rng *rand.Rand, n int) (data.Matrix, []int) {
-	d := len(m.means[0])
+func (n *softmaxNet) Len() int { return n.x.Rows }
+
+func (n *softmaxNet) Feed(rows []int) ([]*tensors.Tensor, error) {
+	n.fedRows = append(n.fedRows, slices.Clone(rows))
+	return []*tensors.Tensor{tensors.FromFlatDataAndDimensions(n.x.SelectRows(rows).Values, len(rows), n.x.Cols)}, nil
+}
+
+func (n *softmaxNet) Logits(_ *model.Scope, fed []*Node) *Node {
+	g := fed[0].Graph()
+	return Add(DotGeneral(fed[0], []int{1}, nil, n.w.NodeValue(g), []int{1}, nil), ExpandAxes(n.b.NodeValue(g), 0))
+}
+
+func (n *softmaxNet) Fingerprint() string { return fmt.Sprintf("softmax|%v|%d", n.x.Values, n.k) }
+
+type lengthNet struct{ *softmaxNet }
+
+func (n lengthNet) Lengths() []int { return n.length }
+
+func (n *softmaxNet) params(t *testing.T) []float32 {
+	t.Helper()
+	var out []float32
+	for _, v := range []*model.Variable{n.w, n.b} {
+		out = append(out, tensors.MustCopyFlatData[float32](v.MustValue())...)
+	}
+	return out
+}
+
+// blobs draws n points of two Gaussian classes in d dimensions.
+func blobs(seed uint64, n, d int) (data.Matrix, []int) {
+	rng := rand.New(rand.NewPCG(seed, 1))
 	x := data.NewMatrix(n, d)
-	labels := make([]int, n)
+	y := make([]int, n)
 	for i := range n {
-		c := rng.IntN(len(m.means))
-		labels[i] = c
+		y[i] = rng.IntN(2)
 		for j := range d {
-			x.Set(i, j, float32(m.means[c][j]+rng.NormFloat64()))
-		}
-	}
-	return x, labels
-}
-
-// bayes returns the Bayes-optimal labels (nearest mean) of x.
-func (m mixture) bayes(x data.Matrix) []int {
-	out := make([]int, x.Rows)
-	for i := range out {
-		best := math.Inf(1)
-		for c, mu := range m.means {
-			var dist float64
-			for j, v := range x.Row(i) {
-				dv := float64(v) - mu[j]
-				dist += dv * dv
+			mu := 0.0
+			if j == y[i] {
+				mu = 2
 			}
-			if dist < best {
-				best, out[i] = dist, c
+			x.Set(i, j, float32(mu+rng.NormFloat64()))
+		}
+	}
+	return x, y
+}
+
+func testConfig() Config {
+	return Config{Epochs: 4, BatchSize: 16, LearningRate: 0.05, EncoderLR: 0.02, WeightDecay: 0.01, Seed: 3}
+}
+
+func TestFitLearns(t *testing.T) {
+	x, y := blobs(1, 200, 4)
+	for _, sched := range []Schedule{WarmupCosine, Constant} {
+		t.Run(string(sched), func(t *testing.T) {
+			net := &softmaxNet{x: x, k: 2}
+			cfg := testConfig()
+			cfg.Schedule = sched
+			res, err := Fit(context.Background(), net, Objective{Targets: data.OneHot(y, 2)}, cfg)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
+			if len(res.EpochLoss) != 4 || !(res.EpochLoss[3] < res.EpochLoss[0]) || res.Steps != 4*13 {
+				t.Errorf("epoch losses %v over %d steps: want 4 falling epochs of 13 steps", res.EpochLoss, res.Steps)
+			}
+			if res.FinalLoss() > 0.35 {
+				t.Errorf("final loss %.3f: the blobs are nearly separable", res.FinalLoss())
+			}
+		})
 	}
-	return out
 }
 
-func accuracy(pred, gold []int) float64 {
-	hit := 0
-	for i := range pred {
-		if pred[i] == gold[i] {
-			hit++
-		}
-	}
-	return float64(hit) / float64(len(pred))
-}
-
-func mustFit(t *testing.T, x, targets data.Matrix, cfg Config) *Head {
-	t.Helper()
-	h, err := Fit(context.Background(), x, targets, cfg)
-	if err != nil {
-		t.Fatalf("Fit(%s): %v", cfg.Head, err)
-	}
-	return h
-}
-
-func mustPredict(t *testing.T, h *Head, x data.Matrix) data.Matrix {
-	t.Helper()
-	p, err := h.Predict(x)
-	if err != nil {
-		t.Fatalf("Predict: %v", err)
-	}
-	return p
-}
-
-// columns returns the first c columns of x.
-func columns(x data.Matrix, c int) data.Matrix {
-	out := data.NewMatrix(x.Rows, c)
-	for i := range x.Rows {
-		copy(out.Row(i), x.Row(i)[:c])
-	}
-	return out
-}
-
-// TestSoftLabelFit is the weak-to-strong set-up in miniature: a weak teacher
-// (linear head on 4 of 24 features, trained on 400 gold labels) labels 2000
-// fresh examples with soft labels, and a student on all 24 features is fitted
-// to them. The teacher's function is inside the student's class (standardised
-// features are an affine map of the raw ones), so a well-optimised student
-// can reproduce the soft labels almost exactly. The tolerances on mean
-// |p - target| are 0.005 for the linear head (convex, exactly realisable:
-// measured 0.0002) and 0.02 for the MLP (measured ~0.006), against soft
-// targets whose mean distance from the uniform prediction is 0.14-0.2: an
-// under-fitted student, like the plain gradient descent ASSETS.md reports,
-// stays far closer to uniform than its targets and fails.
-func TestSoftLabelFit(t *testing.T) {
-	tests := []struct {
-		name   string
-		head   string
-		k      int
-		maxMAE float64
+func TestLearningRateSchedule(t *testing.T) {
+	const peak, warmup, total = 0.1, 5, 105
+	c := Config{Schedule: WarmupCosine}
+	for _, tc := range []struct {
+		t    int
+		want float64
 	}{
-		{"linear K=2", HeadLinear, 2, 0.005},
-		{"linear K=3", HeadLinear, 3, 0.005},
-		{"mlp K=2", HeadMLP, 2, 0.02},
-		{"mlp K=4", HeadMLP, 4, 0.02},
+		{0, peak / warmup}, // first warm-up step
+		{4, peak},          // end of warm-up
+		{5, peak},          // cosine starts at the peak
+		{55, peak / 2},     // half-way through the decay
+		{104, peak * (1 - math.Cos(math.Pi/100)) / 2}, // last step: ~0 but not 0
+	} {
+		if got := c.learningRate(peak, tc.t, warmup, total); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("learningRate(step %d) = %v, want %v", tc.t, got, tc.want)
+		}
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(7, uint64(tc.k)))
-			mix := newMixture(tc.k, 24, 1.5)
-			xWeak, yWeak := mix.sample(rng, 400)
-			xStrong, _ := mix.sample(rng, 2000)
-
-			teacher := mustFit(t, columns(xWeak, 4), data.OneHot(yWeak, tc.k), DefaultConfig(HeadLinear))
-			soft := mustPredict(t, teacher, columns(xStrong, 4))
-
-			student := mustFit(t, xStrong, soft, DefaultConfig(tc.head))
-			pred := mustPredict(t, student, xStrong)
-
-			var mae, spread, entropy float64
-			for i, target := range soft.Values {
-				mae += math.Abs(float64(pred.Values[i] - target))
-				spread += math.Abs(float64(target) - 1/float64(tc.k))
-				if target > 0 {
-					entropy -= float64(target) * math.Log(float64(target))
-				}
-			}
-			mae /= float64(len(soft.Values))
-			spread /= float64(len(soft.Values))
-			entropy /= float64(soft.Rows)
-			t.Logf("mean |p-target| = %.4f (targets' mean |t-1/K| = %.3f); train loss %.4f vs target entropy %.4f",
-				mae, spread, student.TrainLoss(), entropy)
-			if mae > tc.maxMAE {
-				t.Errorf("mean |p - target| = %.4f, want <= %.3f: soft labels under-fitted", mae, tc.maxMAE)
-			}
-			if spread < 0.1 {
-				t.Errorf("targets are too close to uniform (mean |t-1/K| = %.3f) for the test to mean anything", spread)
-			}
-		})
+	for s := warmup + 1; s < total; s++ {
+		if c.learningRate(peak, s, warmup, total) > c.learningRate(peak, s-1, warmup, total) {
+			t.Fatalf("learning rate increases after warm-up at step %d", s)
+		}
+	}
+	c.Schedule = Constant
+	for _, s := range []int{0, 3, 104} {
+		if got := c.learningRate(peak, s, warmup, total); got != peak {
+			t.Errorf("constant schedule at step %d: %v", s, got)
+		}
 	}
 }
 
-// TestBayesAccuracy checks that heads trained on hard labels reach the Bayes
-// classifier's accuracy on fresh data. The Bayes classifier is scored on the
-// same test set, so the comparison is free of test-set sampling noise; the
-// 0.015 margin covers estimation error with 2000 training examples.
-func TestBayesAccuracy(t *testing.T) {
-	tests := []struct {
-		name   string
-		head   string
-		k      int
-		sep    float64
-		margin float64
-	}{
-		{"linear K=2 overlapping", HeadLinear, 2, 1.2, 0.015},
-		{"linear K=2 separable", HeadLinear, 2, 12, 0.001}, // Bayes error ~1e-17: must be perfect.
-		{"linear K=4", HeadLinear, 4, 2.5, 0.015},
-		{"mlp K=3", HeadMLP, 3, 2.5, 0.02},
+func TestBatchOrder(t *testing.T) {
+	const n, batch, epochs = 10, 4, 3
+	order := batchOrder(rand.New(rand.NewPCG(1, 1)), n, batch, epochs)
+	perEpoch := 3 * batch // ceil(10/4) = 3 full batches
+	if len(order) != epochs*perEpoch {
+		t.Fatalf("len(order) = %d, want %d", len(order), epochs*perEpoch)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(11, uint64(tc.k)))
-			mix := newMixture(tc.k, 16, tc.sep)
-			xTrain, yTrain := mix.sample(rng, 2000)
-			xTest, yTest := mix.sample(rng, 4000)
-			cfg := DefaultConfig(tc.head)
-			cfg.Hidden = 64
-			h, err := FitLabels(context.Background(), xTrain, yTrain, tc.k, cfg)
-			if err != nil {
-				t.Fatal(err)
+	var firsts [][]int32
+	for e := range epochs {
+		ep := order[e*perEpoch : (e+1)*perEpoch]
+		seen := slices.Clone(ep[:n])
+		slices.Sort(seen)
+		for i, v := range seen {
+			if v != int32(i) {
+				t.Fatalf("epoch %d does not visit every row once: %v", e, ep[:n])
 			}
-			acc := accuracy(mustPredict(t, h, xTest).Argmax(), yTest)
-			bayes := accuracy(mix.bayes(xTest), yTest)
-			t.Logf("head %.4f, Bayes %.4f", acc, bayes)
-			if acc < bayes-tc.margin {
-				t.Errorf("test accuracy %.4f, Bayes classifier %.4f: more than %.3f below", acc, bayes, tc.margin)
-			}
-		})
+		}
+		if !slices.Equal(ep[n:], ep[:perEpoch-n]) {
+			t.Errorf("epoch %d: last batch completed with %v, want the epoch's first rows %v", e, ep[n:], ep[:perEpoch-n])
+		}
+		firsts = append(firsts, ep[:n])
+	}
+	if slices.Equal(firsts[0], firsts[1]) {
+		t.Error("two epochs have the same order: not reshuffled")
 	}
 }
 
-// predictionHash is a hex SHA-256 of the predictions' float32 bits.
-func predictionHash(p data.Matrix) string {
-	h := sha256.New()
-	_ = binary.Write(h, binary.LittleEndian, p.Values)
-	return hex.EncodeToString(h.Sum(nil))
+// TestLengthBatchOrder: every epoch visits every position, batches hold
+// similar lengths (far less padding than random batches), and the
+// batches' order is shuffled.
+func TestLengthBatchOrder(t *testing.T) {
+	const n, batch, epochs = 300, 8, 2
+	rng := rand.New(rand.NewPCG(4, 4))
+	length := make([]int, n)
+	for i := range length {
+		length[i] = 1 + rng.IntN(60)
+	}
+	padding := func(order []int32) int {
+		pad := 0
+		for s := 0; s < len(order); s += batch {
+			longest := 0
+			for _, p := range order[s : s+batch] {
+				longest = max(longest, length[p])
+			}
+			for _, p := range order[s : s+batch] {
+				pad += longest - length[p]
+			}
+		}
+		return pad
+	}
+	grouped := lengthBatchOrder(rand.New(rand.NewPCG(9, 9)), length, batch, epochs)
+	random := batchOrder(rand.New(rand.NewPCG(9, 9)), n, batch, epochs)
+	perEpoch := (n + batch - 1) / batch * batch
+	if len(grouped) != epochs*perEpoch {
+		t.Fatalf("%d positions, want %d", len(grouped), epochs*perEpoch)
+	}
+	for e := range epochs {
+		seen := map[int32]bool{}
+		for _, p := range grouped[e*perEpoch : (e+1)*perEpoch] {
+			seen[p] = true
+		}
+		if len(seen) != n {
+			t.Errorf("epoch %d visits %d of %d positions", e, len(seen), n)
+		}
+	}
+	pg, pr := padding(grouped), padding(random)
+	t.Logf("padding tokens: grouped %d, random %d", pg, pr)
+	if pg*4 > pr {
+		t.Errorf("grouped batches pad %d tokens, random %d: want under a quarter", pg, pr)
+	}
+	firstLongest := make([]int, 0, 8)
+	for s := 0; s < 8*batch; s += batch {
+		firstLongest = append(firstLongest, length[grouped[s+batch-1]])
+	}
+	if slices.IsSorted(firstLongest) {
+		t.Errorf("the first batches run from short to long %v: batch order not shuffled", firstLongest)
+	}
 }
 
-// determinismFit trains the heads used by the determinism tests and returns
-// the hash of their predictions on the training data.
-func determinismFit(head string, seed int64) (string, error) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	x, y := newMixture(3, 12, 1).sample(rng, 300)
-	cfg := DefaultConfig(head)
-	cfg.Hidden, cfg.Epochs, cfg.BatchSize, cfg.Seed = 32, 5, 64, seed // 300/64: the last batch wraps.
-	h, err := FitLabels(context.Background(), x, y, 3, cfg)
-	if err != nil {
-		return "", err
-	}
-	p, err := h.Predict(x)
-	if err != nil {
-		return "", err
-	}
-	return predictionHash(p), nil
-}
-
-func TestDeterminism(t *testing.T) {
-	for _, head := range []string{HeadLinear, HeadMLP} {
-		t.Run(head, func(t *testing.T) {
-			a, err := determinismFit(head, 42)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := determinismFit(head, 42)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a != b {
-				t.Errorf("same seed, different predictions: %s vs %s", a, b)
-			}
-			c, err := determinismFit(head, 43)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if a == c {
-				t.Errorf("seeds 42 and 43 gave identical predictions: the seed is not used")
-			}
-		})
-	}
-}
-
-// TestDeterminismAcrossProcesses reruns determinismFit in a child process
-// (this test binary, running only TestDeterminismHelper) and compares hashes.
-func TestDeterminismAcrossProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns a process")
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Skip("no executable path:", err)
-	}
-	for _, head := range []string{HeadLinear, HeadMLP} {
-		want, err := determinismFit(head, 42)
-		if err != nil {
+// TestRowsAndWeights: training on Rows equals training on those rows
+// alone; weights 2 on every row equal no weights (they are normalised); a
+// zero weight removes a row's influence.
+func TestRowsAndWeights(t *testing.T) {
+	x, y := blobs(2, 120, 3)
+	targets := data.OneHot(y, 2)
+	cfg := testConfig()
+	fit := func(net *softmaxNet, o Objective) []float32 {
+		t.Helper()
+		if _, err := Fit(context.Background(), net, o, cfg); err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(exe, "-test.run=^TestDeterminismHelper$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "TRAIN_DETERMINISM_HELPER="+head)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child process: %v\n%s", err, out)
-		}
-		got := ""
-		for _, line := range strings.Split(string(out), "\n") {
-			if rest, ok := strings.CutPrefix(line, "HASH "); ok {
-				got = strings.TrimSpace(rest)
-			}
-		}
-		if got != want {
-			t.Errorf("%s: child process hash %q, this process %q", head, got, want)
-		}
+		return net.params(t)
 	}
-}
-
-func TestDeterminismHelper(t *testing.T) {
-	head := os.Getenv("TRAIN_DETERMINISM_HELPER")
-	if head == "" {
-		t.Skip("helper for TestDeterminismAcrossProcesses")
+	rows := []int{3, 5, 8, 13, 21, 34, 55, 89, 100, 101, 102, 103, 104, 105, 106, 107, 108, 119}
+	sub := &softmaxNet{x: x.SelectRows(rows), k: 2}
+	want := fit(sub, Objective{Targets: targets.SelectRows(rows)})
+	got := fit(&softmaxNet{x: x, k: 2}, Objective{Targets: targets, Rows: rows})
+	if !slices.Equal(got, want) {
+		t.Errorf("Rows: %v, training on the rows alone: %v", got, want)
 	}
-	h, err := determinismFit(head, 42)
-	if err != nil {
-		t.Fatal(err)
+	plain := fit(&softmaxNet{x: x, k: 2}, Objective{Targets: targets})
+	twos := make([]float32, 120)
+	for i := range twos {
+		twos[i] = 2
 	}
-	fmt.Println("HASH", h)
-}
-
-// TestHardLabelsEqualOneHot: FitLabels is Fit on one-hot targets, bit for bit.
-func TestHardLabelsEqualOneHot(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	x, y := newMixture(3, 8, 1.5).sample(rng, 200)
-	cfg := DefaultConfig(HeadLinear)
-	cfg.Epochs = 3
-	a, err := FitLabels(context.Background(), x, y, 3, cfg)
-	if err != nil {
-		t.Fatal(err)
+	if got := fit(&softmaxNet{x: x, k: 2}, Objective{Targets: targets, Weights: twos}); !closeValues(got, plain, 1e-5) {
+		t.Errorf("uniform weights 2: %v, no weights %v", got, plain)
 	}
-	b := mustFit(t, x, data.OneHot(y, 3), cfg)
-	if predictionHash(mustPredict(t, a, x)) != predictionHash(mustPredict(t, b, x)) {
-		t.Error("FitLabels and Fit(OneHot) differ")
+	// Zero weights on every row outside rows: the same optimum direction
+	// as Rows, but every batch still holds the other rows, so compare
+	// losses' sign of progress only.
+	zero := make([]float32, 120)
+	for _, i := range rows {
+		zero[i] = 1
 	}
-	if _, err := FitLabels(context.Background(), x, append(y[:len(y)-1:len(y)-1], 3), 3, cfg); err == nil {
-		t.Error("label 3 with k=3 accepted")
+	if _, err := Fit(context.Background(), &softmaxNet{x: x, k: 2}, Objective{Targets: targets, Weights: zero}, cfg); err != nil {
+		t.Errorf("weights with zeros: %v", err)
 	}
-}
-
-func TestFitErrors(t *testing.T) {
-	x := data.NewMatrix(4, 2)
-	good := data.OneHot([]int{0, 1, 0, 1}, 2)
-	nanX := data.NewMatrix(4, 2)
-	nanX.Set(2, 1, float32(math.NaN()))
-	unnormalised := data.OneHot([]int{0, 1, 0, 1}, 2)
-	unnormalised.Set(1, 0, 0.5) // row 1 sums to 1.5
-	negative := data.OneHot([]int{0, 1, 0, 1}, 2)
-	negative.Set(3, 0, -0.5)
-	negative.Set(3, 1, 1.5)
-	nanT := data.OneHot([]int{0, 1, 0, 1}, 2)
-	nanT.Set(0, 0, float32(math.NaN()))
-	short := data.Matrix{Rows: 4, Cols: 2, Values: make([]float32, 7)}
-	tests := []struct {
-		name    string
-		x, t    data.Matrix
-		cfg     Config
-		wantSub string
+	for _, bad := range []struct {
+		o    Objective
+		want string
 	}{
-		{"row mismatch", x, data.OneHot([]int{0, 1, 0}, 2), DefaultConfig(HeadLinear), "4 feature rows but 3 target rows"},
-		{"one class", x, data.OneHot([]int{0, 0, 0, 0}, 1), DefaultConfig(HeadLinear), "K >= 2"},
-		{"rows not summing to 1", x, unnormalised, DefaultConfig(HeadLinear), "row 1 sums to 1.5"},
-		{"negative target", x, negative, DefaultConfig(HeadLinear), "row 3 column 0 is -0.5"},
-		{"NaN target", x, nanT, DefaultConfig(HeadLinear), "row 0 column 0 is NaN"},
-		{"NaN feature", nanX, good, DefaultConfig(HeadLinear), "features row 2 column 1 is NaN"},
-		{"short values", short, good, DefaultConfig(HeadLinear), "hold 7 values"},
-		{"empty", data.Matrix{}, data.Matrix{}, DefaultConfig(HeadLinear), "empty features"},
-		{"unknown head", x, good, Config{Head: "svm"}, `unknown head "svm"`},
-		{"negative epochs", x, good, Config{Head: HeadMLP, Epochs: -1}, "Epochs = -1"},
-		{"NaN learning rate", x, good, Config{Head: HeadMLP, LearningRate: math.NaN()}, "LearningRate"},
+		{Objective{Targets: targets, Weights: make([]float32, 120)}, "weight 0"},
+		{Objective{Targets: targets, Weights: []float32{1}}, "1 weights for 120"},
+		{Objective{Targets: targets, Rows: []int{0, 120}}, "row 120 outside"},
+		{Objective{Targets: targets, Rows: []int{}}, "no rows"},
+		{Objective{Targets: targets.SelectRows([]int{0, 1})}, "120 examples but 2 target rows"},
+	} {
+		if _, err := Fit(context.Background(), &softmaxNet{x: x, k: 2}, bad.o, cfg); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("Fit error %v, want %q", err, bad.want)
+		}
 	}
-	for _, tc := range tests {
+}
+
+func closeValues(a, b []float32, tol float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if math.Abs(float64(a[i]-b[i])) > tol*(1+math.Abs(float64(b[i]))) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestBatchStatisticsLosses: a loss that reads its batch is never given
+// padding rows (every fed row is a training row and every batch is full)
+// nor length-grouped batches, while a per-example loss on the same
+// LengthNet is grouped.
+func TestBatchStatisticsLosses(t *testing.T) {
+	x, y := blobs(3, 100, 3)
+	length := make([]int, 100)
+	for i := range length {
+		length[i] = i // sorted by index: grouped batches hold neighbours
+	}
+	rows := make([]int, 0, 70)
+	for i := 0; i < 100; i++ {
+		if i%10 != 0 {
+			rows = append(rows, i)
+		}
+	}
+	spread := func(batches [][]int) float64 { // mean max-min length within a batch
+		var s float64
+		for _, b := range batches {
+			s += float64(slices.Max(b) - slices.Min(b))
+		}
+		return s / float64(len(batches))
+	}
+	cfg := testConfig()
+	cfg.BatchSize, cfg.GroupByLength = 16, true
+	for _, tc := range []struct {
+		name      string
+		stats     bool
+		wantGroup bool
+	}{{"per-example", false, true}, {"batch statistics", true, false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Fit(context.Background(), tc.x, tc.t, tc.cfg)
-			if err == nil || !strings.Contains(err.Error(), tc.wantSub) {
-				t.Errorf("Fit error = %v, want one containing %q", err, tc.wantSub)
+			net := lengthNet{&softmaxNet{x: x, k: 2, length: length}}
+			loss := Loss{Name: tc.name, BatchStatistics: tc.stats}
+			if _, err := Fit(context.Background(), net, Objective{Targets: data.OneHot(y, 2), Rows: rows, Loss: loss}, cfg); err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range net.fedRows {
+				if len(b) != 16 {
+					t.Fatalf("a batch of %d rows: batches must be full", len(b))
+				}
+				for _, r := range b {
+					if r%10 == 0 {
+						t.Fatalf("row %d is not a training row (padding?)", r)
+					}
+				}
+			}
+			s := spread(net.fedRows)
+			t.Logf("mean length spread within a batch: %.1f", s)
+			if grouped := s < 20; grouped != tc.wantGroup {
+				t.Errorf("length spread %.1f: grouped=%t, want %t", s, grouped, tc.wantGroup)
 			}
 		})
 	}
 }
 
-func TestFitCancelled(t *testing.T) {
+// cancelOn cancels its context when a log line contains text.
+type cancelOn struct {
+	text   string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), c.text) {
+		c.cancel()
+	}
+	return len(p), nil
+}
+
+// TestCheckpointResume interrupts a fit after its second epoch and resumes
+// it: parameters and losses equal an uninterrupted fit bit for bit. A
+// finished checkpoint trains nothing; a checkpoint of another fit and a
+// damaged one are reported and ignored; saves within an epoch resume too.
+func TestCheckpointResume(t *testing.T) {
+	x, y := blobs(5, 150, 4)
+	o := Objective{Targets: data.OneHot(y, 2)}
+	cfg := testConfig()
+	cfg.Epochs, cfg.StepsPerCall = 3, 2 // 10 steps an epoch: calls straddle epochs
+	whole := &softmaxNet{x: x, k: 2}
+	wholeRes, err := Fit(context.Background(), whole, o, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := whole.params(t)
+
+	cfg.Checkpoint = filepath.Join(t.TempDir(), "fit.ckpt")
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	x, y := newMixture(2, 4, 1).sample(rand.New(rand.NewPCG(1, 1)), 50)
-	_, err := FitLabels(ctx, x, y, 2, DefaultConfig(HeadLinear))
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("Fit with a cancelled context: %v, want context.Canceled", err)
+	defer cancel()
+	cfg.Log = cancelOn{"epoch 2/3", cancel}
+	if _, err := Fit(ctx, &softmaxNet{x: x, k: 2}, o, cfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted fit: %v, want context.Canceled", err)
 	}
-}
-
-// TestCustomLoss checks that Config.Loss replaces the default: training
-// against the complementary targets must learn the opposite classifier.
-func TestCustomLoss(t *testing.T) {
-	rng := rand.New(rand.NewPCG(8, 9))
-	mix := newMixture(2, 6, 3)
-	x, y := mix.sample(rng, 400)
-	cfg := DefaultConfig(HeadLinear)
-	cfg.Epochs = 5
-	cfg.Loss = func(logits, targets *graph.Node) *graph.Node {
-		return SoftCrossEntropy(logits, graph.OneMinus(targets))
-	}
-	h, err := FitLabels(context.Background(), x, y, 2, cfg)
+	var log strings.Builder
+	cfg.Log = &log
+	resumed := &softmaxNet{x: x, k: 2}
+	res, err := Fit(context.Background(), resumed, o, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if acc := accuracy(mustPredict(t, h, x).Argmax(), y); acc > 0.1 {
-		t.Errorf("accuracy with flipped-target loss %.3f, want < 0.1 (the loss was not used?)", acc)
+	if !strings.Contains(log.String(), "resuming from") || strings.Contains(log.String(), "epoch 1/3") || !strings.Contains(log.String(), "epoch 3/3") {
+		t.Errorf("resume ran the wrong epochs:\n%s", log.String())
 	}
-	cfg.Loss = func(logits, targets *graph.Node) *graph.Node { return logits } // not a scalar
-	if _, err := FitLabels(context.Background(), x, y, 2, cfg); err == nil || !strings.Contains(err.Error(), "want a scalar") {
-		t.Errorf("non-scalar loss: %v", err)
+	if !slices.Equal(resumed.params(t), want) || !slices.Equal(res.EpochLoss, wholeRes.EpochLoss) {
+		t.Errorf("resumed params %v losses %v, uninterrupted %v %v", resumed.params(t), res.EpochLoss, want, wholeRes.EpochLoss)
 	}
-}
 
-func TestSaveLoadAndConcurrentPredict(t *testing.T) {
-	rng := rand.New(rand.NewPCG(2, 2))
-	x, y := newMixture(3, 10, 2).sample(rng, 1500) // > predictChunk: several chunks, one padded.
-	for _, head := range []string{HeadLinear, HeadMLP} {
-		t.Run(head, func(t *testing.T) {
-			cfg := DefaultConfig(head)
-			cfg.Epochs, cfg.Hidden = 3, 16
-			h, err := FitLabels(context.Background(), x, y, 3, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := predictionHash(mustPredict(t, h, x))
-
-			var buf bytes.Buffer
-			if err := h.Save(&buf); err != nil {
-				t.Fatal(err)
-			}
-			loaded, err := Load(&buf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if loaded.K() != 3 || loaded.Dim() != 10 || loaded.Kind() != head || loaded.ConfigHash() != cfg.Hash() {
-				t.Errorf("loaded head: K=%d Dim=%d kind=%s hash=%s", loaded.K(), loaded.Dim(), loaded.Kind(), loaded.ConfigHash())
-			}
-			if got := predictionHash(mustPredict(t, loaded, x)); got != want {
-				t.Error("loaded head predicts differently")
-			}
-
-			// Concurrent calls on a fresh head also race to build the graph.
-			var wg sync.WaitGroup
-			hashes := make([]string, 4)
-			for i := range hashes {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					rows := x
-					if i%2 == 1 {
-						rows = x.SelectRows([]int{0, 1, 2}) // another padded chunk size
-					}
-					p, err := h.Predict(rows)
-					if err == nil {
-						hashes[i] = predictionHash(p)
-					}
-				}()
-			}
-			wg.Wait()
-			small := predictionHash(mustPredict(t, h, x.SelectRows([]int{0, 1, 2})))
-			for i, got := range hashes {
-				if (i%2 == 0 && got != want) || (i%2 == 1 && got != small) {
-					t.Errorf("concurrent Predict %d differs", i)
-				}
-			}
-			// Row i of a small batch equals row i of a large one: padding does not leak.
-			p := mustPredict(t, h, x)
-			ps := mustPredict(t, h, x.SelectRows([]int{0, 1, 2}))
-			for j := range ps.Values {
-				if math.Abs(float64(ps.Values[j]-p.Values[j])) > 1e-6 {
-					t.Fatalf("row %d: %v alone vs %v in a batch", j/3, ps.Row(j/3), p.Row(j/3))
-				}
-			}
-			if _, err := h.Predict(data.NewMatrix(2, 9)); err == nil {
-				t.Error("Predict accepted 9 features for a 10-feature head")
-			}
-		})
+	log.Reset()
+	done := &softmaxNet{x: x, k: 2}
+	if res, err := Fit(context.Background(), done, o, cfg); err != nil || res.ResumedAt != res.Steps {
+		t.Fatalf("finished checkpoint: %v, resumed at %d of %d", err, res.ResumedAt, res.Steps)
 	}
-}
+	if strings.Contains(log.String(), "loss") || !slices.Equal(done.params(t), want) {
+		t.Errorf("a finished checkpoint trained again or differs:\n%s", log.String())
+	}
 
-func TestPredictRowsSumToOne(t *testing.T) {
-	rng := rand.New(rand.NewPCG(4, 4))
-	x, y := newMixture(4, 5, 2).sample(rng, 300)
-	cfg := DefaultConfig(HeadMLP)
-	cfg.Epochs, cfg.Hidden = 2, 8
-	h, err := FitLabels(context.Background(), x, y, 4, cfg)
+	other := cfg
+	other.Seed, other.Epochs = 12, 1
+	log.Reset()
+	if _, err := Fit(context.Background(), &softmaxNet{x: x, k: 2}, o, other); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "another training run") || !strings.Contains(log.String(), "epoch 1/1") {
+		t.Errorf("stale checkpoint not ignored:\n%s", log.String())
+	}
+
+	st, err := os.Stat(cfg.Checkpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := mustPredict(t, h, x)
-	logits, err := h.Logits(x)
+	if err := os.Truncate(cfg.Checkpoint, st.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	log.Reset()
+	if _, err := Fit(context.Background(), &softmaxNet{x: x, k: 2}, o, other); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "ignoring checkpoint") || !strings.Contains(log.String(), "epoch 1/1") {
+		t.Errorf("damaged checkpoint not ignored:\n%s", log.String())
+	}
+
+	// Mid-epoch saves (every call here) resume bit-exactly too.
+	mid := cfg
+	mid.Checkpoint = filepath.Join(t.TempDir(), "mid.ckpt")
+	mid.CheckpointEvery = time.Nanosecond
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	interrupted := &softmaxNet{x: x, k: 2}
+	mid.Log = nil
+	stop := &stopAfterFeeds{softmaxNet: interrupted, feeds: 25, cancel: cancel2}
+	if _, err := Fit(ctx2, stop, o, mid); !errors.Is(err, context.Canceled) {
+		t.Fatalf("fit stopped mid-epoch: %v", err)
+	}
+	again := &softmaxNet{x: x, k: 2}
+	if _, err := Fit(context.Background(), again, o, mid); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(again.params(t), want) {
+		t.Errorf("resumed from a mid-epoch save: params %v, want %v", again.params(t), want)
+	}
+}
+
+// stopAfterFeeds cancels its context after a number of batches were fed.
+type stopAfterFeeds struct {
+	*softmaxNet
+	feeds  int
+	cancel context.CancelFunc
+}
+
+func (s *stopAfterFeeds) Feed(rows []int) ([]*tensors.Tensor, error) {
+	if s.feeds--; s.feeds == 0 {
+		s.cancel()
+	}
+	return s.softmaxNet.Feed(rows)
+}
+
+// TestLossGradient checks LossGradient on soft cross-entropy, whose
+// batch mean has gradient (softmax - targets)/B.
+func TestLossGradient(t *testing.T) {
+	logits := data.Matrix{Rows: 3, Cols: 2, Values: []float32{0, 1, 2, -1, 0.5, 0.5}}
+	targets := data.Matrix{Rows: 3, Cols: 2, Values: []float32{0.2, 0.8, 1, 0, 0.5, 0.5}}
+	loss, grad, err := LossGradient(Loss{}, logits, targets, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Rows != 300 || p.Cols != 4 {
-		t.Fatalf("Predict shape [%d, %d], want [300, 4]", p.Rows, p.Cols)
-	}
-	for i := range p.Rows {
-		var sum float64
-		for _, v := range p.Row(i) {
-			sum += float64(v)
-		}
-		if math.Abs(sum-1) > 1e-5 {
-			t.Fatalf("row %d sums to %v", i, sum)
+	var want float64
+	for i := range 3 {
+		z := logits.Row(i)
+		norm := math.Exp(float64(z[0])) + math.Exp(float64(z[1]))
+		for k := range 2 {
+			p := math.Exp(float64(z[k])) / norm
+			want -= float64(targets.At(i, k)) * math.Log(p) / 3
+			if g := (p - float64(targets.At(i, k))) / 3; math.Abs(float64(grad.At(i, k))-g) > 1e-6 {
+				t.Errorf("grad[%d,%d] = %v, want %v", i, k, grad.At(i, k), g)
+			}
 		}
 	}
-	if a, b := p.Argmax(), logits.Argmax(); accuracy(a, b) != 1 {
-		t.Error("argmax of probabilities and logits differ")
+	if math.Abs(loss-want) > 1e-6 {
+		t.Errorf("loss %v, want %v", loss, want)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		mutate func(*Config)
+		want   string
+	}{
+		{func(c *Config) { c.Epochs = 0 }, "Epochs = 0"},
+		{func(c *Config) { c.BatchSize = 0 }, "BatchSize = 0"},
+		{func(c *Config) { c.LearningRate = math.NaN() }, "LearningRate"},
+		{func(c *Config) { c.EncoderLR = -1 }, "EncoderLR"},
+		{func(c *Config) { c.Schedule = "step" }, `unknown schedule "step"`},
+	} {
+		c := testConfig()
+		tc.mutate(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate: %v, want %q", err, tc.want)
+		}
 	}
 }

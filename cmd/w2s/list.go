@@ -13,6 +13,7 @@ import (
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/method"
+	"github.com/superalign/superalign/student"
 )
 
 // newFlags makes a FlagSet whose --help prints the command's summary first.
@@ -64,13 +65,12 @@ func cmdEncoders(ctx context.Context, args []string) error {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", e.Name, e.Kind, e.Dim, e.Description)
 	}
 	fmt.Fprintln(w, "features\tvectors\t-\tthe dataset's own features column, passed through")
-	fmt.Fprintf(w, "%s\ttext\t%d\tstrong student only: USE-lite fine-tuned end to end with a linear head on train_strong texts (methods naive, naive-hard; --ft-epochs, default %d; --ft-lr)\n",
-		experiment.FineTunedStrong, encode.USELiteDim, experiment.DefaultFineTuneEpochs)
 	fmt.Fprintf(w, "%sDIR\ttext\t-\tyour ONNX text encoder: DIR holds model.onnx + tokenizer.json (Hugging Face layout) or is hf:OWNER/REPO[@REV]; attention-masked mean of last_hidden_state (%sDIR: the [CLS] token)\n",
 		encode.ONNXPrefix, encode.ONNXCLSPrefix)
-	fmt.Fprintf(w, "%sDIR\ttext\t-\tstrong student only: that ONNX encoder fine-tuned end to end, as %s (%sDIR: [CLS] pooling)\n",
-		experiment.ONNXFineTunedPrefix, experiment.FineTunedStrong, experiment.ONNXCLSFineTunedPrefix)
-	fmt.Fprintln(w, "\nHeads (ENC:HEAD): linear (default), mlp")
+	fmt.Fprintln(w, "\nStudents: ENC[:HEAD] is a probe (heads: linear, the default, and mlp) on the frozen encoder's features;")
+	fmt.Fprintf(w, "ENC-ft fine-tunes the encoder end to end with a linear head (use-lite-ft, %sDIR, %sDIR; --ft-epochs, default %d; --ft-lr, default %g).\n",
+		"onnx-ft:", "onnx-cls-ft:", student.DefaultFineTuneEpochs, student.DefaultFineTuneLR)
+	fmt.Fprintln(w, "Every method runs on either; the probes a method trains internally use the frozen features.")
 	return w.Flush()
 }
 

@@ -50,7 +50,7 @@ func TestRunONNXFineTuned(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
-	for _, want := range []string{"fine-tuning the ceiling (onnx-ft:", "fine-tuning the student (onnx-ft:", "fine-tune: epoch 1/1"} {
+	for _, want := range []string{"training the ceiling (onnx-ft:", "ceiling (onnx-ft:" + model + ":linear): epoch 1/1", "naive stage 1/1 (student, onnx-ft:" + model + ":linear): epoch 1/1"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("log lacks %q:\n%s", want, stderr)
 		}

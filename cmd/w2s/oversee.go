@@ -18,17 +18,19 @@ import (
 )
 
 func cmdOversee(ctx context.Context, args []string) error {
-	fs := newFlags("oversee", "--data NAME --weak ENC[:HEAD] --strong ENC[:HEAD] --budgets 0,1,2,5,10 --rounds 4 --seeds 3 --out DIR")
+	fs := newFlags("oversee", "--data NAME --weak ENC[:HEAD] --strong ENC[:HEAD]|ENC-ft --budgets 0,1,2,5,10 --rounds 4 --seeds 3 --out DIR")
 	dataFlag := fs.String("data", "sentiment", "dataset: built-in name or JSONL/CSV/Parquet path")
 	weak := fs.String("weak", "bow", "weak supervisor ENC[:HEAD]")
-	strong := fs.String("strong", "glove", "strong student ENC[:HEAD]")
+	strong := fs.String("strong", "glove", "strong student: ENC[:HEAD] (a probe) or ENC-ft (fine-tuned end to end, retrained every round)")
 	meth := fs.String("method", "naive", "student method spec (see w2s methods)")
 	budgets := fs.String("budgets", "0,1,2,5,10", "gold budgets in percent of train_strong, comma-separated")
 	rounds := fs.Int("rounds", 4, "rounds of critic → attacker → buy gold → retrain after the weak-only round")
 	seeds := fs.Int("seeds", 3, "number of seeds")
 	seedBase := fs.Int64("seed-base", 0, "first seed")
 	limit := fs.Int("limit", 0, "use at most N examples after balancing (0: all)")
-	epochs := fs.Int("epochs", 0, "override the heads' default epochs (0: defaults)")
+	epochs := fs.Int("epochs", 0, "override the probes' default epochs (0: defaults)")
+	ftEpochs := fs.Int("ft-epochs", 0, "fine-tuned (ENC-ft) strong student: epochs (0: default)")
+	ftLR := fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)")
 	escalate := fs.Int("escalate", 5, "items escalated to the review desk per round")
 	attackN := fs.Int("attack-texts", 200, "test texts the attacker perturbs")
 	out := fs.String("out", "runs/oversee", "output directory (results.jsonl, summary.json, oracle-audit.jsonl)")
@@ -48,8 +50,9 @@ func cmdOversee(ctx context.Context, args []string) error {
 		fracs = append(fracs, v/100)
 	}
 	spec := experiment.OverseeSpec{Dataset: *dataFlag, Weak: *weak, Strong: *strong, Method: *meth, Budgets: fracs,
-		Rounds: *rounds, Seeds: *seeds, SeedBase: *seedBase, Limit: *limit, Epochs: *epochs, EscalateK: *escalate,
-		AttackTexts: *attackN, GapThreshold: 0.02, AuditPath: experiment.DefaultAuditPath(*out)}
+		Rounds: *rounds, Seeds: *seeds, SeedBase: *seedBase, Limit: *limit, Epochs: *epochs, FTEpochs: *ftEpochs, FTLR: *ftLR,
+		EscalateK: *escalate, AttackTexts: *attackN, GapThreshold: 0.02, AuditPath: experiment.DefaultAuditPath(*out),
+		Checkpoints: filepath.Join(*out, "checkpoints")}
 	if err := spec.Validate(); err != nil {
 		return usageError{err}
 	}

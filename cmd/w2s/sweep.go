@@ -59,7 +59,7 @@ func cmdSweep(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("--config sweep.yaml is required (or --resume with an existing --out)")}
 	}
 	start := time.Now()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Shared: filepath.Join(*out, "shared"), Log: os.Stderr}
+	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Checkpoints: sweep.CheckpointDir(*out), Log: os.Stderr}
 	// A rerun with unchanged inputs reuses the saved plan's keys instead of
 	// re-reading every dataset to hash it (see sweep.Stamp).
 	plan, cached, err := sweep.PlanCached(ctx, cfg, cr, *out)

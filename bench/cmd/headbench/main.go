@@ -30,7 +30,7 @@ import (
 	"github.com/superalign/superalign/bench"
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
-	"github.com/superalign/superalign/train"
+	"github.com/superalign/superalign/student"
 )
 
 func main() {
@@ -177,8 +177,8 @@ type Result struct {
 	Notes   string  `json:"notes,omitempty"`
 }
 
-// headConfig is the JSON form of the train.Config fields the Python
-// references need (train.Config itself holds a func and cannot be encoded).
+// headConfig is the JSON form of the student.ProbeConfig fields the Python
+// references need.
 type headConfig struct {
 	Head                  string
 	Hidden, Epochs, Batch int
@@ -186,7 +186,7 @@ type headConfig struct {
 	WeightDecay           float64
 }
 
-func toHeadConfig(c train.Config) headConfig {
+func toHeadConfig(c student.ProbeConfig) headConfig {
 	return headConfig{Head: c.Head, Hidden: c.Hidden, Epochs: c.Epochs, Batch: c.BatchSize, LearningRate: c.LearningRate, WeightDecay: c.WeightDecay}
 }
 
@@ -251,7 +251,7 @@ func run(args []string) error {
 			return err
 		}
 	}
-	heads := []train.Config{train.DefaultConfig(train.HeadLinear), train.DefaultConfig(train.HeadMLP)}
+	heads := []student.ProbeConfig{student.DefaultProbeConfig(student.HeadLinear), student.DefaultProbeConfig(student.HeadMLP)}
 	cfg := benchConfig{Linear: toHeadConfig(heads[0]), MLP: toHeadConfig(heads[1]), WarmupFraction: 0.05, Repeat: *repeat}
 	if err := writeJSON(filepath.Join(*work, "config.json"), cfg); err != nil {
 		return err
@@ -264,7 +264,7 @@ func run(args []string) error {
 		for r := range *repeat {
 			c.Seed = int64(r)
 			start := time.Now()
-			h, err := train.FitLabels(context.Background(), xTrain, yTrain, k, c)
+			h, err := student.FitProbeLabels(context.Background(), xTrain, yTrain, k, c)
 			if err != nil {
 				return err
 			}
@@ -276,7 +276,7 @@ func run(args []string) error {
 			acc += accuracy(p.Argmax(), yTest) / float64(*repeat)
 		}
 		name := fmt.Sprintf("%s (%d epochs)", c.Head, c.Epochs)
-		if c.Head == train.HeadMLP {
+		if c.Head == student.HeadMLP {
 			name = fmt.Sprintf("mlp %d hidden (%d epochs)", c.Hidden, c.Epochs)
 		}
 		res := Result{Model: name, Engine: "gomlx Go backend", Seconds: median(times), Runs: *repeat, TestAcc: acc, Threads: runtime.GOMAXPROCS(0),

@@ -1,14 +1,11 @@
 // Command usebench measures USE-lite sentence embedding in Go (package
-// encode, GoMLX on train.Backend()) and the FLOP rate it reaches against a
+// encode, GoMLX on backend.Get()) and the FLOP rate it reaches against a
 // measured matmul peak on the same backend; bench/uselite.sh runs it next
 // to the JavaScript reference and writes the "uselite" section of BENCH.md.
 //
 //	usebench sentences -n N -out FILE.json
 //	    writes N sentiment sentences (evenly spaced over the 3000) as a JSON
 //	    array, the input of both engines.
-//	usebench ft-w2s [-seeds 5] [-epochs 3]
-//	    glove → use-lite fine-tuned end to end on sentiment, naive W2S by
-//	    hand (see ftW2S): floor, ceiling, w2s and PGR per seed.
 //	usebench run -in FILE.json -js JS.json -out SECTION.md [-repeat 2]
 //	    embeds the sentences (one cold pass that compiles the graphs, then
 //	    -repeat warm passes, best reported), checks the embeddings against
@@ -36,6 +33,8 @@ import (
 	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/backend"
+	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
 
@@ -61,12 +60,6 @@ func main() {
 		machine := fs.String("machine", "", "machine description lines")
 		fs.Parse(os.Args[2:])
 		err = run(*in, *js, *out, *repeat, *machine)
-	case "ft-w2s":
-		fs := flag.NewFlagSet("ft-w2s", flag.ExitOnError)
-		seeds := fs.Int("seeds", 5, "seeds 0..N-1")
-		epochs := fs.Int("epochs", 3, "fine-tuning epochs")
-		fs.Parse(os.Args[2:])
-		err = ftW2S(*seeds, *epochs)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", os.Args[1])
 	}
@@ -111,12 +104,12 @@ func writeSentences(n int, out string) error {
 // matmulPeak times [n, n]·[n, n]ᵀ products on the backend and returns the
 // best rate in FLOP/s.
 func matmulPeak() (float64, error) {
-	backend, err := train.Backend()
+	be, err := backend.Get()
 	if err != nil {
 		return 0, err
 	}
 	const n = 1024
-	exec, err := NewExec(backend, func(a, b *Node) *Node {
+	exec, err := NewExec(be, func(a, b *Node) *Node {
 		return DotGeneral(a, []int{1}, nil, b, []int{1}, nil)
 	})
 	if err != nil {
@@ -208,11 +201,14 @@ func run(in, jsPath, out string, repeat int, machine string) error {
 	for i := range ftN {
 		targets.Values[2*i+i%2] = 1
 	}
-	ft, err := u.FineTune(ctx, sentences[:ftN], targets, encode.FineTuneConfig{Epochs: 2, Batch: 32, Seed: 1}, os.Stderr)
+	tuned := student.NewTuned(u)
+	cfg := tuned.Config()
+	cfg.Epochs, cfg.Seed, cfg.Log = 2, 1, os.Stderr
+	_, res, err := tuned.Fit(ctx, student.Inputs{Texts: sentences[:ftN]}, train.Objective{Targets: targets}, cfg)
 	if err != nil {
 		return err
 	}
-	ftEpoch := ft.Epoch[1].Seconds()
+	ftEpoch := res.EpochTime[1].Seconds()
 	ftSteps := float64((ftN + 31) / 32)
 	executed, useful := u.FLOPs(sentences)
 	peak, err := matmulPeak()
@@ -222,7 +218,7 @@ func run(in, jsPath, out string, repeat int, machine string) error {
 	n := float64(len(sentences))
 	var b strings.Builder
 	fmt.Fprintf(&b, "## USE-lite sentence embedding\n\n")
-	fmt.Fprintf(&b, "%d sentiment sentences (evenly spaced over the 3000), embedded by the Go port (package encode, GoMLX Go backend via train.Backend(), sorted by length and cut into batches of at most 64 within one length bucket) and by the JavaScript reference (@energetic-ai/embeddings@0.2.0, TF.js in node %s, batches of 64), one after the other in the same run. Times exclude model loading; Go's cold pass includes graph compilation.\n\n", len(sentences), nodeVersion())
+	fmt.Fprintf(&b, "%d sentiment sentences (evenly spaced over the 3000), embedded by the Go port (package encode, GoMLX Go backend via backend.Get(), sorted by length and cut into batches of at most 64 within one length bucket) and by the JavaScript reference (@energetic-ai/embeddings@0.2.0, TF.js in node %s, batches of 64), one after the other in the same run. Times exclude model loading; Go's cold pass includes graph compilation.\n\n", len(sentences), nodeVersion())
 	fmt.Fprintf(&b, "| engine | seconds | sentences/s | vs JS |\n|---|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| JavaScript (TF.js, node) | %.2f | %.1f | 1.0× |\n", js.Seconds, n/js.Seconds)
 	fmt.Fprintf(&b, "| Go, cold (compiles graphs) | %.2f | %.1f | %.1f× |\n", cold, n/cold, js.Seconds/cold)
@@ -230,7 +226,7 @@ func run(in, jsPath, out string, repeat int, machine string) error {
 	fmt.Fprintf(&b, "- parity: max cosine distance Go vs JavaScript over these sentences %.2g\n", worst)
 	fmt.Fprintf(&b, "- matmul FLOPs: %.1f G executed (padded batches), %.1f G useful (own lengths): padding overhead %.0f%%\n", executed/1e9, useful/1e9, 100*(executed/useful-1))
 	fmt.Fprintf(&b, "- Go warm rate: %.1f GFLOP/s executed (%.1f useful) against a measured 1024³ float32 matmul peak of %.1f GFLOP/s on the same backend: %.0f%% of peak\n", executed/warm/1e9, useful/warm/1e9, peak/1e9, 100*executed/warm/peak)
-	fmt.Fprintf(&b, "\n| fine-tuning (Go, end to end, Adam, batch 32) | value |\n|---|---:|\n")
+	fmt.Fprintf(&b, "\n| fine-tuning (Go, end to end: student.Tuned on train.Fit, AdamW, batch 32, length-grouped) | value |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| step time (warm epoch, %d sentences) | %.0f ms |\n", ftN, 1000*ftEpoch/ftSteps)
 	fmt.Fprintf(&b, "| sentences/s trained | %.1f |\n", float64(ftN)/ftEpoch)
 	fmt.Fprintf(&b, "| epoch over 1000 sentences (a w2s train_strong third), extrapolated | %.1f s |\n\n", 1000*ftEpoch/float64(ftN))

@@ -1,4 +1,9 @@
-package train
+// Package backend holds the process-wide GoMLX compute backend that every
+// graph of superalign runs on: encoders, training and prediction. It is the
+// pure-Go backend by default; $GOMLX_BACKEND (e.g.
+// "xla:/abs/path/xla_cuda_plugin.so") selects another one that the binary
+// registers (xla.go: builds without -tags noxla, with cgo).
+package backend
 
 import (
 	"fmt"
@@ -9,13 +14,13 @@ import (
 	"github.com/gomlx/compute/gobackend"
 )
 
-// backendOnce holds the process-wide compute backend: creating one per Fit
+// backendOnce holds the process-wide compute backend: creating one per graph
 // would repeat device set-up (seconds on a GPU) and split the buffer cache.
 var backendOnce = sync.OnceValues(func() (compute.Backend, error) {
 	if cfg, ok := os.LookupEnv(compute.ConfigEnvVar); ok && cfg != "" {
 		b, err := newBackendWithConfig(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("train: backend from $%s=%q: %w", compute.ConfigEnvVar, cfg, err)
+			return nil, fmt.Errorf("backend: from $%s=%q: %w", compute.ConfigEnvVar, cfg, err)
 		}
 		return b, nil
 	}
@@ -28,7 +33,7 @@ var backendOnce = sync.OnceValues(func() (compute.Backend, error) {
 	// seeds: 5.2 s vs 4.8 s) with bit-identical results.
 	b, err := gobackend.New("ops_sequential")
 	if err != nil {
-		return nil, fmt.Errorf("train: pure-Go backend: %w", err)
+		return nil, fmt.Errorf("backend: pure-Go backend: %w", err)
 	}
 	return b, nil
 })
@@ -44,8 +49,8 @@ func newBackendWithConfig(cfg string) (b compute.Backend, err error) {
 	return compute.NewWithConfig(cfg)
 }
 
-// Backend returns the compute backend all heads train and predict on: the
+// Get returns the compute backend every graph runs on: the
 // pure-Go backend ("go"), or whatever $GOMLX_BACKEND names (e.g.
 // "xla:/abs/path/xla_cuda_plugin.so" in a binary that registers XLA). It is
 // created once per process.
-func Backend() (compute.Backend, error) { return backendOnce() }
+func Get() (compute.Backend, error) { return backendOnce() }

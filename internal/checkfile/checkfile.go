@@ -1,4 +1,12 @@
-package encode
+// Package checkfile writes and reads checksummed files atomically:
+// "header + payload + sha256(header+payload)", written through a temp file
+// in the target directory, fsynced and renamed into place. Rename within
+// one directory is atomic, so readers see either the old state or a
+// complete file, and concurrent writers of the same path (which write
+// identical bytes) simply replace each other. The feature cache, the
+// converted GloVe table, training checkpoints and cached teacher
+// predictions all use it.
+package checkfile
 
 import (
 	"bufio"
@@ -15,31 +23,25 @@ import (
 	"github.com/superalign/superalign/internal/sha"
 )
 
-// Both on-disk formats of this package (feature cache entries and the
-// converted GloVe file) are "header + payload + sha256(header+payload)",
-// written through a temp file in the target directory, fsynced and renamed
-// into place. Rename within one directory is atomic, so readers see either
-// the old state or a complete file, and concurrent writers of the same path
-// (which write identical bytes) simply replace each other.
-
-// corruptError marks a file whose content fails validation (bad magic, wrong
+// CorruptError marks a file whose content fails validation (bad magic, wrong
 // size, checksum mismatch). Callers delete and rebuild such files; other
 // errors (permissions, I/O) are returned as they are.
-type corruptError struct{ reason string }
+type CorruptError struct{ reason string }
 
-func (e *corruptError) Error() string { return e.reason }
+func (e *CorruptError) Error() string { return e.reason }
 
-func corruptf(format string, a ...any) error { return &corruptError{fmt.Sprintf(format, a...)} }
+// Corruptf builds a CorruptError.
+func Corruptf(format string, a ...any) error { return &CorruptError{fmt.Sprintf(format, a...)} }
 
-// isCorrupt reports whether err says the file content is invalid.
-func isCorrupt(err error) bool {
-	var c *corruptError
+// IsCorrupt reports whether err says the file content is invalid.
+func IsCorrupt(err error) bool {
+	var c *CorruptError
 	return errors.As(err, &c)
 }
 
-// writeChecksummedAtomic writes fill's bytes followed by their sha256 to
+// Write writes fill's bytes followed by their sha256 to
 // path, atomically. It returns the checksum.
-func writeChecksummedAtomic(path string, fill func(w io.Writer) error) (sum [sha256.Size]byte, err error) {
+func Write(path string, fill func(w io.Writer) error) (sum [sha256.Size]byte, err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return sum, fmt.Errorf("creating %s: %w", dir, err)
@@ -84,9 +86,9 @@ func writeChecksummedAtomic(path string, fill func(w io.Writer) error) (sum [sha
 	return sum, nil
 }
 
-// checkedReader reads a checksummed file: everything read through Read is
-// hashed, and verify compares the hash with the trailing 32 bytes.
-type checkedReader struct {
+// Reader reads a checksummed file: everything read through Read is
+// hashed, and Verify compares the hash with the trailing 32 bytes.
+type Reader struct {
 	f    *os.File
 	size int64 // whole file, trailer included
 	br   *bufio.Reader
@@ -94,7 +96,9 @@ type checkedReader struct {
 	n    int64 // bytes hashed so far
 }
 
-func openChecked(path string) (*checkedReader, error) {
+// Open opens a checksummed file for reading; a file shorter than its
+// checksum is corrupt.
+func Open(path string) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -106,14 +110,14 @@ func openChecked(path string) (*checkedReader, error) {
 	}
 	if st.Size() < sha256.Size {
 		f.Close()
-		return nil, corruptf("file is %d bytes, shorter than its checksum", st.Size())
+		return nil, Corruptf("file is %d bytes, shorter than its checksum", st.Size())
 	}
-	return &checkedReader{f: f, size: st.Size(), br: bufio.NewReaderSize(f, 1<<20), h: sha.New()}, nil
+	return &Reader{f: f, size: st.Size(), br: bufio.NewReaderSize(f, 1<<20), h: sha.New()}, nil
 }
 
 // Read implements io.Reader over the hashed part; it refuses to read into the
 // trailer so that a size field that lies is caught as corruption.
-func (c *checkedReader) Read(p []byte) (int, error) {
+func (c *Reader) Read(p []byte) (int, error) {
 	left := c.size - sha256.Size - c.n
 	if left <= 0 {
 		return 0, io.ErrUnexpectedEOF
@@ -127,42 +131,42 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readFull reads exactly len(p) bytes, reporting a short file as corruption.
-func (c *checkedReader) readFull(p []byte) error {
+// ReadFull reads exactly len(p) bytes, reporting a short file as corruption.
+func (c *Reader) ReadFull(p []byte) error {
 	if _, err := io.ReadFull(c, p); err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return corruptf("file truncated (%d bytes)", c.size)
+			return Corruptf("file truncated (%d bytes)", c.size)
 		}
 		return err
 	}
 	return nil
 }
 
-// expectPayload checks, before a large allocation, that the file holds
+// ExpectPayload checks, before a large allocation, that the file holds
 // exactly `more` further payload bytes plus the trailer.
-func (c *checkedReader) expectPayload(more int64) error {
+func (c *Reader) ExpectPayload(more int64) error {
 	if want := c.n + more + sha256.Size; more < 0 || want != c.size {
-		return corruptf("file is %d bytes, header implies %d", c.size, want)
+		return Corruptf("file is %d bytes, header implies %d", c.size, want)
 	}
 	return nil
 }
 
-// expectPayloadAtLeast checks, before an allocation, that the file holds at
+// ExpectPayloadAtLeast checks, before an allocation, that the file holds at
 // least `more` further payload bytes.
-func (c *checkedReader) expectPayloadAtLeast(more int64) error {
+func (c *Reader) ExpectPayloadAtLeast(more int64) error {
 	if more < 0 || c.n+more+sha256.Size > c.size {
-		return corruptf("file is %d bytes, too short for the %d bytes its header announces", c.size, more)
+		return Corruptf("file is %d bytes, too short for the %d bytes its header announces", c.size, more)
 	}
 	return nil
 }
 
-// readFloats fills dst with little-endian float32 values.
-func (c *checkedReader) readFloats(dst []float32) error {
+// ReadFloats fills dst with little-endian float32 values.
+func (c *Reader) ReadFloats(dst []float32) error {
 	buf := make([]byte, 1<<16)
 	for len(dst) > 0 {
 		k := min(len(dst), len(buf)/4)
 		b := buf[:4*k]
-		if err := c.readFull(b); err != nil {
+		if err := c.ReadFull(b); err != nil {
 			return err
 		}
 		for i := range k {
@@ -173,27 +177,28 @@ func (c *checkedReader) readFloats(dst []float32) error {
 	return nil
 }
 
-// verify checks that the whole payload was read and matches the trailer.
+// Verify checks that the whole payload was read and matches the trailer.
 // It returns the checksum.
-func (c *checkedReader) verify() ([sha256.Size]byte, error) {
+func (c *Reader) Verify() ([sha256.Size]byte, error) {
 	var want, got [sha256.Size]byte
 	if c.n != c.size-sha256.Size {
-		return got, corruptf("%d unread payload bytes", c.size-sha256.Size-c.n)
+		return got, Corruptf("%d unread payload bytes", c.size-sha256.Size-c.n)
 	}
 	if _, err := io.ReadFull(c.br, want[:]); err != nil {
-		return got, corruptf("reading checksum: %v", err)
+		return got, Corruptf("reading checksum: %v", err)
 	}
 	copy(got[:], c.h.Sum(nil))
 	if got != want {
-		return got, corruptf("checksum mismatch: content hashes to %x, file says %x", got[:6], want[:6])
+		return got, Corruptf("checksum mismatch: content hashes to %x, file says %x", got[:6], want[:6])
 	}
 	return got, nil
 }
 
-func (c *checkedReader) Close() error { return c.f.Close() }
+// Close closes the file.
+func (c *Reader) Close() error { return c.f.Close() }
 
-// writeFloats writes v as little-endian float32 values.
-func writeFloats(w io.Writer, v []float32) error {
+// WriteFloats writes v as little-endian float32 values.
+func WriteFloats(w io.Writer, v []float32) error {
 	buf := make([]byte, 1<<16)
 	for len(v) > 0 {
 		k := min(len(v), len(buf)/4)

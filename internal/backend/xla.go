@@ -1,6 +1,6 @@
 //go:build !noxla
 
-package train
+package backend
 
 // Built without -tags noxla (and with cgo), the binary also registers
 // GoMLX's XLA backend, so GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so

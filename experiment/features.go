@@ -1,0 +1,152 @@
+package experiment
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
+)
+
+// features returns the frozen encoder's features for every example of ds
+// [N, D], through the content-addressed cache (memoised per process). The
+// pseudo-encoder "features" passes the dataset's own vectors. Image
+// encoders are per-example and costly (a CNN forward pass per image), so
+// with rows set only those examples are encoded (the cache key names the
+// subset) and the others are left zero.
+func (c *CellRunner) features(ctx context.Context, ds *data.Dataset, dsHash string, rows []int, name string) (data.Matrix, error) {
+	key := dsHash + "|" + name
+	if rows != nil && encode.IsImageEncoder(name) {
+		key += "|rows/" + hashInts(rows)
+	}
+	return getOnce(c, &c.feats, key, func() (data.Matrix, error) {
+		enc, err := c.open(ctx, name)
+		if err != nil {
+			return data.Matrix{}, err
+		}
+		switch {
+		case enc.Image != nil:
+			return c.imageFeatures(ctx, ds, dsHash, rows, enc.Image)
+		case enc.Text != nil:
+			texts := make([]string, len(ds.Examples))
+			for i, ex := range ds.Examples {
+				if ex.Text == "" {
+					return data.Matrix{}, fmt.Errorf("%s: encoder %q needs a text column (example %d has no text)", ds.Source, name, i)
+				}
+				texts[i] = ex.Text
+			}
+			m, err := c.Cache.Features(ctx, enc.Text, dsHash, texts, c.Log)
+			if err != nil {
+				return data.Matrix{}, fmt.Errorf("%s features of %s: %w", name, ds.Name, err)
+			}
+			return m, nil
+		}
+		vecs := make([][]float32, len(ds.Examples))
+		for i, ex := range ds.Examples {
+			if ex.Features == nil {
+				return data.Matrix{}, fmt.Errorf("%s: encoder %q needs a features column (example %d has none)", ds.Source, encode.UserFeatures, i)
+			}
+			vecs[i] = ex.Features
+		}
+		return data.MatrixFromRows(vecs)
+	})
+}
+
+// imageFeatures encodes the images of ds (the rows examples, or all),
+// in-memory pixels of built-in image sets or the image paths of a user
+// dataset.
+func (c *CellRunner) imageFeatures(ctx context.Context, ds *data.Dataset, dsHash string, rows []int, enc encode.ImageEncoder) (data.Matrix, error) {
+	idx, key := rows, dsHash
+	if idx == nil {
+		idx = make([]int, len(ds.Examples))
+		for i := range idx {
+			idx[i] = i
+		}
+	} else {
+		key = dsHash + "/rows/" + hashInts(idx)
+	}
+	var imgs encode.ImageBatch
+	if ds.IsImage() {
+		px, err := ds.Pixels(idx)
+		if err != nil {
+			return data.Matrix{}, err
+		}
+		s := ds.ImageShape
+		imgs = encode.ImageBatch{Pixels: px, Shape: [4]int{len(idx), s[0], s[1], s[2]}}
+	} else {
+		imgs.Paths = make([]string, len(idx))
+		for k, i := range idx {
+			if ds.Examples[i].Image == "" {
+				return data.Matrix{}, fmt.Errorf("%s: image encoder %q needs images (example %d has no image)", ds.Source, enc.Name(), i)
+			}
+			imgs.Paths[k] = ds.Examples[i].Image
+		}
+	}
+	m, err := c.Cache.ImageFeatures(ctx, enc, key, imgs, c.Log)
+	if err != nil {
+		return data.Matrix{}, fmt.Errorf("%s features of %s: %w", enc.Name(), ds.Name, err)
+	}
+	if rows != nil {
+		m = scatterRows(m, rows, len(ds.Examples))
+	}
+	return m, nil
+}
+
+// scatterRows places the rows of m [len(rows), D] at their dataset indices
+// in a zero matrix [n, D].
+func scatterRows(m data.Matrix, rows []int, n int) data.Matrix {
+	out := data.NewMatrix(n, m.Cols)
+	for k, i := range rows {
+		copy(out.Row(i), m.Row(k))
+	}
+	return out
+}
+
+// usedRows returns, ascending, every example some seed of the range
+// {first, count} puts in a split: the rows worth encoding when --limit
+// leaves the rest unused.
+func usedRows(cs CellSpec, ds *data.Dataset) ([]int, error) {
+	used := make([]bool, len(ds.Examples))
+	first, count := cs.EncodeSeeds[0], cs.EncodeSeeds[1]
+	if count < 1 {
+		first, count = cs.Seed, 1
+	}
+	for s := first; s < first+count; s++ {
+		split, err := splitFor(cs, ds, s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ds.Source, err)
+		}
+		for _, part := range [][]int{split.TrainWeak, split.TrainStrong, split.Test} {
+			for _, i := range part {
+				used[i] = true
+			}
+		}
+	}
+	var rows []int
+	for i, u := range used {
+		if u {
+			rows = append(rows, i)
+		}
+	}
+	return rows, nil
+}
+
+// splitFor balances (binary sets), limits and splits the dataset for a seed.
+func splitFor(cs CellSpec, ds *data.Dataset, seed int64) (data.Split, error) {
+	idx := data.BalanceIndices(ds, seed)
+	if cs.Limit > 0 {
+		idx = data.SubsampleIndices(ds, idx, cs.Limit, seed)
+	}
+	return data.SplitIndices(ds, idx, seed, cs.Fractions)
+}
+
+func hashInts(v []int) string {
+	h := sha256.New()
+	for _, x := range v {
+		binary.Write(h, binary.LittleEndian, int64(x))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}

@@ -1,0 +1,95 @@
+package student
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/superalign/superalign/encode"
+)
+
+// Head kinds.
+const (
+	HeadLinear = "linear" // logits = x·W + b: multinomial logistic regression.
+	HeadMLP    = "mlp"    // logits = relu(x·W1 + b1)·W2 + b2: one hidden layer.
+)
+
+// fineTunedSuffix marks a fine-tuned encoder in a spec: the encoder's name
+// (or its prefix before the first colon) with "-ft" appended, so use-lite-ft
+// is USE-lite fine-tuned and onnx-ft:DIR is onnx:DIR fine-tuned.
+const fineTunedSuffix = "-ft"
+
+// Spec names a student: an encoder, a head, and whether the encoder's own
+// weights are trained too. Written ENC[:HEAD] for a probe on the frozen
+// encoder ("glove", "glove:mlp", "onnx:DIR:linear") and with "-ft" after
+// the encoder's first word for a fine-tuned one ("use-lite-ft",
+// "onnx-ft:DIR", "onnx-cls-ft:DIR").
+type Spec struct {
+	// Encoder is the frozen encoder's name as package encode resolves it
+	// ("glove", "use-lite", "onnx:DIR", "features").
+	Encoder string
+	// Head is HeadLinear or HeadMLP.
+	Head string
+	// FineTune trains the encoder's weights end to end with the head.
+	FineTune bool
+}
+
+// Parse parses ENC[:HEAD] with the fine-tuned forms above. The encoder part
+// may itself contain colons (onnx:DIR), so only a known head name after
+// the last colon is taken as the head. It is the one parser of model names
+// in the project: weak and strong students, method rungs and members.
+func Parse(s string) (Spec, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Spec{}, fmt.Errorf("empty model name (want ENC[:HEAD], e.g. glove:linear)")
+	}
+	sp := Spec{Encoder: s, Head: HeadLinear}
+	if i := strings.LastIndex(s, ":"); i >= 0 {
+		switch head := s[i+1:]; head {
+		case HeadLinear, HeadMLP:
+			if i == 0 {
+				return Spec{}, fmt.Errorf("%q: missing encoder before ':'", s)
+			}
+			sp.Encoder, sp.Head = s[:i], head
+		}
+	}
+	first, rest, hasArg := strings.Cut(sp.Encoder, ":")
+	if base, ok := strings.CutSuffix(first, fineTunedSuffix); ok && base != "" {
+		sp.FineTune = true
+		sp.Encoder = base
+		if hasArg {
+			sp.Encoder += ":" + rest
+		}
+	}
+	if sp.FineTune && sp.Head != HeadLinear {
+		return Spec{}, fmt.Errorf("%q: a fine-tuned encoder trains a linear head on its pooled output; drop :%s", s, sp.Head)
+	}
+	if err := encode.Known(sp.Encoder); err != nil {
+		return Spec{}, fmt.Errorf("%q: %w", s, err)
+	}
+	return sp, nil
+}
+
+// MustParse is Parse for specs known to be valid (tests, constants).
+func MustParse(s string) Spec {
+	sp, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return sp
+}
+
+// Name is the spec's encoder part as written: "use-lite", "use-lite-ft",
+// "onnx-ft:DIR".
+func (s Spec) Name() string {
+	if !s.FineTune {
+		return s.Encoder
+	}
+	first, rest, hasArg := strings.Cut(s.Encoder, ":")
+	if hasArg {
+		return first + fineTunedSuffix + ":" + rest
+	}
+	return first + fineTunedSuffix
+}
+
+// String is the canonical ENC:HEAD form ("glove:linear", "use-lite-ft:linear").
+func (s Spec) String() string { return s.Name() + ":" + s.Head }

@@ -1,0 +1,174 @@
+package student
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/train"
+)
+
+// Inputs are the examples a student reads, rows aligned: frozen features
+// [N, D] for a probe, raw texts [N] for a fine-tuned text encoder. A
+// runner fills what the student's Reads asks for.
+type Inputs struct {
+	Features data.Matrix
+	Texts    []string
+}
+
+// Len is the number of examples.
+func (in Inputs) Len() int {
+	if in.Texts != nil {
+		return len(in.Texts)
+	}
+	return in.Features.Rows
+}
+
+// Select returns the examples idx, in that order.
+func (in Inputs) Select(idx []int) Inputs {
+	var out Inputs
+	if in.Texts != nil {
+		out.Texts = make([]string, len(idx))
+		for k, i := range idx {
+			out.Texts[k] = in.Texts[i]
+		}
+	}
+	if in.Features.Values != nil {
+		out.Features = in.Features.SelectRows(idx)
+	}
+	return out
+}
+
+// Reads names the input a student trains and predicts on.
+type Reads int
+
+const (
+	ReadsFeatures Reads = iota // the frozen encoder's cached features
+	ReadsTexts                 // the raw texts, tokenised by the encoder
+)
+
+// Student is what is trained: a probe (a head on frozen features) or a
+// pretrained encoder fine-tuned with a head. The trainer (package train)
+// trains either through the train.Net a student binds to its inputs.
+type Student interface {
+	// Spec is the student's name.
+	Spec() Spec
+	// Reads says which Inputs field the student needs.
+	Reads() Reads
+	// Fingerprint identifies the student's architecture and pretrained
+	// weights (not its training settings): results and checkpoints are
+	// keyed by it.
+	Fingerprint() string
+	// Config is the student's default training configuration (Seed 0).
+	Config() train.Config
+	// Fit trains a fresh student on in for objective o with cfg (from
+	// Config, with the caller's seed, epochs and checkpoint) and returns
+	// the trained model and the trainer's report.
+	Fit(ctx context.Context, in Inputs, o train.Objective, cfg train.Config) (Model, *train.Result, error)
+}
+
+// Model is a trained student.
+type Model interface {
+	// Predict returns class probabilities [N, K] for in (the field Reads
+	// names).
+	Predict(ctx context.Context, in Inputs) (data.Matrix, error)
+}
+
+// Options override a student's training defaults where non-zero; each
+// applies to the kind of student it names.
+type Options struct {
+	HeadEpochs     int     // a probe's epochs (--epochs)
+	FineTuneEpochs int     // a fine-tune's epochs (--ft-epochs)
+	FineTuneLR     float64 // a fine-tune's encoder learning rate (--ft-lr)
+}
+
+// ProbeFor is the configuration of a probe with spec's head on spec's
+// encoder features: the head's defaults, no z-scoring for sparse
+// pre-scaled features (hashed TF-IDF), the options' epochs. Auxiliary
+// probes on a fine-tuned student's frozen encoder use it too.
+func ProbeFor(spec Spec, opt Options) ProbeConfig {
+	cfg := DefaultProbeConfig(spec.Head)
+	if info, ok := encode.Lookup(spec.Encoder); ok && info.Sparse {
+		cfg.Standardize = false
+	}
+	if opt.HeadEpochs > 0 {
+		cfg.Epochs = opt.HeadEpochs
+	}
+	return cfg
+}
+
+// Open resolves spec into a student. A probe needs nothing loaded (its
+// features come from the caller's cache); a fine-tuned student loads its
+// encoder's weights (log receives fetch progress) and must name a Tunable
+// encoder.
+func Open(ctx context.Context, spec Spec, opt Options, log io.Writer) (Student, error) {
+	if !spec.FineTune {
+		if opt.FineTuneEpochs != 0 || opt.FineTuneLR != 0 {
+			return nil, fmt.Errorf("student %s: fine-tuning settings (--ft-epochs, --ft-lr) apply to fine-tuned students only (ENC-ft, e.g. use-lite-ft)", spec)
+		}
+		return &Probe{spec: spec, cfg: ProbeFor(spec, opt)}, nil
+	}
+	enc, err := encode.Open(ctx, spec.Encoder, log)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := enc.Tunable()
+	if !ok {
+		return nil, fmt.Errorf("student %s: encoder %s cannot be fine-tuned (fine-tunable: use-lite, onnx:DIR, onnx-cls:DIR)", spec, spec.Encoder)
+	}
+	return newTuned(spec, t, opt), nil
+}
+
+// Probe is a head trained on frozen features.
+type Probe struct {
+	spec Spec
+	cfg  ProbeConfig
+}
+
+// NewProbe is the probe student spec with configuration cfg.
+func NewProbe(spec Spec, cfg ProbeConfig) *Probe { return &Probe{spec: spec, cfg: cfg} }
+
+// Spec implements Student.
+func (p *Probe) Spec() Spec { return p.spec }
+
+// Reads implements Student.
+func (p *Probe) Reads() Reads { return ReadsFeatures }
+
+// Fingerprint implements Student: the head's architecture (the encoder's
+// weights are in the features' own key).
+func (p *Probe) Fingerprint() string {
+	c := p.cfg.withDefaults()
+	return fmt.Sprintf("probe:%s:hidden=%d:std=%t", c.Head, c.Hidden, c.Standardize)
+}
+
+// Probe returns the probe's configuration.
+func (p *Probe) Probe() ProbeConfig { return p.cfg }
+
+// Config implements Student.
+func (p *Probe) Config() train.Config { return p.cfg.Train() }
+
+// Fit implements Student.
+func (p *Probe) Fit(ctx context.Context, in Inputs, o train.Objective, cfg train.Config) (Model, *train.Result, error) {
+	net, err := newProbeNet(p.cfg, in.Features, o.Rows, o.Targets.Cols)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := train.Fit(ctx, net, o, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := net.model(res)
+	if err != nil {
+		return nil, nil, err
+	}
+	return probeModel{m}, res, nil
+}
+
+// probeModel is a ProbeModel as a student Model.
+type probeModel struct{ m *ProbeModel }
+
+func (p probeModel) Predict(_ context.Context, in Inputs) (data.Matrix, error) {
+	return p.m.Predict(in.Features)
+}
