@@ -430,15 +430,21 @@ func (c *CellRunner) Run(ctx context.Context, cs CellSpec, save func(key string,
 	if err != nil {
 		return store.Row{}, CellStats{}, err
 	}
-	row, err := c.RunMethod(ctx, cell, m, save)
+	row, checkpoints, err := c.RunMethod(ctx, cell, m, save)
+	if err == nil {
+		removeCheckpoints(checkpoints...)
+	}
 	return row, cell.stats, err
 }
 
 // RunMethod trains m's plan on the cell's student, scores it against the
 // hidden gold and hands the row, under its student key, to save (which may
-// be nil, and may complete the row, e.g. with its duration); the plan's
-// checkpoints are removed once save succeeds.
-func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method, save func(key string, row *store.Row) error) (store.Row, error) {
+// be nil, and may complete the row, e.g. with its duration). It returns the
+// plan's checkpoint files for the caller to remove once it needs them no
+// more: methods of one cell whose stages train the same objective (naive
+// and s2s's first round) share one, so a caller running several methods
+// of a cell removes them after the last.
+func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method, save func(key string, row *store.Row) error) (store.Row, []string, error) {
 	cs := cell.spec
 	cs.Method = m.Name()
 	k := cell.keys
@@ -447,11 +453,11 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 	exec := cell.exec
 	tr, err := exec.Run(ctx, m, &view)
 	if err != nil {
-		return store.Row{}, err
+		return store.Row{}, nil, err
 	}
 	studentTest, err := tr.Model.Predict(ctx, cell.test)
 	if err != nil {
-		return store.Row{}, fmt.Errorf("%s: student predictions on test: %w", m.Name(), err)
+		return store.Row{}, nil, fmt.Errorf("%s: student predictions on test: %w", m.Name(), err)
 	}
 	scores, err := cell.hidden.ScoreCell(eval.CellInputs{
 		FloorTest:          cell.floorTest,
@@ -464,7 +470,7 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 		Resamples:          cs.Resamples,
 	})
 	if err != nil {
-		return store.Row{}, err
+		return store.Row{}, nil, err
 	}
 	row := store.Row{
 		Dataset:      cell.ds.Name,
@@ -485,16 +491,15 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 	scores.Fill(&row)
 	if tr.Selection != nil {
 		if err := fillSelection(&row, cell.hidden, *tr.Selection, cell.view.TrainStrong.WeakLabels); err != nil {
-			return store.Row{}, fmt.Errorf("%s: %w", m.Name(), err)
+			return store.Row{}, nil, fmt.Errorf("%s: %w", m.Name(), err)
 		}
 	}
 	if save != nil {
 		if err := save(k.Student, &row); err != nil {
-			return store.Row{}, err
+			return store.Row{}, nil, err
 		}
 	}
-	removeCheckpoints(tr.Checkpoints...)
-	return row, nil
+	return row, tr.Checkpoints, nil
 }
 
 // fillSelection scores what a cleaning or selection method did with the weak

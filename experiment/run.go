@@ -104,10 +104,11 @@ func (r *Runner) runSeed(ctx context.Context, cr *CellRunner, spec Spec, dataset
 		return nil, err
 	}
 	shared := time.Since(start).Seconds()
+	var checkpoints []string
 	for _, i := range pending {
 		m := methods[i]
 		t0 := time.Now()
-		row, err := cr.RunMethod(ctx, cell, m, func(key string, row *store.Row) error {
+		row, used, err := cr.RunMethod(ctx, cell, m, func(key string, row *store.Row) error {
 			row.DurationS = shared/float64(len(pending)) + time.Since(t0).Seconds()
 			if r.Out.Dir == "" {
 				return nil
@@ -117,6 +118,7 @@ func (r *Runner) runSeed(ctx context.Context, cr *CellRunner, spec Spec, dataset
 		if err != nil {
 			return nil, err
 		}
+		checkpoints = append(checkpoints, used...)
 		rows[i] = row
 		pgr := "no gap"
 		if row.PGR != nil {
@@ -125,5 +127,7 @@ func (r *Runner) runSeed(ctx context.Context, cr *CellRunner, spec Spec, dataset
 		r.logf("%s seed %d %s: floor %.3f ceiling %.3f w2s %.3f PGR %s (%.1fs)",
 			row.Dataset, seed, m.Name(), row.FloorAcc, row.CeilingAcc, row.W2SAcc, pgr, row.DurationS)
 	}
+	// Every row of the seed is saved: its checkpoints have served.
+	removeCheckpoints(checkpoints...)
 	return rows, nil
 }
