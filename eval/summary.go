@@ -62,8 +62,9 @@ func gapClears(gap, threshold float64) bool {
 // Σ(w2s − floor)/Σ(ceiling − floor) over every seed, with a 95% bootstrap
 // that resamples whole seeds (RatioOfMeansCI); it is reported only when the
 // lower 95% t-bound of the per-seed gap clears opt's threshold, else the
-// summary is NoGap with nil PGR fields. With one seed the seed's own results
-// row decides (its no_gap flag) and its test-example bootstrap CI is used.
+// summary is NoGap with nil PGR fields. With one seed, that seed's gap must
+// clear the threshold and its row have a PGR, whose test-example bootstrap
+// CI is used.
 // AUROC, agreement, misfit, inheritance and correction get plain means.
 // Each group's bootstrap seed is derived from opt.Seed and the group's name,
 // so the output is a pure function of (rows, opt) and a group's numbers do
@@ -118,10 +119,11 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 		s.GapMean, s.GapCILow, s.GapCIHigh = gapMean, finite(gapLo), finite(gapHi)
 		switch {
 		case len(g) == 1:
-			// One seed: no across-seed bound; the row's own verdict and
-			// its paired bootstrap CI over test examples stand.
+			// One seed: no across-seed bound; the seed's own gap against
+			// the threshold decides, and the row's paired bootstrap CI
+			// over test examples stands.
 			r := g[0]
-			if r.PGR == nil || r.NoGap {
+			if r.PGR == nil || r.NoGap || !gapClears(gap[0], threshold) {
 				s.NoGap = true
 			} else {
 				s.PGRMean, s.PGRCILow, s.PGRCIHigh = r.PGR, r.PGRCILow, r.PGRCIHigh

@@ -184,4 +184,8 @@ func TestSummarizeOneSeed(t *testing.T) {
 		s.W2SAccCILow != s.W2SAccMean || s.GapCILow != nil {
 		t.Errorf("one seed: %+v", s)
 	}
+	// The summary's threshold applies to the one seed's gap (0.2) too.
+	if s := Summarize([]store.Row{row("sst2", "conf", 0, 0.6, 0.8, 0.76)}, Options{GapThreshold: 0.3})[0]; !s.NoGap || s.PGRMean != nil {
+		t.Errorf("one seed, threshold 0.3 above its gap 0.2: %+v, want no gap", s)
+	}
 }
