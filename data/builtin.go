@@ -2,7 +2,6 @@ package data
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/superalign/superalign/assets"
-	"github.com/superalign/superalign/progress"
 )
 
 // Input kinds a dataset's examples carry, reported as BuiltinInfo.Task so
@@ -45,6 +43,16 @@ var builtins = []builtin{
 		Description: "SpamAssassin public corpus: ~6000 e-mails (easy and hard ham vs spam), headers stripped, bodies decoded and capped at 2000 characters",
 		Package:     "spam-assassin", Task: TaskText,
 	}, loadSpam},
+	{BuiltinInfo{
+		Name:        "review-source",
+		Description: "UCI sentiment sentences labelled by source site: imdb, yelp, amazon (3 classes, 1000 each)",
+		Package:     "sentiment", Task: TaskText,
+	}, loadReviewSource},
+	{BuiltinInfo{
+		Name:        "spam-subset",
+		Description: "SpamAssassin e-mails labelled by corpus subset: easy ham, hard ham, spam (3 classes: 3900/250/1876 mails, class mix kept)",
+		Package:     "spam-assassin", Task: TaskText,
+	}, loadSpamSubset},
 	{BuiltinInfo{
 		Name:        "fashion-mnist",
 		Description: "Fashion-MNIST: 70000 28x28 grayscale clothing images (official 60k train + 10k test pooled), 10 classes",
@@ -108,35 +116,15 @@ func Load(ctx context.Context, nameOrPath string, log io.Writer) (*Dataset, erro
 	return LoadFile(nameOrPath)
 }
 
-// loadSentiment reads the three UCI fixture files in a fixed order. Each
-// file ends with one {"text":"","class":null} row, which is skipped.
+// loadSentiment is the UCI sentences labelled negative/positive.
 func loadSentiment(_ context.Context, dir string, log io.Writer) (*Dataset, error) {
+	ss, skipped, err := readSentences(dir)
+	if err != nil {
+		return nil, err
+	}
 	d := &Dataset{Classes: []string{"negative", "positive"}}
-	skipped := 0
-	for _, src := range []string{"imdb", "yelp", "amazon"} {
-		path := filepath.Join(dir, "test", "fixtures", src+".json")
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		var rows []struct {
-			Text  string `json:"text"`
-			Class *int   `json:"class"`
-		}
-		if err := json.Unmarshal(b, &rows); err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		for i, r := range rows {
-			text := strings.TrimSpace(r.Text)
-			if r.Class == nil || text == "" {
-				skipped++
-				continue
-			}
-			if *r.Class != 0 && *r.Class != 1 {
-				return nil, fmt.Errorf("%s: record %d: class %d, want 0 or 1", path, i+1, *r.Class)
-			}
-			d.Examples = append(d.Examples, Example{Text: text, Label: *r.Class, Line: i + 1})
-		}
+	for _, s := range ss {
+		d.Examples = append(d.Examples, Example{Text: s.text, Label: s.sentiment, Line: s.line})
 	}
 	if log != nil {
 		fmt.Fprintf(log, "data: sentiment: %d sentences, %d null rows skipped\n", len(d.Examples), skipped)
@@ -147,45 +135,23 @@ func loadSentiment(_ context.Context, dir string, log io.Writer) (*Dataset, erro
 // loadSpam reads the SpamAssassin mails listed in data/file_list.json; the
 // folder of each file (easy-ham-*, hard-ham-*, spam-*) gives its class.
 func loadSpam(ctx context.Context, dir string, log io.Writer) (*Dataset, error) {
-	listPath := filepath.Join(dir, "data", "file_list.json")
-	b, err := os.ReadFile(listPath)
+	ms, empty, err := readMails(ctx, dir, log, "spam")
 	if err != nil {
 		return nil, err
 	}
-	var files []string
-	if err := json.Unmarshal(b, &files); err != nil {
-		return nil, fmt.Errorf("%s: %w", listPath, err)
-	}
 	d := &Dataset{Classes: []string{"ham", "spam"}}
-	empty := 0
-	bar := progress.New(log, "data: spam: reading mails", len(files), "mails")
-	for i, f := range files {
-		if i%256 == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		group, _, _ := strings.Cut(f, "/")
+	for _, m := range ms {
 		var label int
 		switch {
-		case strings.Contains(group, "ham"):
+		case strings.Contains(m.group, "ham"):
 			label = 0
-		case strings.HasPrefix(group, "spam"):
+		case strings.HasPrefix(m.group, "spam"):
 			label = 1
 		default:
-			return nil, fmt.Errorf("%s: entry %d (%s): unknown group %q", listPath, i+1, f, group)
+			return nil, fmt.Errorf("%s: entry %d: unknown group %q", filepath.Join(dir, "data", "file_list.json"), m.entry, m.group)
 		}
-		raw, err := os.ReadFile(filepath.Join(dir, "data", filepath.FromSlash(f)))
-		if err != nil {
-			return nil, err
-		}
-		bar.Add(1)
-		text := mailText(raw)
-		if text == "" {
-			empty++
-			continue
-		}
-		d.Examples = append(d.Examples, Example{Text: text, Label: label, Line: i + 1})
+		d.Examples = append(d.Examples, Example{Text: m.text, Label: label, Line: m.entry})
 	}
-	bar.Done()
 	if log != nil {
 		c := d.ClassCounts()
 		fmt.Fprintf(log, "data: spam: %d mails (ham %d, spam %d); %d dropped as empty after stripping headers and markup\n", len(d.Examples), c[0], c[1], empty)

@@ -1,7 +1,10 @@
 // Package data holds labelled datasets: the Example/Dataset types, loaders
 // for user files (JSONL, CSV, Parquet), the built-in datasets read from
-// registry packages (UCI sentiment sentences, SpamAssassin), and the seeded
-// sampling every experiment starts with: balance, subsample, split.
+// registry packages (UCI sentiment sentences, SpamAssassin, MNIST and
+// Fashion-MNIST; the first two also as 3-class tasks by origin:
+// review-source by site, spam-subset by easy ham / hard ham / spam), and
+// the seeded sampling every experiment starts with: balance (binary only;
+// multi-class datasets keep their class mix), subsample, split.
 //
 // User files carry one input column, text (a string), features (an array
 // of numbers; in CSV a JSON array in the cell) or image (a path, relative

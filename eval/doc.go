@@ -31,15 +31,48 @@
 //
 // # Across seeds and methods
 //
-// MeanCI is a 95% percentile bootstrap of a mean (across seeds: one value per
-// seed). PairedDiffCI resamples pairs, so that what a seed shares between two
-// methods cancels. WilcoxonSignedRank is the two-sided signed-rank test, exact
-// for up to 25 non-zero differences. For Darwin's 15 plant-height differences
-// it gives W = 24, p = 0.041259765625, as scipy.stats.wilcoxon does.
-//
 // Summarize turns results rows into one store.Summary per dataset × weak ×
-// strong × method; CompareMethods sets each method against a baseline per
-// dataset (paired by seed) and across datasets (Wilcoxon).
+// strong × method, with Options carrying the bootstrap seed and the gap
+// threshold (`w2s run --gap-threshold`):
+//
+//	accuracies: mean and 95% Student t-interval across seeds (TInterval)
+//	gap = ceiling − floor per seed: mean and t-interval
+//	PGR = Σ(w2s − floor)/Σ(ceiling − floor) over every seed (a ratio of
+//	      means), 95% bootstrap resampling whole seeds (RatioOfMeansCI),
+//	      reported only when the gap's lower 95% bound clears the threshold
+//
+// Worked example (TestSummarizeRatioOfMeans): gains 0.10, 0.04, 0.21 over
+// gaps 0.20, 0.10, 0.30 give PGR 0.35/0.60 = 0.583 (the mean of per-seed
+// ratios would be 0.533); the gaps' t-interval [−0.048, 0.448] does not
+// clear 0.02, so three such seeds read "no gap" and thirty do not.
+//
+// CompareMethods sets each method against a baseline (naive). The primary
+// quantity is the paired Δaccuracy per seed (method − baseline, same split,
+// weak model and ceiling):
+//
+//	per dataset: mean Δacc with a t-interval; SignFlipTest, exact for up
+//	             to ExactSignFlipMax = 20 seeds (Fisher's test on Darwin's
+//	             15 differences: p = 1726/32768 = 0.0527), else Monte Carlo
+//	             with DefaultPermutationDraws (resolution ≈ 1e-5)
+//	pooled:      the mean over datasets of their mean Δacc, a stratified
+//	             t-interval (Welch–Satterthwaite df) and a stratified
+//	             sign-flip test over every dataset × seed pair
+//	Holm:        step-down over the methods of each table, beside the raw p
+//	             ((0.01, 0.04, 0.03, 0.005) → (0.03, 0.06, 0.06, 0.02))
+//	power:       MinP = 2^(1−n) is the smallest p n seeds allow; a row is
+//	             Underpowered when MinP·m > 0.05: 5 seeds (MinP 0.0625) can
+//	             never be significant, 10 seeds can with up to 25 methods
+//
+// A method named with AASuffix ("naive@aa": naive with another student
+// seed) is an A/A null; AAFalsePositives counts how often its comparisons
+// reject, the table's false-positive rate.
+//
+// MeanCI (95% percentile bootstrap of a mean) and PairedDiffCI remain as
+// diagnostics and for the oversight summaries: across 5 seeds they cover
+// about 84%, not 95% (TestTIntervalCoverage). WilcoxonSignedRank, the
+// two-sided signed-rank test exact for up to 25 non-zero differences (W =
+// 24, p = 0.041259765625 on Darwin's differences, as scipy.stats.wilcoxon),
+// no longer pools datasets: with 2 datasets it cannot go below p = 0.5.
 //
 // Every random draw comes from math/rand/v2's PCG seeded by the caller, so the
 // same inputs and seed give the same numbers.

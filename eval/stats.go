@@ -181,6 +181,11 @@ func quantileSorted(xs []float64, q float64) float64 {
 	if i >= len(xs)-1 {
 		return xs[len(xs)-1]
 	}
+	// Equal neighbours (or no fraction) need no interpolation, which also
+	// keeps ±Inf order statistics from turning into NaN (∞ − ∞).
+	if frac := h - float64(i); frac == 0 || xs[i] == xs[i+1] {
+		return xs[i]
+	}
 	return xs[i] + (h-float64(i))*(xs[i+1]-xs[i])
 }
 

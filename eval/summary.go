@@ -1,7 +1,6 @@
 package eval
 
 import (
-	"encoding/json"
 	"hash/fnv"
 	"math"
 
@@ -23,16 +22,62 @@ func groupSeed(seed int64, parts ...string) int64 {
 	return int64(h.Sum64() ^ uint64(seed)*0x9E3779B97F4A7C15)
 }
 
+// Options are the settings of Summarize and CompareMethods. The zero value
+// is usable: every field falls back to its default.
+type Options struct {
+	// Seed seeds every bootstrap and Monte Carlo draw (runs pass their
+	// first seed); each group derives its own stream from it and its name.
+	Seed int64
+	// GapThreshold is the smallest weak–strong gap (ceiling − floor
+	// accuracy) the gap's lower 95% bound must reach for a PGR to be
+	// reported, as in results rows: 0 means DefaultGapThreshold, a
+	// negative value accepts any positive bound. `w2s run --gap-threshold`
+	// sets it.
+	GapThreshold float64
+	// Resamples is the number of bootstrap resamples (≤ 0: DefaultResamples).
+	Resamples int
+	// PermutationDraws is the number of random sign assignments of a Monte
+	// Carlo sign-flip test (≤ 0: DefaultPermutationDraws).
+	PermutationDraws int
+}
+
+func (o Options) gapThreshold() float64 {
+	if o.GapThreshold == 0 {
+		return DefaultGapThreshold
+	}
+	return o.GapThreshold
+}
+
+// gapClears is PGR's rule for a gap: positive and at least threshold (less
+// rounding noise).
+func gapClears(gap, threshold float64) bool {
+	return gap > 0 && gap >= threshold-gapTol
+}
+
 // Summarize aggregates results rows over seeds, one store.Summary per
 // dataset × weak × strong × method in order of first appearance.
 //
-// Accuracies and PGR get a mean with a 95% bootstrap CI across seeds
-// (MeanCI, DefaultResamples). The PGR mean uses only the seeds that have a
-// PGR; NSeedsNoGap counts the others, and the PGR fields stay nil when every
-// seed was "no gap". AUROC, agreement, misfit, inheritance and correction get
-// plain means. The bootstrap seed of each group is derived from seed and the
-// group's name, so the output is a pure function of (rows, seed).
-func Summarize(rows []store.Row, seed int64) []store.Summary {
+// Accuracies get their mean with a 95% Student t-interval across seeds
+// (TInterval; one seed: the point). PGR is the ratio of means
+// Σ(w2s − floor)/Σ(ceiling − floor) over every seed, with a 95% bootstrap
+// that resamples whole seeds (RatioOfMeansCI); it is reported only when the
+// lower 95% t-bound of the per-seed gap clears opt's threshold, else the
+// summary is NoGap with nil PGR fields. With one seed, that seed's gap must
+// clear the threshold and its row have a PGR, whose test-example bootstrap
+// CI is used.
+// AUROC, agreement, misfit, inheritance and correction get plain means.
+// Each group's bootstrap seed is derived from opt.Seed and the group's name,
+// so the output is a pure function of (rows, opt) and a group's numbers do
+// not move when other groups are added.
+//
+// Worked example (TestSummarizeRatioOfMeans): three seeds with floor 0.60,
+// ceilings 0.80, 0.70, 0.90 and students 0.70, 0.64, 0.81 have gains 0.10,
+// 0.04, 0.21 over gaps 0.20, 0.10, 0.30: PGR = 0.35/0.60 = 0.583, where the
+// mean of per-seed ratios would say (0.5 + 0.4 + 0.7)/3 = 0.533. The gap's
+// t-interval is 0.2 ± 4.303·0.0577 = [−0.048, 0.448]: its lower bound does
+// not clear 0.02, so with three seeds this reads "no gap".
+func Summarize(rows []store.Row, opt Options) []store.Summary {
+	threshold := opt.gapThreshold()
 	var order []cellKey
 	groups := map[cellKey][]store.Row{}
 	for _, r := range rows {
@@ -46,16 +91,17 @@ func Summarize(rows []store.Row, seed int64) []store.Summary {
 	out := make([]store.Summary, 0, len(order))
 	for _, k := range order {
 		g := groups[k]
-		gs := groupSeed(seed, k.dataset, k.weak, k.strong, k.method)
-		s := store.Summary{Dataset: k.dataset, Weak: k.weak, Strong: k.strong, Method: k.method, NSeeds: len(g)}
+		gs := groupSeed(opt.Seed, k.dataset, k.weak, k.strong, k.method)
+		s := store.Summary{Dataset: k.dataset, Weak: k.weak, Strong: k.strong, Method: k.method,
+			NSeeds: len(g), GapThreshold: threshold}
 
-		var pgr, w2s, floor, ceil, auroc, agree, misfit, inh, corr []float64
+		var gain, gap, w2s, floor, ceil, auroc, agree, misfit, inh, corr []float64
 		for _, r := range g {
-			if r.PGR != nil && !r.NoGap {
-				pgr = append(pgr, *r.PGR)
-			} else {
+			if r.PGR == nil || r.NoGap {
 				s.NSeedsNoGap++
 			}
+			gain = append(gain, r.W2SAcc-r.FloorAcc)
+			gap = append(gap, r.CeilingAcc-r.FloorAcc)
 			w2s = append(w2s, r.W2SAcc)
 			floor = append(floor, r.FloorAcc)
 			ceil = append(ceil, r.CeilingAcc)
@@ -65,29 +111,31 @@ func Summarize(rows []store.Row, seed int64) []store.Summary {
 			inh = append(inh, r.Inheritance)
 			corr = append(corr, r.Correction)
 		}
-		s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh = MeanCI(w2s, gs, DefaultResamples)
-		// Floor and ceiling are shared by every method of a pair, so their
-		// CIs come from a stream that ignores the method: the same numbers
-		// print the same on every method's line.
-		ps := groupSeed(seed, k.dataset, k.weak, k.strong, "")
-		s.FloorAccMean, s.FloorAccCILow, s.FloorAccCIHigh = MeanCI(floor, ps, DefaultResamples)
-		s.CeilingAccMean, s.CeilingAccCILow, s.CeilingAccCIHigh = MeanCI(ceil, ps, DefaultResamples)
+		s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh = seedInterval(w2s)
+		s.FloorAccMean, s.FloorAccCILow, s.FloorAccCIHigh = seedInterval(floor)
+		s.CeilingAccMean, s.CeilingAccCILow, s.CeilingAccCIHigh = seedInterval(ceil)
+
+		gapMean, gapLo, gapHi := TInterval(gap, Confidence)
+		s.GapMean, s.GapCILow, s.GapCIHigh = gapMean, finite(gapLo), finite(gapHi)
 		switch {
-		case s.CeilingAccMean-s.FloorAccMean < DefaultGapThreshold-gapTol:
-			// A few seeds may clear the threshold by chance; when the mean
-			// ceiling does not clear the mean floor, no PGR is meaningful.
-			s.NoGap = true
-		case len(pgr) == 1:
-			// One seed: an across-seed CI would be a point; report that
-			// seed's paired bootstrap CI over test examples instead.
-			for _, r := range g {
-				if r.PGR != nil && !r.NoGap {
-					s.PGRMean, s.PGRCILow, s.PGRCIHigh = r.PGR, r.PGRCILow, r.PGRCIHigh
-				}
+		case len(g) == 1:
+			// One seed: no across-seed bound; the seed's own gap against
+			// the threshold decides, and the row's paired bootstrap CI
+			// over test examples stands.
+			r := g[0]
+			if r.PGR == nil || r.NoGap || !gapClears(gap[0], threshold) {
+				s.NoGap = true
+			} else {
+				s.PGRMean, s.PGRCILow, s.PGRCIHigh = r.PGR, r.PGRCILow, r.PGRCIHigh
 			}
-		case len(pgr) > 1:
-			m, lo, hi := MeanCI(pgr, gs, DefaultResamples)
-			s.PGRMean, s.PGRCILow, s.PGRCIHigh = &m, &lo, &hi
+		case !gapClears(gapLo, threshold):
+			// A bound below the threshold (or NaN: no spread could be
+			// estimated) means the data do not show a gap to recover.
+			s.NoGap = true
+		default:
+			ratio, lo, hi, degenerate := RatioOfMeansCI(gain, gap, gs, opt.Resamples)
+			s.PGRMean, s.PGRCILow, s.PGRCIHigh = finite(ratio), finite(lo), finite(hi)
+			s.PGRBootstrapNoGap = degenerate
 		}
 		s.W2SAUROCMean = meanOf(auroc)
 		s.AgreementMean = meanOf(agree)
@@ -99,153 +147,21 @@ func Summarize(rows []store.Row, seed int64) []store.Summary {
 	return out
 }
 
-// Comparison is one method's PGR against a baseline's.
-//
-// Per-dataset rows (AcrossDatasets false) pair the two methods' rows of one
-// dataset × weak × strong by seed, over the seeds where both have a PGR: N is
-// the number of such pairs, MeanDiff the mean of method − baseline PGR and
-// CILow/CIHigh its paired bootstrap 95% CI (PairedDiffCI). Wilcoxon fields are
-// NaN there.
-//
-// Pooled rows (AcrossDatasets true, Dataset "") take, for one weak × strong
-// pair, the per-dataset MeanDiffs of the datasets with N > 0: N is the number
-// of datasets, MeanDiff their mean with a 95% bootstrap CI across datasets
-// (MeanCI), and WilcoxonW/WilcoxonP the two-sided signed-rank test on them.
-// With fewer than two datasets the test is not run and both are NaN.
-//
-// Undefined numbers are NaN in Go and null in JSON.
-type Comparison struct {
-	Dataset        string
-	Weak, Strong   string
-	Method         string
-	Baseline       string
-	AcrossDatasets bool
-	N              int
-
-	MeanDiff, CILow, CIHigh float64
-	WilcoxonW, WilcoxonP    float64
+// seedInterval is the mean and 95% t-interval across seeds of an accuracy;
+// with one seed the interval is the point (summary.json holds numbers, and
+// one seed has no spread across seeds to show).
+func seedInterval(xs []float64) (mean, lo, hi float64) {
+	mean, lo, hi = TInterval(xs, Confidence)
+	if len(xs) == 1 {
+		lo, hi = mean, mean
+	}
+	return mean, lo, hi
 }
 
-// MarshalJSON writes NaN numbers as null, which encoding/json cannot do by itself.
-func (c Comparison) MarshalJSON() ([]byte, error) {
-	num := func(x float64) *float64 {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil
-		}
-		return &x
-	}
-	return json.Marshal(struct {
-		Dataset        string   `json:"dataset"`
-		Weak           string   `json:"weak"`
-		Strong         string   `json:"strong"`
-		Method         string   `json:"method"`
-		Baseline       string   `json:"baseline"`
-		AcrossDatasets bool     `json:"across_datasets"`
-		N              int      `json:"n"`
-		MeanDiff       *float64 `json:"pgr_diff_mean"`
-		CILow          *float64 `json:"pgr_diff_ci_low"`
-		CIHigh         *float64 `json:"pgr_diff_ci_high"`
-		WilcoxonW      *float64 `json:"wilcoxon_w"`
-		WilcoxonP      *float64 `json:"wilcoxon_p"`
-	}{c.Dataset, c.Weak, c.Strong, c.Method, c.Baseline, c.AcrossDatasets, c.N,
-		num(c.MeanDiff), num(c.CILow), num(c.CIHigh), num(c.WilcoxonW), num(c.WilcoxonP)})
-}
-
-// CompareMethods compares every method other than baseline with baseline on
-// PGR (see Comparison). Per-dataset rows come first, in order of first
-// appearance of dataset × weak × strong × method, then one pooled row per
-// weak × strong × method. A method's dataset × weak × strong is skipped when
-// baseline has no rows there; a baseline absent from rows yields nil. When a
-// cell has two rows for one seed, the first is used.
-func CompareMethods(rows []store.Row, baseline string, seed int64) []Comparison {
-	type pairKey struct{ dataset, weak, strong string }
-	type seedKey struct {
-		pairKey
-		seed int64
-	}
-	base := map[seedKey]*float64{} // nil value: baseline seed with no PGR
-	baseCells := map[pairKey]bool{}
-	for _, r := range rows {
-		if r.Method != baseline {
-			continue
-		}
-		pk := pairKey{r.Dataset, r.Weak, r.Strong}
-		baseCells[pk] = true
-		sk := seedKey{pk, r.Seed}
-		if _, dup := base[sk]; !dup {
-			base[sk] = pgrOf(r)
-		}
-	}
-	if len(baseCells) == 0 {
+// finite returns &x, or nil for NaN and ±Inf (JSON null).
+func finite(x float64) *float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return nil
 	}
-
-	var order []cellKey
-	seen := map[cellKey]map[int64]bool{}
-	diffsA := map[cellKey][]float64{}
-	diffsB := map[cellKey][]float64{}
-	for _, r := range rows {
-		if r.Method == baseline {
-			continue
-		}
-		pk := pairKey{r.Dataset, r.Weak, r.Strong}
-		if !baseCells[pk] {
-			continue
-		}
-		k := cellKey{r.Dataset, r.Weak, r.Strong, r.Method}
-		if seen[k] == nil {
-			seen[k] = map[int64]bool{}
-			order = append(order, k)
-		}
-		if seen[k][r.Seed] {
-			continue
-		}
-		seen[k][r.Seed] = true
-		b, ok := base[seedKey{pk, r.Seed}]
-		if a := pgrOf(r); ok && a != nil && b != nil {
-			diffsA[k] = append(diffsA[k], *a)
-			diffsB[k] = append(diffsB[k], *b)
-		}
-	}
-
-	type poolKey struct{ weak, strong, method string }
-	var poolOrder []poolKey
-	pooled := map[poolKey][]float64{}
-	out := make([]Comparison, 0, len(order))
-	for _, k := range order {
-		c := Comparison{Dataset: k.dataset, Weak: k.weak, Strong: k.strong, Method: k.method,
-			Baseline: baseline, N: len(diffsA[k]), WilcoxonW: math.NaN(), WilcoxonP: math.NaN()}
-		c.MeanDiff, c.CILow, c.CIHigh = PairedDiffCI(diffsA[k], diffsB[k],
-			groupSeed(seed, "compare", k.dataset, k.weak, k.strong, k.method, baseline), DefaultResamples)
-		out = append(out, c)
-
-		pk := poolKey{k.weak, k.strong, k.method}
-		if _, ok := pooled[pk]; !ok {
-			poolOrder = append(poolOrder, pk)
-			pooled[pk] = nil
-		}
-		if c.N > 0 {
-			pooled[pk] = append(pooled[pk], c.MeanDiff)
-		}
-	}
-	for _, pk := range poolOrder {
-		d := pooled[pk]
-		c := Comparison{Weak: pk.weak, Strong: pk.strong, Method: pk.method, Baseline: baseline,
-			AcrossDatasets: true, N: len(d), WilcoxonW: math.NaN(), WilcoxonP: math.NaN()}
-		c.MeanDiff, c.CILow, c.CIHigh = MeanCI(d,
-			groupSeed(seed, "compare-pooled", pk.weak, pk.strong, pk.method, baseline), DefaultResamples)
-		if len(d) >= 2 {
-			c.WilcoxonW, c.WilcoxonP = WilcoxonSignedRank(d)
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// pgrOf is the row's PGR, nil for a "no gap" seed.
-func pgrOf(r store.Row) *float64 {
-	if r.NoGap {
-		return nil
-	}
-	return r.PGR
+	return &x
 }

@@ -68,7 +68,7 @@ func (r *Runner) Run(ctx context.Context, spec Spec) ([]store.Row, []store.Summa
 			return nil, nil, fmt.Errorf("removing training checkpoints: %w", err)
 		}
 	}
-	return rows, eval.Summarize(rows, spec.SeedBase), nil
+	return rows, eval.Summarize(rows, eval.Options{Seed: spec.SeedBase, GapThreshold: spec.GapThreshold}), nil
 }
 
 func (r *Runner) logf(format string, args ...any) {

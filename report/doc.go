@@ -7,17 +7,25 @@
 // optionally, method comparisons from package eval:
 //
 //	rows := ...                                  // []store.Row, one per cell and seed
-//	sums := eval.Summarize(rows, seed)
-//	comps := eval.CompareMethods(rows, "naive", seed)
+//	opt := eval.Options{Seed: seed, GapThreshold: 0.02}
+//	sums := eval.Summarize(rows, opt)
+//	comps := eval.CompareMethods(rows, "naive", opt)
 //	err := report.Render(f, report.Meta{Title: "sst2", Command: cmdline, Version: v, Created: time.Now()},
 //		rows, sums, comps)
 //
-// The page holds, in order: the summary table (floor / w2s / ceiling accuracy
-// and PGR with 95% CIs across seeds; "no gap (2 of 2 seeds)" where no seed had
-// a PGR), a bar plot of PGR per method with CI whiskers grouped by dataset ×
-// weak → strong, a dot plot of floor, w2s and ceiling accuracy with CI
-// whiskers, the method-comparison table (mean ΔPGR, CI, Wilcoxon p) when there
-// are comparisons, and every per-seed row in a collapsed <details>.
+// SweepPage does all three with one eval.Options and returns the summaries
+// and comparisons it rendered.
+//
+// The page holds, in order: the summary table (floor / w2s / ceiling
+// accuracy and the weak–strong gap with 95% t-intervals across seeds, PGR as
+// a ratio of means with its seed-bootstrap CI; "no gap" with "gap 0.010,
+// lower 95% bound -0.050 < 0.020" where the gap does not clear the
+// threshold), a bar plot of PGR per method with CI whiskers grouped by
+// dataset × weak → strong, a dot plot of floor, w2s and ceiling accuracy
+// with CI whiskers, the method-comparison table (paired Δacc with t-CI,
+// ΔPGR, sign-flip p, Holm p, underpowered notes, the A/A null's false
+// positives) when there are comparisons, and every per-seed row in a
+// collapsed <details>.
 //
 // Numbers are printed with three decimals (PGR 2/3 reads 0.667); undefined
 // numbers read "—". Every piece of text is HTML-escaped, so a dataset named

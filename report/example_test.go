@@ -17,7 +17,7 @@ func ExampleRender() {
 		FloorAcc: 0.6, CeilingAcc: 0.8, W2SAcc: 0.7, PGR: &pgr, PGRCILow: &pgr, PGRCIHigh: &pgr}}
 	var page bytes.Buffer
 	err := report.Render(&page, report.Meta{Title: "demo", Created: time.Unix(0, 0)},
-		rows, eval.Summarize(rows, 1), nil)
+		rows, eval.Summarize(rows, eval.Options{Seed: 1}), nil)
 	fmt.Println(err, strings.Count(page.String(), "<svg"), strings.Contains(page.String(), "0.500"))
 	// Output: <nil> 2 true
 }

@@ -3,6 +3,9 @@ package report
 import (
 	"fmt"
 	"math"
+
+	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/store"
 )
 
 // dash stands for an undefined number (NaN): a blank would look like a
@@ -49,4 +52,59 @@ func seeds(n int) string {
 		return "1 seed"
 	}
 	return fmt.Sprintf("%d seeds", n)
+}
+
+// GapNote says why a summary has no PGR: the gap's lower 95% bound (or,
+// with one seed, the seed's own gap) is below the threshold. Empty when the
+// summary has a PGR.
+func GapNote(s store.Summary) string {
+	if s.PGRMean != nil {
+		return ""
+	}
+	if s.GapCILow == nil {
+		return fmt.Sprintf("gap %s, below %s (%s, no across-seed bound)", f3(s.GapMean), f3(s.GapThreshold), seeds(s.NSeeds))
+	}
+	return fmt.Sprintf("gap %s, lower 95%% bound %s < %s", f3(s.GapMean), f3(*s.GapCILow), f3(s.GapThreshold))
+}
+
+// PowerNote is the underpowered warning of a comparison, empty when the
+// test can reach significance: "underpowered: n=3 seeds, smallest
+// attainable p = 0.250 (Holm over 19 methods: 1.000)".
+func PowerNote(c eval.Comparison) string {
+	if !c.Underpowered {
+		return ""
+	}
+	unit := "seeds"
+	if c.AcrossDatasets {
+		unit = "pairs"
+	}
+	note := fmt.Sprintf("underpowered: n=%d %s, smallest attainable p = %s", c.N, unit, pval(c.MinP))
+	if c.HolmFamily > 1 {
+		note += fmt.Sprintf(" (Holm over %d methods: %s)", c.HolmFamily, pval(math.Min(1, c.MinP*float64(c.HolmFamily))))
+	}
+	return note
+}
+
+// AANote summarises an A/A null's false positives: "A/A null naive@aa vs
+// naive: 1 of 3 per-dataset tests with p ≤ 0.050 (0 after Holm); t-interval
+// excludes 0 in 1; pooled: 0 of 1 (0 after Holm)".
+func AANote(a eval.AANull) string {
+	note := fmt.Sprintf("A/A null %s vs %s: %d of %d per-dataset tests with p ≤ %s (%d after Holm); t-interval excludes 0 in %d",
+		a.Method, a.Baseline, a.Rejected, a.Tests, f3(a.Alpha), a.RejectedHolm, a.CIExcludesZero)
+	if a.PooledTests > 0 {
+		note += fmt.Sprintf("; pooled: %d of %d (%d after Holm)", a.PooledRejected, a.PooledTests, a.PooledRejectedHolm)
+	}
+	if a.Underpowered > 0 {
+		note += fmt.Sprintf("; %d of the tests could not reject at all (underpowered)", a.Underpowered)
+	}
+	return note
+}
+
+// signed3 is f3 with an explicit sign, for differences.
+func signed3(x float64) string {
+	s := f3(x)
+	if s != dash && s != "0.000" && s[0] != '-' {
+		s = "+" + s
+	}
+	return s
 }

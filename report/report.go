@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/superalign/superalign/eval"
@@ -25,12 +26,15 @@ type Meta struct {
 // or html.EscapeString (plots), so dataset and method names cannot inject
 // markup. Sections:
 //
-//   - summary table: floor, w2s, ceiling accuracy and PGR with 95% CIs across
-//     seeds per dataset × weak → strong × method; a nil PGR shows as "no gap"
-//     with the number of seeds;
+//   - summary table: floor, w2s, ceiling accuracy with 95% t-intervals
+//     across seeds, the weak–strong gap with its interval, and PGR (ratio of
+//     means, seed-bootstrap CI) per dataset × weak → strong × method; a nil
+//     PGR shows as "no gap" with the gap's lower bound and the threshold;
 //   - PGR per method with CI bars, grouped by dataset;
 //   - floor / w2s / ceiling accuracy with CI whiskers per dataset × weak → strong;
-//   - method comparisons (when comps is not empty): mean ΔPGR, CI, Wilcoxon p;
+//   - method comparisons (when comps is not empty): paired Δaccuracy with its
+//     t-interval, ΔPGR, sign-flip p and Holm-adjusted p, underpowered notes,
+//     and the A/A null's false-positive count when an A/A method ran;
 //   - every per-seed row, in a collapsed <details>.
 //
 // Every number has three decimals; undefined numbers show as "—".
@@ -53,6 +57,9 @@ func Render(w io.Writer, m Meta, rows []store.Row, sums []store.Summary, comps [
 	for _, c := range comps {
 		v.Comparisons = append(v.Comparisons, comparisonView(c))
 	}
+	for _, a := range eval.AAFalsePositives(comps, 0) {
+		v.AANotes = append(v.AANotes, AANote(a))
+	}
 	for _, r := range rows {
 		v.RowViews = append(v.RowViews, rowView(r))
 	}
@@ -68,6 +75,7 @@ type page struct {
 	Rows             int
 	Summaries        []sumView
 	Comparisons      []compView
+	AANotes          []string
 	RowViews         []rowV
 	PGRPlot, AccPlot template.HTML
 }
@@ -77,6 +85,7 @@ type sumView struct {
 	Floor, FloorCI               string
 	W2S, W2SCI                   string
 	Ceiling, CeilingCI           string
+	Gap, GapCI                   string
 	PGR, PGRCI, PGRNote          string
 	NoGap                        bool
 	AUROC, Agreement, Misfit     string
@@ -89,35 +98,55 @@ func summaryView(s store.Summary) sumView {
 		Floor: f3(s.FloorAccMean), FloorCI: ci(s.FloorAccCILow, s.FloorAccCIHigh),
 		W2S: f3(s.W2SAccMean), W2SCI: ci(s.W2SAccCILow, s.W2SAccCIHigh),
 		Ceiling: f3(s.CeilingAccMean), CeilingCI: ci(s.CeilingAccCILow, s.CeilingAccCIHigh),
+		Gap: f3(s.GapMean), GapCI: ci(deref(s.GapCILow), deref(s.GapCIHigh)),
 		AUROC: f3(s.W2SAUROCMean), Agreement: f3(s.AgreementMean), Misfit: f3(s.MisfitMean),
 		Inheritance: f3(s.InheritanceMean), Correction: f3(s.CorrectionMean),
 	}
 	if s.PGRMean == nil {
 		v.NoGap = true
 		v.PGR = "no gap"
-		v.PGRNote = fmt.Sprintf("%d of %s", s.NSeedsNoGap, seeds(s.NSeeds))
-	} else {
-		v.PGR = f3(*s.PGRMean)
-		v.PGRCI = ci(deref(s.PGRCILow), deref(s.PGRCIHigh))
-		if s.NSeedsNoGap > 0 {
-			v.PGRNote = fmt.Sprintf("%d of %s no gap, left out", s.NSeedsNoGap, seeds(s.NSeeds))
-		}
+		v.PGRNote = GapNote(s)
+		return v
 	}
+	v.PGR = f3(*s.PGRMean)
+	v.PGRCI = ci(deref(s.PGRCILow), deref(s.PGRCIHigh))
+	if s.PGRCILow == nil || s.PGRCIHigh == nil {
+		v.PGRCI = "[unbounded]"
+	}
+	var notes []string
+	if s.NSeedsNoGap > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %s below the threshold alone, kept", s.NSeedsNoGap, seeds(s.NSeeds)))
+	}
+	if s.PGRBootstrapNoGap > 0 {
+		notes = append(notes, fmt.Sprintf("%d bootstrap resamples without a gap", s.PGRBootstrapNoGap))
+	}
+	v.PGRNote = strings.Join(notes, "; ")
 	return v
 }
 
 type compView struct {
 	Scope, Pair, Method, Baseline, N string
-	Diff, CI, W, P                   string
-	Pooled                           bool
+	Diff, CI, DeltaPGR, P, PHolm     string
+	Note                             string
+	Pooled, AA                       bool
 }
 
 func comparisonView(c eval.Comparison) compView {
 	v := compView{Scope: c.Dataset, Pair: c.Weak + " → " + c.Strong, Method: c.Method, Baseline: c.Baseline,
-		Diff: f3(c.MeanDiff), CI: ci(c.CILow, c.CIHigh), W: f3(c.WilcoxonW), P: pval(c.WilcoxonP), Pooled: c.AcrossDatasets}
+		Diff: signed3(c.DeltaAcc), CI: ci(c.DeltaAccCILow, c.DeltaAccCIHigh), DeltaPGR: "no gap",
+		P: pval(c.P), PHolm: pval(c.PHolm), Note: PowerNote(c), Pooled: c.AcrossDatasets, AA: eval.IsAANull(c.Method)}
+	if c.DeltaPGR != nil {
+		v.DeltaPGR = signed3(*c.DeltaPGR)
+	}
+	if c.HolmFamily > 1 {
+		v.PHolm += fmt.Sprintf(" (m=%d)", c.HolmFamily)
+	}
+	if !c.PExact && c.PDraws > 0 {
+		v.P += fmt.Sprintf(" (MC %d)", c.PDraws)
+	}
 	if c.AcrossDatasets {
 		v.Scope = "all datasets"
-		v.N = fmt.Sprintf("%d datasets", c.N)
+		v.N = fmt.Sprintf("%d pairs, %d datasets", c.N, c.NDatasets)
 	} else {
 		v.N = fmt.Sprintf("%d paired seeds", c.N)
 	}
@@ -178,17 +207,18 @@ th { background: #f4f4f4; }
 <p>{{if .Version}}Version {{.Version}}. {{end}}{{if .CreatedText}}Created {{.CreatedText}}. {{end}}{{.Rows}} result rows.</p>
 {{if .Notes}}<ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 </div>
-<p>PGR = (w2s − floor) / (ceiling − floor). Intervals are 95% bootstrap CIs across seeds. A cell whose ceiling − floor gap is below the threshold is reported as "no gap", never as a PGR.</p>
+<p>PGR = (w2s − floor) / (ceiling − floor). Across seeds, accuracy and gap intervals are 95% Student t-intervals; the summary PGR is the ratio of means Σ(w2s − floor) / Σ(ceiling − floor) over every seed, with a 95% bootstrap interval that resamples whole seeds. A PGR is reported only when the gap's lower 95% bound clears the gap threshold; otherwise the cell reads "no gap", never a PGR.</p>
 
 <h2>Summary</h2>
 {{if .Summaries}}
 <table>
-<thead><tr><th>dataset</th><th>weak → strong</th><th>method</th><th>seeds</th><th>floor acc</th><th>w2s acc</th><th>ceiling acc</th><th>PGR</th><th>w2s AUROC</th><th>agreement</th><th>inheritance</th><th>correction</th><th>misfit</th></tr></thead>
+<thead><tr><th>dataset</th><th>weak → strong</th><th>method</th><th>seeds</th><th>floor acc</th><th>w2s acc</th><th>ceiling acc</th><th>gap</th><th>PGR</th><th>w2s AUROC</th><th>agreement</th><th>inheritance</th><th>correction</th><th>misfit</th></tr></thead>
 <tbody>
 {{range .Summaries}}<tr><td>{{.Dataset}}</td><td>{{.Pair}}</td><td>{{.Method}}</td><td class="num">{{.Seeds}}</td>
 <td class="num">{{.Floor}} <span class="ci">{{.FloorCI}}</span></td>
 <td class="num">{{.W2S}} <span class="ci">{{.W2SCI}}</span></td>
 <td class="num">{{.Ceiling}} <span class="ci">{{.CeilingCI}}</span></td>
+<td class="num">{{.Gap}} <span class="ci">{{.GapCI}}</span></td>
 <td class="num">{{if .NoGap}}<span class="nogap">{{.PGR}}</span>{{else}}{{.PGR}} <span class="ci">{{.PGRCI}}</span>{{end}}{{if .PGRNote}}<br><span class="ci">{{.PGRNote}}</span>{{end}}</td>
 <td class="num">{{.AUROC}}</td><td class="num">{{.Agreement}}</td><td class="num">{{.Inheritance}}</td><td class="num">{{.Correction}}</td><td class="num">{{.Misfit}}</td></tr>
 {{end}}</tbody>
@@ -207,14 +237,15 @@ th { background: #f4f4f4; }
 
 {{if .Comparisons}}
 <h2>Method comparisons</h2>
-<p>ΔPGR = method − baseline. Per dataset: mean over seeds where both have a PGR, paired bootstrap 95% CI. All datasets: mean of the per-dataset differences, bootstrap CI across datasets, and a two-sided Wilcoxon signed-rank test (exact up to 25 datasets; not run with fewer than 2).</p>
+<p>Δacc = w2s accuracy of the method − the baseline's, paired by seed (same split, weak model and ceiling). Per dataset: mean over the paired seeds with a 95% Student t-interval, and a two-sided sign-flip permutation test (exact up to 20 seeds, else Monte Carlo with the number of draws shown). All datasets: the mean of the datasets' mean Δacc with a stratified t-interval, and a stratified sign-flip test over every dataset × seed pair (signs flip within each dataset). Holm's step-down correction runs over the m methods of each table (per dataset, and pooled). ΔPGR is the difference of the ratio-of-means PGRs, shown only where the baseline's gap clears the threshold. A comparison is underpowered when even its most extreme outcome could not be significant at the 5% level after Holm.</p>
 <table>
-<thead><tr><th>dataset</th><th>weak → strong</th><th>method</th><th>baseline</th><th>n</th><th>mean ΔPGR</th><th>95% CI</th><th>Wilcoxon W</th><th>p</th></tr></thead>
+<thead><tr><th>dataset</th><th>weak → strong</th><th>method</th><th>baseline</th><th>n</th><th>mean Δacc</th><th>95% t-CI</th><th>ΔPGR</th><th>p</th><th>p (Holm)</th><th>note</th></tr></thead>
 <tbody>
-{{range .Comparisons}}<tr{{if .Pooled}} class="pooled"{{end}}><td>{{.Scope}}</td><td>{{.Pair}}</td><td>{{.Method}}</td><td>{{.Baseline}}</td><td class="num">{{.N}}</td><td class="num">{{.Diff}}</td><td class="num">{{.CI}}</td><td class="num">{{.W}}</td><td class="num">{{.P}}</td></tr>
+{{range .Comparisons}}<tr{{if .Pooled}} class="pooled"{{end}}><td>{{.Scope}}</td><td>{{.Pair}}</td><td>{{.Method}}{{if .AA}} <span class="ci">(A/A null)</span>{{end}}</td><td>{{.Baseline}}</td><td class="num">{{.N}}</td><td class="num">{{.Diff}}</td><td class="num">{{.CI}}</td><td class="num">{{.DeltaPGR}}</td><td class="num">{{.P}}</td><td class="num">{{.PHolm}}</td><td class="ci">{{.Note}}</td></tr>
 {{end}}</tbody>
 </table>
-{{end}}
+{{range .AANotes}}<p>{{.}}</p>
+{{end}}{{end}}
 
 {{if .RowViews}}
 <h2>Per-seed results</h2>

@@ -36,26 +36,34 @@ func fixture() (Meta, []store.Row, []store.Summary, []eval.Comparison) {
 	}
 	sums := []store.Summary{
 		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", NSeeds: 3,
+			GapMean: 0.3, GapCILow: ptr(0.28), GapCIHigh: ptr(0.32), GapThreshold: 0.02,
 			PGRMean: ptr(2.0 / 3), PGRCILow: ptr(0.5), PGRCIHigh: ptr(0.8),
 			W2SAccMean: 0.8, W2SAccCILow: 0.78, W2SAccCIHigh: 0.82,
 			FloorAccMean: 0.6, FloorAccCILow: 0.58, FloorAccCIHigh: 0.62,
 			CeilingAccMean: 0.9, CeilingAccCILow: 0.88, CeilingAccCIHigh: 0.92,
 			W2SAUROCMean: 0.85, AgreementMean: 0.7, MisfitMean: 0.45, InheritanceMean: 0.3, CorrectionMean: 0.7},
 		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "conf", NSeeds: 3, NSeedsNoGap: 1,
+			GapMean: 0.3, GapCILow: ptr(0.28), GapCIHigh: ptr(0.32), GapThreshold: 0.02,
 			PGRMean: ptr(0.8), PGRCILow: ptr(0.7), PGRCIHigh: ptr(0.9),
 			W2SAccMean: 0.84, W2SAccCILow: 0.82, W2SAccCIHigh: 0.86,
 			FloorAccMean: 0.6, FloorAccCILow: 0.58, FloorAccCIHigh: 0.62,
 			CeilingAccMean: 0.9, CeilingAccCILow: 0.88, CeilingAccCIHigh: 0.92},
 		{Dataset: "imdb<b>", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", NSeeds: 2, NSeedsNoGap: 2,
+			GapMean: 0.01, GapCILow: ptr(-0.05), GapCIHigh: ptr(0.07), GapThreshold: 0.02, NoGap: true,
 			W2SAccMean: 0.7, W2SAccCILow: 0.69, W2SAccCIHigh: 0.71,
 			FloorAccMean: 0.7, FloorAccCILow: 0.69, FloorAccCIHigh: 0.71,
 			CeilingAccMean: 0.71, CeilingAccCILow: 0.7, CeilingAccCIHigh: 0.72},
 	}
 	comps := []eval.Comparison{
-		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "conf", Baseline: "naive", N: 3,
-			MeanDiff: 0.1333, CILow: 0.05, CIHigh: 0.2, WilcoxonW: math.NaN(), WilcoxonP: math.NaN()},
-		{Weak: "bow:linear", Strong: "glove:linear", Method: "conf", Baseline: "naive", AcrossDatasets: true, N: 1,
-			MeanDiff: 0.1333, CILow: 0.1333, CIHigh: 0.1333, WilcoxonW: math.NaN(), WilcoxonP: math.NaN()},
+		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "conf", Baseline: "naive", N: 3, NDatasets: 1,
+			DeltaAcc: 0.04, DeltaAccCILow: 0.01, DeltaAccCIHigh: 0.07, DeltaPGR: ptr(0.1333),
+			P: 0.25, PExact: true, PHolm: 0.5, HolmFamily: 2, MinP: 0.25, Underpowered: true},
+		{Dataset: "sst2", Weak: "bow:linear", Strong: "glove:linear", Method: "naive@aa", Baseline: "naive", N: 3, NDatasets: 1,
+			DeltaAcc: 0.002, DeltaAccCILow: -0.01, DeltaAccCIHigh: 0.014,
+			P: 1, PExact: true, PHolm: 1, HolmFamily: 2, MinP: 0.25, Underpowered: true},
+		{Weak: "bow:linear", Strong: "glove:linear", Method: "conf", Baseline: "naive", AcrossDatasets: true, N: 30, NDatasets: 3,
+			DeltaAcc: 0.03, DeltaAccCILow: 0.02, DeltaAccCIHigh: 0.04,
+			P: 0.0004, PDraws: 100000, PHolm: 0.0008, HolmFamily: 2, MinP: 0.00001, Underpowered: false},
 	}
 	return m, rows, sums, comps
 }
@@ -116,10 +124,15 @@ func TestRenderContent(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"no gap", "2 of 2 seeds", // nil PGR with its seed count
-		"1 of 3 seeds no gap, left out",                  // partial no-gap
+		"no gap", "gap 0.010, lower 95% bound -0.050 &lt; 0.020", // nil PGR: why
+		"1 of 3 seeds below the threshold alone, kept",   // partial no-gap
 		"0.667 <span class=\"ci\">[0.500, 0.800]</span>", // PGR 2/3 with its CI, 3 decimals
-		"Method comparisons", "0.133", "all datasets", "1 datasets", "3 paired seeds",
+		"0.300 <span class=\"ci\">[0.280, 0.320]</span>", // the gap
+		"Method comparisons", "&#43;0.040", "[0.010, 0.070]", "&#43;0.133", "3 paired seeds", "no gap",
+		"all datasets", "30 pairs, 3 datasets", "&lt;0.001 (MC 100000)", "0.500 (m=2)",
+		"underpowered: n=3 seeds, smallest attainable p = 0.250 (Holm over 2 methods: 0.500)",
+		"naive@aa <span class=\"ci\">(A/A null)</span>",
+		"A/A null naive@aa vs naive: 0 of 1 per-dataset tests with p ≤ 0.050 (0 after Holm); t-interval excludes 0 in 0",
 		"<details>", "2026-03-01T12:00:00Z", "v0.1.0", "sst2 &amp; friends",
 		"1.250", // duration, 3 decimals
 	} {
@@ -242,5 +255,25 @@ func TestFormat(t *testing.T) {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
+	}
+}
+
+// TestGapPlotUnboundedCI: a PGR whose bootstrap bound is unbounded (nil CI)
+// is drawn as a point without a whisker instead of crashing the sweep page,
+// and a no-gap summary is counted, not drawn.
+func TestGapPlotUnboundedCI(t *testing.T) {
+	_, _, sums, _ := fixture()
+	sums[1].PGRCILow, sums[1].PGRCIHigh = nil, nil
+	svg := GapPlot(sums)
+	if n := strings.Count(svg, "<circle"); n != 2 {
+		t.Errorf("gap plot has %d points, want 2 (the no-gap summary is left out)", n)
+	}
+	if !strings.Contains(svg, "1 cells with no gap left out") {
+		t.Errorf("gap plot does not count the no-gap cell")
+	}
+	// One whisker (three lines) for the bounded PGR only.
+	withCI := GapPlot(sums[:1])
+	if strings.Count(svg, `stroke="#000"`) != strings.Count(withCI, `stroke="#000"`) {
+		t.Errorf("the unbounded PGR got a whisker")
 	}
 }

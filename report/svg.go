@@ -223,7 +223,7 @@ func pgrPlot(sums []store.Summary) string {
 			if sm.PGRMean == nil {
 				b.printf(`<text x="%.1f" y="%.1f" transform="rotate(-90 %.1f %.1f)" fill="%s"><title>%s</title>no gap</text>`,
 					cx+4, s.y(0)-4, cx+4, s.y(0)-4, col[sm.Method],
-					esc(fmt.Sprintf("%s %s: no gap (%d of %s)", sm.Dataset, sm.Method, sm.NSeedsNoGap, seeds(sm.NSeeds))))
+					esc(fmt.Sprintf("%s %s: no gap (%s)", sm.Dataset, sm.Method, GapNote(sm))))
 				continue
 			}
 			m := *sm.PGRMean

@@ -62,7 +62,12 @@ func GapPlot(sums []store.Summary) string {
 		pts = append(pts, s)
 		g := s.CeilingAccMean - s.FloorAccMean
 		xlo, xhi = math.Min(xlo, g), math.Max(xhi, g)
-		ylo, yhi = math.Min(ylo, *s.PGRCILow), math.Max(yhi, *s.PGRCIHigh)
+		// An unbounded CI (nil) does not stretch the axis; its whisker is
+		// left out.
+		ylo, yhi = math.Min(ylo, *s.PGRMean), math.Max(yhi, *s.PGRMean)
+		if s.PGRCILow != nil && s.PGRCIHigh != nil {
+			ylo, yhi = math.Min(ylo, *s.PGRCILow), math.Max(yhi, *s.PGRCIHigh)
+		}
 	}
 	var b svgBuilder
 	b.open(W, H, "PGR against the weak–strong accuracy gap")
@@ -97,7 +102,9 @@ func GapPlot(sums []store.Summary) string {
 		// Methods of one pair share its gap: offset each by its index so
 		// their whiskers do not cover one another.
 		cx := x(s.CeilingAccMean-s.FloorAccMean) + 5*(float64(mi[s.Method])-float64(len(methods)-1)/2)
-		b.whisker(cx, ys, *s.PGRCILow, *s.PGRCIHigh)
+		if s.PGRCILow != nil && s.PGRCIHigh != nil {
+			b.whisker(cx, ys, *s.PGRCILow, *s.PGRCIHigh)
+		}
 		b.printf(`<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>`, cx, ys.y(*s.PGRMean), col[s.Method],
 			esc(fmt.Sprintf("%s %s → %s %s: PGR %.3f, gap %.3f", s.Dataset, s.Weak, s.Strong, s.Method, *s.PGRMean, s.CeilingAccMean-s.FloorAccMean)))
 	}
@@ -129,8 +136,8 @@ func Baseline(rows []store.Row) string {
 }
 
 // SeedBase is the smallest seed of rows: the seed runs pass to
-// eval.Summarize and eval.CompareMethods (their bootstrap seed), so a
-// re-rendered report reproduces the run's own CIs.
+// eval.Summarize and eval.CompareMethods (Options.Seed, their bootstrap and
+// Monte Carlo seed), so a re-rendered report reproduces the run's own CIs.
 func SeedBase(rows []store.Row) int64 {
 	if len(rows) == 0 {
 		return 0
@@ -142,17 +149,21 @@ func SeedBase(rows []store.Row) int64 {
 	return s
 }
 
-// SweepPage summarises rows (bootstrap seed: the run's first seed), compares
-// every method with baseline ("" picks Baseline(rows)) and renders the
-// RenderSweep page. It returns the page and the summaries (for summary.json).
-func SweepPage(m Meta, rows []store.Row, seed int64, baseline string) ([]byte, []store.Summary, error) {
-	sums := eval.Summarize(rows, seed)
+// SweepPage summarises rows with opt (Options.Seed: the run's first seed;
+// Options.GapThreshold: the run's gap threshold), compares every method
+// with baseline ("" picks Baseline(rows)) and renders the RenderSweep page.
+// It returns the page, the summaries (for summary.json) and the
+// comparisons (for comparisons.json and the printed table), so that all
+// three show the same numbers.
+func SweepPage(m Meta, rows []store.Row, opt eval.Options, baseline string) ([]byte, []store.Summary, []eval.Comparison, error) {
+	sums := eval.Summarize(rows, opt)
 	if baseline == "" {
 		baseline = Baseline(rows)
 	}
+	comps := eval.CompareMethods(rows, baseline, opt)
 	var buf bytes.Buffer
-	if err := RenderSweep(&buf, m, rows, sums, eval.CompareMethods(rows, baseline, seed)); err != nil {
-		return nil, nil, err
+	if err := RenderSweep(&buf, m, rows, sums, comps); err != nil {
+		return nil, nil, nil, err
 	}
-	return buf.Bytes(), sums, nil
+	return buf.Bytes(), sums, comps, nil
 }

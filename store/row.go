@@ -72,10 +72,26 @@ type Row struct {
 }
 
 // Summary aggregates the rows of one dataset × weak × strong × method over
-// seeds: means with 95% bootstrap CIs across seeds (with one seed that has a
-// PGR, its own paired bootstrap CI over test examples). PGR fields are nil
-// when every seed was "no gap" or NoGap holds; NSeedsNoGap counts seeds left
-// out of the PGR mean.
+// seeds (eval.Summarize). Accuracy intervals are 95% Student t-intervals
+// across seeds (one value per seed); with one seed there is no spread
+// across seeds and the interval is the point.
+//
+// PGR is the ratio of means Σ(w2s − floor)/Σ(ceiling − floor) over all
+// seeds, which equals (mean w2s − mean floor)/(mean ceiling − mean floor),
+// with a 95% bootstrap interval that resamples whole seeds and drops none.
+// It is reported only when the gap (ceiling − floor per seed) clears
+// GapThreshold with its lower 95% t-bound; otherwise NoGap holds and the
+// PGR fields are nil. With one seed there is no across-seed bound: that
+// seed's own gap decides and its CI is the paired bootstrap over test
+// examples of the results row.
+//
+// Fields added with issue 12: gap_mean, gap_ci_low, gap_ci_high,
+// gap_threshold, pgr_bootstrap_no_gap. Fields whose meaning changed:
+// pgr_mean (a ratio of means, was a mean of per-seed ratios over the seeds
+// with a gap), pgr_ci_* (seed bootstrap of that ratio), the accuracy
+// *_ci_* (t-intervals, were percentile bootstrap), n_seeds_no_gap (seeds
+// below the threshold on their own; none is left out any more) and no_gap
+// (decided by the gap's lower bound, was by its mean).
 type Summary struct {
 	Dataset string `json:"dataset"`
 	Weak    string `json:"weak"`
@@ -83,13 +99,25 @@ type Summary struct {
 	Method  string `json:"method"`
 	NSeeds  int    `json:"n_seeds"`
 
-	// NoGap: the mean ceiling does not clear the mean floor by the gap
-	// threshold, so no PGR is reported even if single seeds did.
-	NoGap       bool     `json:"no_gap"`
-	PGRMean     *float64 `json:"pgr_mean"`
-	PGRCILow    *float64 `json:"pgr_ci_low"`
-	PGRCIHigh   *float64 `json:"pgr_ci_high"`
-	NSeedsNoGap int      `json:"n_seeds_no_gap"`
+	// The weak–strong gap, ceiling − floor accuracy: mean over seeds and
+	// its 95% t-interval (nil with one seed), and the threshold its lower
+	// bound had to clear for a PGR to be reported.
+	GapMean      float64  `json:"gap_mean"`
+	GapCILow     *float64 `json:"gap_ci_low"`
+	GapCIHigh    *float64 `json:"gap_ci_high"`
+	GapThreshold float64  `json:"gap_threshold"`
+	// NoGap: the gap's lower bound does not clear the threshold, so no PGR
+	// is reported even if single seeds had a gap.
+	NoGap     bool     `json:"no_gap"`
+	PGRMean   *float64 `json:"pgr_mean"`
+	PGRCILow  *float64 `json:"pgr_ci_low"`  // nil also when the bound is unbounded (see PGRBootstrapNoGap)
+	PGRCIHigh *float64 `json:"pgr_ci_high"` // idem
+	// PGRBootstrapNoGap counts the bootstrap resamples whose pooled gap was
+	// not positive (their ratio is ±∞, not dropped).
+	PGRBootstrapNoGap int `json:"pgr_bootstrap_no_gap"`
+	// NSeedsNoGap counts seeds whose own gap was below the threshold
+	// (results rows with no_gap); they stay in the ratio of means.
+	NSeedsNoGap int `json:"n_seeds_no_gap"`
 
 	W2SAccMean       float64 `json:"w2s_acc_mean"`
 	W2SAccCILow      float64 `json:"w2s_acc_ci_low"`

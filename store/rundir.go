@@ -14,12 +14,14 @@ import (
 
 // RunDir is the layout of one `w2s run` output directory:
 //
-//	DIR/results.jsonl   one Row per cell and seed (rewritten atomically at the end)
-//	DIR/summary.json    []Summary
-//	DIR/report.html     the report
-//	DIR/cells/KEY.json  one finished Row each, written atomically as soon as it
-//	                    is done; a rerun skips every KEY present, so a kill at
-//	                    any moment loses at most the rows in flight.
+//	DIR/results.jsonl     one Row per cell and seed (rewritten atomically at the end)
+//	DIR/summary.json      []Summary
+//	DIR/comparisons.json  each method against the baseline (eval.Comparison) and
+//	                      the A/A null's false positives, when two methods ran
+//	DIR/report.html       the report
+//	DIR/cells/KEY.json    one finished Row each, written atomically as soon as it
+//	                      is done; a rerun skips every KEY present, so a kill at
+//	                      any moment loses at most the rows in flight.
 type RunDir struct{ Dir string }
 
 // CellKey names a finished row: the cell's config hash and seed.
@@ -77,6 +79,16 @@ func (r RunDir) WriteResults(rows []Row, sums []Summary) error {
 		return fmt.Errorf("encoding summary: %w", err)
 	}
 	return WriteFileAtomic(filepath.Join(r.Dir, "summary.json"), append(b, '\n'))
+}
+
+// WriteComparisons writes DIR/comparisons.json: v as indented JSON (the
+// caller's eval comparisons; store does not depend on eval).
+func (r RunDir) WriteComparisons(v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding comparisons: %w", err)
+	}
+	return WriteFileAtomic(filepath.Join(r.Dir, "comparisons.json"), append(b, '\n'))
 }
 
 // ReadResults reads DIR/results.jsonl (DIR may also name the file itself).

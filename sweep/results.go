@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/report"
 	"github.com/superalign/superalign/store"
@@ -29,8 +30,9 @@ func Collect(dir string, plan *Plan) ([]store.Row, int) {
 	return rows, missing
 }
 
-// Finalize writes results.jsonl, summary.json, results.parquet and
-// report.html from the finished cells, and adds the run to the SQLite index
+// Finalize writes results.jsonl, summary.json, results.parquet,
+// report.html and (with two or more methods) comparisons.json from the
+// finished cells, with the plan's seed base and gap threshold, and adds the run to the SQLite index
 // at indexPath when it is not empty.
 func Finalize(dir string, plan *Plan, command, indexPath string) ([]store.Row, error) {
 	rows, missing := Collect(dir, plan)
@@ -41,13 +43,19 @@ func Finalize(dir string, plan *Plan, command, indexPath string) ([]store.Row, e
 	if missing > 0 {
 		meta.Notes = append(meta.Notes, fmt.Sprintf("%d of %d cells not finished yet", missing, len(plan.Cells)))
 	}
-	page, sums, err := report.SweepPage(meta, rows, plan.Config.SeedBase, "")
+	opt := eval.Options{Seed: plan.Config.SeedBase, GapThreshold: plan.Config.GapThreshold}
+	page, sums, comps, err := report.SweepPage(meta, rows, opt, "")
 	if err != nil {
 		return nil, err
 	}
 	rd := store.RunDir{Dir: dir}
 	if err := rd.WriteResults(rows, sums); err != nil {
 		return nil, err
+	}
+	if len(comps) > 0 {
+		if err := rd.WriteComparisons(eval.NewComparisonReport(comps, report.Baseline(rows), opt)); err != nil {
+			return nil, err
+		}
 	}
 	if err := store.WriteParquet(filepath.Join(dir, "results.parquet"), rows); err != nil {
 		return nil, err

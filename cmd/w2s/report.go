@@ -1,13 +1,16 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/report"
 	"github.com/superalign/superalign/store"
@@ -18,9 +21,26 @@ import (
 type runRows struct {
 	dir      string
 	rows     []store.Row
-	seedBase int64  // the run's first seed (bootstrap seed of its CIs)
-	note     string // e.g. unfinished sweep cells
+	seedBase int64   // the run's first seed (bootstrap seed of its CIs)
+	gap      float64 // the run's gap threshold; 0 when it did not record one
+	note     string  // e.g. unfinished sweep cells
 	plan     *sweep.Plan
+}
+
+// recordedGapThreshold is the gap threshold a run's summary.json was
+// written with (summaries carry it since issue 12), 0 when absent.
+func recordedGapThreshold(dir string) float64 {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		return 0
+	}
+	var sums []struct {
+		GapThreshold float64 `json:"gap_threshold"`
+	}
+	if json.Unmarshal(b, &sums) != nil || len(sums) == 0 {
+		return 0
+	}
+	return sums[0].GapThreshold
 }
 
 // readRun reads a run directory: a sweep's finished cells when it has a
@@ -35,6 +55,7 @@ func readRun(dir string) (runRows, error) {
 		r.plan = plan
 		r.rows, missing = sweep.Collect(dir, plan)
 		r.seedBase = plan.Config.SeedBase
+		r.gap = plan.Config.GapThreshold
 		if missing > 0 {
 			r.note = fmt.Sprintf("%s: %d of %d sweep cells not finished yet", dir, missing, len(plan.Cells))
 		}
@@ -53,6 +74,7 @@ func readRun(dir string) (runRows, error) {
 	}
 	store.SortRows(r.rows)
 	r.seedBase = report.SeedBase(r.rows)
+	r.gap = recordedGapThreshold(dir)
 	return r, nil
 }
 
@@ -90,11 +112,14 @@ func combineRuns(runs []runRows) []store.Row {
 }
 
 // reportRuns implements `w2s report`: one run directory is re-rendered in
-// place (results.jsonl, summary.json, report.html, and results.parquet for
-// a sweep), as `w2s sweep` writes it; several are combined into one page at
-// out (default ./report.html) and left untouched. With png, the plots are
-// also written as PNG files next to the page. It returns the files written.
-func reportRuns(dirs []string, out, baseline string, png bool, command string) ([]string, []store.Summary, error) {
+// place (results.jsonl, summary.json, comparisons.json, report.html, and
+// results.parquet for a sweep), as `w2s sweep` writes it; several are
+// combined into one page at out (default ./report.html) and left untouched.
+// gap is the gap threshold of the summaries; 0 takes the runs' own (which
+// must agree; a run that recorded none counts as the default). With png,
+// the plots are also written as PNG files next to the page. It returns the
+// files written.
+func reportRuns(dirs []string, out, baseline string, gap float64, png bool, command string) ([]string, []store.Summary, error) {
 	var runs []runRows
 	for _, d := range dirs {
 		r, err := readRun(filepath.Clean(d))
@@ -129,17 +154,40 @@ func reportRuns(dirs []string, out, baseline string, png bool, command string) (
 			meta.Notes = append(meta.Notes, r.note)
 		}
 	}
-	page, sums, err := report.SweepPage(meta, rows, seed, baseline)
+	if gap == 0 {
+		for i, r := range runs {
+			g := r.gap
+			if g == 0 {
+				g = eval.DefaultGapThreshold
+			}
+			if i > 0 && g != gap {
+				return nil, nil, usageError{fmt.Errorf("the runs used different gap thresholds (%g, %g): pass --gap-threshold", gap, g)}
+			}
+			gap = g
+		}
+	}
+	opt := eval.Options{Seed: seed, GapThreshold: gap}
+	page, sums, comps, err := report.SweepPage(meta, rows, opt, baseline)
 	if err != nil {
 		return nil, nil, err
 	}
 	var wrote []string
 	if len(runs) == 1 {
 		r := runs[0]
-		if err := (store.RunDir{Dir: r.dir}).WriteResults(rows, sums); err != nil {
+		rd := store.RunDir{Dir: r.dir}
+		if err := rd.WriteResults(rows, sums); err != nil {
 			return nil, nil, err
 		}
 		wrote = append(wrote, filepath.Join(r.dir, "results.jsonl"), filepath.Join(r.dir, "summary.json"))
+		if len(comps) > 0 {
+			if baseline == "" {
+				baseline = report.Baseline(rows)
+			}
+			if err := rd.WriteComparisons(eval.NewComparisonReport(comps, baseline, opt)); err != nil {
+				return nil, nil, err
+			}
+			wrote = append(wrote, filepath.Join(r.dir, "comparisons.json"))
+		}
 		if r.plan != nil {
 			p := filepath.Join(r.dir, "results.parquet")
 			if err := store.WriteParquet(p, rows); err != nil {
@@ -169,9 +217,10 @@ func reportRuns(dirs []string, out, baseline string, png bool, command string) (
 }
 
 // reportUsage documents `w2s report`.
-const reportUsage = `[--png] [--out FILE] [--baseline M] DIR...
-  One DIR: re-renders DIR/report.html, summary.json, results.jsonl (and a
-  sweep's results.parquet) from its results, with the sweep plots.
+const reportUsage = `[--png] [--out FILE] [--baseline M] [--gap-threshold G] DIR...
+  One DIR: re-renders DIR/report.html, summary.json, comparisons.json,
+  results.jsonl (and a sweep's results.parquet) from its results, with the
+  sweep plots, at the run's own gap threshold unless --gap-threshold is given.
   Several: one combined page at --out (default ./report.html); the runs are
   left untouched. --png also writes pgr.png, accuracy.png and gap.png
   (200 dpi) next to the page.`

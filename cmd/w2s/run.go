@@ -114,17 +114,24 @@ func cmdRun(ctx context.Context, args []string) error {
 		Version: experiment.Version,
 		Created: time.Now().UTC(),
 	}
-	page, _, err := report.SweepPage(meta, rows, spec.SeedBase, "")
+	opt := eval.Options{Seed: spec.SeedBase, GapThreshold: spec.GapThreshold}
+	page, _, comps, err := report.SweepPage(meta, rows, opt, "")
 	if err != nil {
 		return fmt.Errorf("rendering report: %w", err)
 	}
 	if err := store.WriteFileAtomic(filepath.Join(*out, "report.html"), page); err != nil {
 		return err
 	}
+	wrote := []string{filepath.Join(*out, "results.jsonl"), filepath.Join(*out, "summary.json"), filepath.Join(*out, "report.html")}
+	if len(comps) > 0 {
+		if err := runner.Out.WriteComparisons(eval.NewComparisonReport(comps, report.Baseline(rows), opt)); err != nil {
+			return err
+		}
+		wrote = append(wrote, filepath.Join(*out, "comparisons.json"))
+	}
 	printSummaries(os.Stdout, sums)
-	printComparisons(os.Stdout, eval.CompareMethods(rows, report.Baseline(rows), spec.SeedBase))
-	fmt.Printf("\n%d rows in %.1fs; wrote %s, %s, %s\n", len(rows), time.Since(start).Seconds(),
-		filepath.Join(*out, "results.jsonl"), filepath.Join(*out, "summary.json"), filepath.Join(*out, "report.html"))
+	printComparisons(os.Stdout, comps)
+	fmt.Printf("\n%d rows in %.1fs; wrote %s\n", len(rows), time.Since(start).Seconds(), strings.Join(wrote, ", "))
 	return nil
 }
 
@@ -153,28 +160,35 @@ func splitMethods(s string) []string {
 	return out
 }
 
-// printSummaries prints the results table: every PGR with its 95% CI across
-// seeds, or "no gap" when the ceiling does not clear the floor.
+// printSummaries prints the results table: accuracies with 95% t-intervals
+// across seeds, the weak–strong gap, and the ratio-of-means PGR with its
+// seed-bootstrap CI, or "no gap" with the reason (the gap's lower bound
+// against the threshold).
 func printSummaries(w io.Writer, sums []store.Summary) {
 	tw := tabwriterFor(w)
-	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tSEEDS\tFLOOR\tCEILING\tW2S\tPGR [95% CI]")
+	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tSEEDS\tFLOOR\tCEILING\tW2S\tGAP\tPGR [95% CI]")
 	for _, s := range sums {
-		pgr := fmt.Sprintf("no gap (%d/%d seeds)", s.NSeedsNoGap, s.NSeeds)
-		if s.NoGap {
-			pgr = fmt.Sprintf("no gap (mean ceiling − floor %+.3f)", s.CeilingAccMean-s.FloorAccMean)
-		}
+		pgr := "no gap (" + report.GapNote(s) + ")"
 		if s.PGRMean != nil {
-			pgr = fmt.Sprintf("%.3f [%.3f, %.3f]", *s.PGRMean, *s.PGRCILow, *s.PGRCIHigh)
-			if s.NSeedsNoGap > 0 {
-				pgr += fmt.Sprintf(" (%d no-gap seeds left out)", s.NSeedsNoGap)
-			}
+			pgr = fmt.Sprintf("%.3f %s", *s.PGRMean, ciPtr(s.PGRCILow, s.PGRCIHigh))
 		}
-		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.Dataset, s.Weak, s.Strong, s.Method, s.NSeeds,
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Dataset, s.Weak, s.Strong, s.Method, s.NSeeds,
 			ci(s.FloorAccMean, s.FloorAccCILow, s.FloorAccCIHigh),
 			ci(s.CeilingAccMean, s.CeilingAccCILow, s.CeilingAccCIHigh),
-			ci(s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh), pgr)
+			ci(s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh),
+			fmt.Sprintf("%.3f %s", s.GapMean, ciPtr(s.GapCILow, s.GapCIHigh)), pgr)
 	}
 	tw.Flush()
+}
+
+// ciPtr formats an interval whose bounds may be missing: "[–]" with one
+// seed (no across-seed spread), "[unbounded]" for a PGR bootstrap bound at
+// ±∞.
+func ciPtr(lo, hi *float64) string {
+	if lo == nil || hi == nil {
+		return "[–]"
+	}
+	return fmt.Sprintf("[%.3f, %.3f]", *lo, *hi)
 }
 
 func ci(mean, lo, hi float64) string { return fmt.Sprintf("%.3f [%.3f, %.3f]", mean, lo, hi) }
@@ -184,13 +198,17 @@ func cmdReport(ctx context.Context, args []string) error {
 	baseline := fs.String("baseline", "", "method the comparison table is relative to (default: naive when present, else the first method)")
 	out := fs.String("out", "", "HTML file to write (default: DIR/report.html for one DIR, ./report.html for several)")
 	png := fs.Bool("png", false, "also write the plots as PNG files (pgr.png, accuracy.png, gap.png) next to the page")
+	gap := fs.Float64("gap-threshold", 0, "smallest lower 95% bound of the weak–strong gap for a summary PGR (0: the run's own, recorded in summary.json or the sweep plan)")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usageError{fmt.Errorf("give at least one run directory")}
 	}
-	wrote, sums, err := reportRuns(fs.Args(), *out, *baseline, *png, "w2s report "+strings.Join(args, " "))
+	if *gap < 0 || *gap >= 1 {
+		return usageError{fmt.Errorf("--gap-threshold must be in [0,1), got %g", *gap)}
+	}
+	wrote, sums, err := reportRuns(fs.Args(), *out, *baseline, *gap, *png, "w2s report "+strings.Join(args, " "))
 	if err != nil {
 		return err
 	}
@@ -201,9 +219,10 @@ func cmdReport(ctx context.Context, args []string) error {
 
 func tabwriterFor(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0) }
 
-// printComparisons prints each method's paired PGR difference from the
-// baseline per dataset (bootstrap CI over seeds) and, across datasets, the
-// mean difference with the Wilcoxon signed-rank test. Nothing when one
+// printComparisons prints each method's paired Δaccuracy from the baseline
+// per dataset (t-interval over seeds, sign-flip p, Holm-adjusted p over the
+// methods of the table) and pooled over datasets (stratified), then the
+// underpowered notes and the A/A null's false positives. Nothing when one
 // method ran.
 func printComparisons(w io.Writer, comps []eval.Comparison) {
 	if len(comps) == 0 {
@@ -215,21 +234,49 @@ func printComparisons(w io.Writer, comps []eval.Comparison) {
 		}
 		return fmt.Sprintf(f, x)
 	}
-	fmt.Fprintf(w, "\nPaired PGR difference from %s (positive: better than %s)\n", comps[0].Baseline, comps[0].Baseline)
+	base := comps[0].Baseline
+	fmt.Fprintf(w, "\nPaired Δaccuracy from %s (positive: better than %s); p: two-sided sign-flip test; Holm over the m methods of each table\n", base, base)
 	tw := tabwriterFor(w)
-	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tN\tΔPGR [95% CI]\tWILCOXON p")
+	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tN\tΔACC [95% t-CI]\tΔPGR\tp\tp HOLM (m)\tNOTE")
+	var notes []string
+	noted := map[string]bool{}
 	for _, c := range comps {
-		// No pairs (every seed "no gap"), or a pooled row over one dataset,
-		// carry no comparison: leave them out rather than print a point CI.
-		if c.N == 0 || (c.AcrossDatasets && c.N < 2) {
-			continue
+		if c.N == 0 {
+			continue // every seed unpaired: nothing to compare
 		}
-		ds := c.Dataset
+		ds, n := c.Dataset, fmt.Sprint(c.N)
 		if c.AcrossDatasets {
-			ds = "all datasets"
+			ds, n = "all datasets", fmt.Sprintf("%d (%d datasets)", c.N, c.NDatasets)
 		}
-		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%d\t%s [%s, %s]\t%s\n", ds, c.Weak, c.Strong, c.Method, c.N,
-			num("%+.3f", c.MeanDiff), num("%+.3f", c.CILow), num("%+.3f", c.CIHigh), num("%.3f", c.WilcoxonP))
+		dpgr := "no gap"
+		if c.DeltaPGR != nil {
+			dpgr = fmt.Sprintf("%+.3f", *c.DeltaPGR)
+		}
+		p := num("%.4f", c.P)
+		if !c.PExact {
+			p += fmt.Sprintf(" (MC %d)", c.PDraws)
+		}
+		var flags []string
+		if eval.IsAANull(c.Method) {
+			flags = append(flags, "A/A null")
+		}
+		if c.Underpowered {
+			flags = append(flags, "underpowered")
+			scope := fmt.Sprintf("%s, %s → %s", ds, c.Weak, c.Strong)
+			if note := scope + ": " + report.PowerNote(c); !noted[note] {
+				noted[note] = true
+				notes = append(notes, note)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%s [%s, %s]\t%s\t%s\t%s (%d)\t%s\n", ds, c.Weak, c.Strong, c.Method, n,
+			num("%+.3f", c.DeltaAcc), num("%+.3f", c.DeltaAccCILow), num("%+.3f", c.DeltaAccCIHigh), dpgr,
+			p, num("%.4f", c.PHolm), c.HolmFamily, strings.Join(flags, ", "))
 	}
 	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s; no outcome can reach p ≤ %.2f after Holm (more seeds: 10 for probe students)\n", n, eval.Alpha)
+	}
+	for _, a := range eval.AAFalsePositives(comps, eval.Alpha) {
+		fmt.Fprintln(w, report.AANote(a))
+	}
 }
