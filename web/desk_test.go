@@ -31,7 +31,8 @@ type deskFixture struct {
 	runs  string
 }
 
-func newDeskFixture(t *testing.T) *deskFixture {
+// now is the desk's clock; nil means time.Now.
+func newDeskFixture(t *testing.T, now func() time.Time) *deskFixture {
 	t.Helper()
 	ctx := context.Background()
 	ds, err := data.LoadBuiltin(ctx, "sentiment", io.Discard)
@@ -83,6 +84,7 @@ func newDeskFixture(t *testing.T) *deskFixture {
 		Reviewers:   map[string]string{reviewerToken: "alice"},
 		RunsDir:     runsDir,
 		DecisionLog: filepath.Join(t.TempDir(), "decisions.jsonl"),
+		Now:         now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +134,7 @@ func tail(b []byte) string {
 // CSRF token is refused.
 func TestDeskInBrowser(t *testing.T) {
 	exe := chromium(t)
-	f := newDeskFixture(t)
+	f := newDeskFixture(t, nil)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -267,7 +269,7 @@ func TestDeskInBrowser(t *testing.T) {
 // without a session, a cross-origin POST, the dashboard, and files outside
 // a run's report being unreachable.
 func TestDeskHTTP(t *testing.T) {
-	f := newDeskFixture(t)
+	f := newDeskFixture(t, nil)
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
 	get := func(path string) (int, string) {

@@ -14,7 +14,9 @@
 // token (the login form a double-submit token), and cross-origin POSTs are
 // refused; pages are sent with a Content-Security-Policy that forbids
 // scripts, framing and outside requests; the desk binds to localhost by
-// default. Each decision is recorded by the oracle with its time, reviewer
+// default; 20 failed logins within a minute lock the login form for the
+// failing client's address only, so a guesser cannot lock other reviewers
+// out. Each decision is recorded by the oracle with its time, reviewer
 // and round (and audited there), and appended to DeskOptions.DecisionLog.
 //
 // With DeskOptions.RunsDir set, /runs lists the run directories that hold a
