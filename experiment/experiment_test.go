@@ -160,9 +160,9 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	}
 	// Poison the saved row: a rerun must return the saved value, proving it
 	// did not recompute.
-	key := store.CellKey(rows[0].ConfigHash, rows[0].Seed)
+	key := store.DatasetCellKey(rows[0].Dataset, rows[0].ConfigHash, rows[0].Seed)
 	saved := rows[0]
-	saved.W2SAcc = -1
+	saved.W2SAcc = 0.123456 // a valid row, but not the one computing gives
 	if err := r.Out.SaveCell(key, saved); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again[0].W2SAcc != -1 {
+	if again[0].W2SAcc != 0.123456 {
 		t.Errorf("finished cell was recomputed (w2s %.3f)", again[0].W2SAcc)
 	}
 }

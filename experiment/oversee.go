@@ -30,6 +30,10 @@ type OverseeSpec struct {
 	Resamples             int // per-round paired bootstrap resamples; 0 means 1000
 	GapThreshold          float64
 	AuditPath             string // oracle audit log; "" means none
+	// OnOracleRun, if set, is told each run the oracle serves (its base
+	// URL, run id and desk token) as soon as it is registered, so that a
+	// person can reach its review queue.
+	OnOracleRun func(oracleURL, run, deskToken string) error
 }
 
 func (s OverseeSpec) spec() Spec {
@@ -154,6 +158,15 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 				tok, err := srv.AddRun(run, hidden, budget)
 				if err != nil {
 					return nil, err
+				}
+				if spec.OnOracleRun != nil {
+					desk, err := srv.DeskToken(run)
+					if err == nil {
+						err = spec.OnOracleRun(base, run, desk)
+					}
+					if err != nil {
+						return nil, err
+					}
 				}
 				env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, run, tok), TestStrong: c.strongTe,
 					PoolTexts: poolTexts, Classes: p.ds.Classes, Attack: attack}

@@ -74,12 +74,19 @@ func (r *Runner) Run(ctx context.Context, spec Spec) ([]store.Row, []store.Summa
 			return nil, nil, err
 		}
 	}
+	// Rows, summaries and saved cells tell datasets apart by name: unique
+	// within the run (a path where two files share a base name).
+	names, err := data.DisplayNames(spec.Datasets)
+	if err != nil {
+		return nil, nil, err
+	}
 	var rows []store.Row
-	for _, name := range spec.Datasets {
+	for di, name := range spec.Datasets {
 		p, err := r.prepare(ctx, name, weak, strong, &spec)
 		if err != nil {
 			return nil, nil, err
 		}
+		p.ds.Name = names[di]
 		for s := 0; s < spec.Seeds; s++ {
 			seed := spec.SeedBase + int64(s)
 			got, err := r.runSeed(ctx, spec, p, methods, seed)
@@ -316,7 +323,7 @@ func (r *Runner) runSeed(ctx context.Context, spec Spec, p *prepared, methods []
 	pending := 0
 	for i, m := range methods {
 		hashes[i] = configHash(spec, p, m.Name(), weakCfg, strongCfg)
-		keys[i] = store.CellKey(hashes[i], seed)
+		keys[i] = store.DatasetCellKey(p.ds.Name, hashes[i], seed)
 		if row, ok := r.Out.Done(keys[i]); ok {
 			rows[i] = row
 			r.logf("%s seed %d %s: already done, reusing", p.ds.Name, seed, m.Name())

@@ -874,3 +874,30 @@ func TestAuditBounded(t *testing.T) {
 	}
 	t.Logf("audit log: %d lines, %d bytes; noise: %d in full, %d summarised", len(lines), len(raw), noise, summarised)
 }
+
+// TestAccessFile: the access file is written 0600 from the start, read
+// back, and refused once other users may read it.
+func TestAccessFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "sub", "access.json")
+	a := Access{Oracle: "http://127.0.0.1:1", Runs: []AccessRun{{Run: "r1", DeskToken: "d1"}, {Run: "r2", DeskToken: "d2"}}}
+	if err := WriteAccess(p, a); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v (%v), want 0600", st.Mode(), err)
+	}
+	got, err := ReadAccess(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := got.DeskToken("r2"); err != nil || tok != "d2" {
+		t.Errorf("desk token of r2: %q, %v", tok, err)
+	}
+	if _, err := got.DeskToken("r3"); err == nil || !strings.Contains(err.Error(), "r1, r2") {
+		t.Errorf("unknown run: %v", err)
+	}
+	os.Chmod(p, 0o644)
+	if _, err := ReadAccess(p); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a world-readable access file was read: %v", err)
+	}
+}
