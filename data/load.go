@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -69,9 +70,9 @@ func readFile(path string, inputsOnly bool) (*builder, error) {
 	b := &builder{file: path, dir: filepath.Dir(path), inputsOnly: inputsOnly}
 	switch ext {
 	case ".jsonl", ".ndjson":
-		err = readJSONL(f, b)
+		err = readJSONL(skipBOM(f), b)
 	case ".csv":
-		err = readCSV(f, b)
+		err = readCSV(skipBOM(f), b)
 	case ".parquet":
 		err = readParquet(f, b)
 	default:
@@ -81,6 +82,32 @@ func readFile(path string, inputsOnly bool) (*builder, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// utf8BOM is the byte order mark some editors write at the start of a UTF-8
+// file. Text formats skip it there, and only there.
+const utf8BOM = "\ufeff"
+
+// skipBOM returns a reader of r without a leading UTF-8 BOM.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReaderSize(r, 1<<20)
+	if head, err := br.Peek(len(utf8BOM)); err == nil && string(head) == utf8BOM {
+		br.Discard(len(utf8BOM))
+	}
+	return br
+}
+
+// invalidUTF8 describes where b, a line, field or value, stops being UTF-8.
+func invalidUTF8(b []byte, what string) string {
+	off := 0
+	for off < len(b) {
+		r, size := utf8.DecodeRune(b[off:])
+		if r == utf8.RuneError && size <= 1 {
+			break
+		}
+		off += size
+	}
+	return fmt.Sprintf("invalid UTF-8 at byte %d of the %s (byte 0x%02x): save the file as UTF-8", off+1, what, b[off])
 }
 
 // nonFinite spots the NaN/Infinity tokens Python's json.dumps writes, so
@@ -95,6 +122,9 @@ func readJSONL(r io.Reader, b *builder) error {
 		raw, err := br.ReadBytes('\n')
 		if len(raw) > 0 {
 			line++
+			if !utf8.Valid(raw) {
+				return &InputError{File: b.file, Line: line, Reason: invalidUTF8(raw, "line")}
+			}
 			if t := bytes.TrimSpace(raw); len(t) > 0 {
 				row, perr := parseJSONLine(t)
 				if perr != nil {
@@ -118,24 +148,62 @@ func readJSONL(r io.Reader, b *builder) error {
 	return nil
 }
 
+// parseJSONLine reads one object. It walks the top-level keys itself
+// because encoding/json keeps the last of two equal keys silently: a
+// duplicated key is an error naming it.
 func parseJSONLine(t []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(t))
 	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	syntax := func(err error) error {
 		if nonFinite.Match(t) {
-			return nil, errors.New("non-finite number (NaN or Infinity): values must be finite")
+			return errors.New("non-finite number (NaN or Infinity): values must be finite")
 		}
-		return nil, fmt.Errorf("invalid JSON: %w", err)
+		return fmt.Errorf("invalid JSON: %w", err)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, syntax(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, fmt.Errorf("line is a JSON %s, want an object", tokenType(tok))
+	}
+	m := map[string]any{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return nil, syntax(err)
+		}
+		key := kt.(string) // inside an object the decoder yields string keys
+		if _, dup := m[key]; dup {
+			return nil, fmt.Errorf("duplicate key %q: a key may appear once per line (which value is meant?)", clip(key, 40))
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, syntax(err)
+		}
+		m[key] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, syntax(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("invalid JSON: extra data after the object (one object per line)")
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("line is a JSON %s, want an object", jsonType(v))
-	}
 	return m, nil
+}
+
+// tokenType names the JSON type a first token starts.
+func tokenType(tok json.Token) string {
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '[' {
+			return "array"
+		}
+		return string(t)
+	case nil:
+		return "null"
+	}
+	return jsonType(tok)
 }
 
 func readCSV(r io.Reader, b *builder) error {
@@ -148,23 +216,25 @@ func readCSV(r io.Reader, b *builder) error {
 	if err != nil {
 		return csvError(b.file, err)
 	}
+	header = slices.Clone(header) // ReuseRecord: the next Read overwrites it
+	line1, _ := cr.FieldPos(0)
 	cols := map[string]int{}
 	for i, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if !utf8.ValidString(h) {
+			return &InputError{File: b.file, Line: line1, Reason: fmt.Sprintf("header column %d: %s", i+1, invalidUTF8([]byte(h), "name"))}
+		}
+		h = strings.TrimSpace(h)
+		if j, dup := cols[h]; dup && h != "" {
+			return &InputError{File: b.file, Line: line1, Reason: fmt.Sprintf("columns %d and %d of the header are both named %q: rename or drop one (which is meant?)", j+1, i+1, h)}
+		}
 		cols[h] = i
 	}
 	if _, ok := cols[colLabel]; !ok && !b.inputsOnly {
 		return &InputError{File: b.file, Line: 1, Reason: fmt.Sprintf("missing column %q in header (columns: %s)", colLabel, strings.Join(header, ", "))}
 	}
-	input := ""
-	for _, c := range []string{colText, colFeatures, colImage} {
-		if _, ok := cols[c]; ok {
-			input = c
-			break
-		}
-	}
-	if input == "" {
-		return &InputError{File: b.file, Line: 1, Reason: fmt.Sprintf("missing input column: need %q, %q or %q in header (columns: %s)", colText, colFeatures, colImage, strings.Join(header, ", "))}
+	input, err := oneInput(func(c string) bool { _, ok := cols[c]; return ok })
+	if err != nil {
+		return &InputError{File: b.file, Line: line1, Reason: fmt.Sprintf("%v in header (columns: %s)", err, strings.Join(header, ", "))}
 	}
 	last := 1
 	for {
@@ -177,6 +247,12 @@ func readCSV(r io.Reader, b *builder) error {
 		}
 		line, _ := cr.FieldPos(0)
 		last = line
+		for i, f := range rec {
+			if !utf8.ValidString(f) {
+				fl, _ := cr.FieldPos(i)
+				return &InputError{File: b.file, Line: fl, Reason: fmt.Sprintf("column %q: %s", strings.TrimSpace(header[i]), invalidUTF8([]byte(f), "field"))}
+			}
+		}
 		row := map[string]any{}
 		cell := rec[cols[input]]
 		switch input {
@@ -210,19 +286,11 @@ func csvError(file string, err error) error {
 	return fmt.Errorf("data: read %s: %w", file, err)
 }
 
-// csvLabel types a CSV cell, which is always text: integers and decimal
-// numbers become numbers (so "1.5" is rejected like a JSON 1.5), anything
-// else is a string label; an empty cell counts as null.
+// csvLabel passes a CSV label cell on as text, for toLabel to type by the
+// rule every format shares; a blank cell is CSV's null.
 func csvLabel(s string) any {
-	s = strings.TrimSpace(s)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		return nil
-	}
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return i
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-		return f
 	}
 	return s
 }
@@ -271,8 +339,15 @@ func readParquet(f *os.File, b *builder) error {
 	if err != nil {
 		return &InputError{File: b.file, Line: 0, Reason: "invalid Parquet file: " + err.Error(), Err: err}
 	}
-	leaf := map[string]int{}
 	var names []string
+	seenField := map[string]bool{}
+	for _, f := range pf.Schema().Fields() {
+		if seenField[f.Name()] {
+			return &InputError{File: b.file, Line: 0, Reason: fmt.Sprintf("the schema has two columns named %q: rename or drop one (which is meant?)", f.Name())}
+		}
+		seenField[f.Name()] = true
+	}
+	leaf := map[string]int{}
 	for i, path := range pf.Schema().Columns() {
 		if _, seen := leaf[path[0]]; !seen {
 			leaf[path[0]] = i
@@ -283,15 +358,9 @@ func readParquet(f *os.File, b *builder) error {
 	if !hasLabel && !b.inputsOnly {
 		return &InputError{File: b.file, Line: 0, Reason: fmt.Sprintf("missing column %q in schema (columns: %s)", colLabel, strings.Join(names, ", "))}
 	}
-	input := ""
-	for _, c := range []string{colText, colFeatures, colImage} {
-		if _, ok := leaf[c]; ok {
-			input = c
-			break
-		}
-	}
-	if input == "" {
-		return &InputError{File: b.file, Line: 0, Reason: fmt.Sprintf("missing input column: need %q, %q or %q in schema (columns: %s)", colText, colFeatures, colImage, strings.Join(names, ", "))}
+	input, err := oneInput(func(c string) bool { _, ok := leaf[c]; return ok })
+	if err != nil {
+		return &InputError{File: b.file, Line: 0, Reason: fmt.Sprintf("%v in schema (columns: %s)", err, strings.Join(names, ", "))}
 	}
 	inCol := leaf[input]
 	if !hasLabel {
@@ -368,6 +437,9 @@ func parquetValue(v parquet.Value) (any, error) {
 	case parquet.Double:
 		return v.Double(), nil
 	case parquet.ByteArray, parquet.FixedLenByteArray:
+		if !utf8.Valid(v.ByteArray()) {
+			return nil, errors.New(invalidUTF8(v.ByteArray(), "value"))
+		}
 		return string(v.ByteArray()), nil
 	}
 	return nil, fmt.Errorf("unsupported Parquet type %v", v.Kind())
@@ -400,6 +472,30 @@ func parquetList(vs []parquet.Value) (any, error) {
 	return out, nil
 }
 
+// inputsIn lists the input columns present, in a fixed order.
+func inputsIn(has func(string) bool) []string {
+	var in []string
+	for _, c := range []string{colText, colFeatures, colImage} {
+		if has(c) {
+			in = append(in, c)
+		}
+	}
+	return in
+}
+
+// oneInput returns the one input column present: none, or two at once
+// (text and features, say), is an error rather than a silent choice.
+func oneInput(has func(string) bool) (string, error) {
+	in := inputsIn(has)
+	switch len(in) {
+	case 0:
+		return "", fmt.Errorf("missing input column: need %q, %q or %q", colText, colFeatures, colImage)
+	case 1:
+		return in[0], nil
+	}
+	return "", fmt.Errorf("input columns %q and %q both present: a file has exactly one input column (which is meant?)", in[0], in[1])
+}
+
 // builder validates generic rows (from any reader) and accumulates
 // examples. The first row fixes the input kind, the label type and the
 // feature length; later rows must agree.
@@ -424,17 +520,17 @@ func (b *builder) errf(line int, format string, args ...any) error {
 
 func (b *builder) add(line int, row map[string]any) error {
 	first := len(b.examples) == 0
+	has := func(c string) bool { _, ok := row[c]; return ok }
 	if first {
 		b.firstLine = line
-		for _, c := range []string{colText, colFeatures, colImage} {
-			if _, ok := row[c]; ok {
-				b.input = c
-				break
-			}
+		in, err := oneInput(has)
+		if err != nil {
+			return b.errf(line, "%v", err)
 		}
-		if b.input == "" {
-			return b.errf(line, "missing input column: need %q, %q or %q", colText, colFeatures, colImage)
-		}
+		b.input = in
+	} else if in := inputsIn(has); len(in) > 1 {
+		_, err := oneInput(has)
+		return b.errf(line, "%v", err)
 	}
 	ex := Example{Line: line}
 	v, ok := row[b.input]
@@ -490,7 +586,11 @@ func (b *builder) add(line int, row map[string]any) error {
 	if first {
 		b.intLabels = isInt
 	} else if isInt != b.intLabels {
-		return b.errf(line, "label %v is %s but the first row's (line %d) is %s: use one label type", lv, kindName(isInt), b.firstLine, kindName(b.intLabels))
+		hint := ""
+		if _, text := lv.(string); text && isInt {
+			hint = " (text that reads as a number is that number, in every format)"
+		}
+		return b.errf(line, "label %v is %s%s but the first row's (line %d) is %s: use one label type", lv, kindName(isInt), hint, b.firstLine, kindName(b.intLabels))
 	}
 	b.examples = append(b.examples, ex)
 	if isInt {
@@ -574,38 +674,94 @@ func toFeatures(v any) ([]float32, error) {
 	return out, nil
 }
 
-// toLabel accepts integers (also integral floats such as 1.0) and
-// non-empty strings. Fractions, booleans, nulls, arrays and objects have no
-// obvious class meaning, so they are rejected rather than guessed at.
+// toLabel types a label by the one rule every format shares (doc.go):
+// surrounding whitespace is not part of a label; a label that reads as a
+// decimal number — a JSON number, or text such as "1", " 01 ", "+1", "1.0"
+// or "1e2" in JSONL, CSV or Parquet — is that number, and must be an
+// integer in the int64 range; any other non-empty text is a string label.
+// Fractions, booleans, nulls, arrays and objects have no obvious class
+// meaning, so they are rejected rather than guessed at.
 func toLabel(v any) (isInt bool, i int64, s string, err error) {
-	var f float64
 	switch t := v.(type) {
 	case int64:
 		return true, t, "", nil
 	case json.Number:
-		if i, err := t.Int64(); err == nil {
-			return true, i, "", nil
-		}
-		f, err = t.Float64()
-		if err != nil {
-			return false, 0, "", fmt.Errorf("label %s is not a usable number", t)
-		}
+		i, err := parseIntLabel(string(t))
+		return err == nil, i, "", err
 	case float64:
-		f = t
+		if t != math.Trunc(t) || math.IsInf(t, 0) || math.IsNaN(t) {
+			return false, 0, "", fmt.Errorf("label %v is a number with a fraction: use an int or a string", t)
+		}
+		if t < -(1<<63) || t >= 1<<63 {
+			return false, 0, "", fmt.Errorf("label %v is an integer outside the int64 range [-2^63, 2^63-1]", t)
+		}
+		return true, int64(t), "", nil
 	case string:
-		if strings.TrimSpace(t) == "" {
+		s := strings.TrimSpace(t)
+		if s == "" {
 			return false, 0, "", errors.New("empty label")
 		}
-		return false, 0, t, nil
+		if decimalNumber.MatchString(s) {
+			i, err := parseIntLabel(s)
+			return err == nil, i, "", err
+		}
+		return false, 0, s, nil
 	case nil:
 		return false, 0, "", errors.New("label is null")
 	default:
 		return false, 0, "", fmt.Errorf("label has unsupported type %s: use an int or a string", jsonType(v))
 	}
-	if f != math.Trunc(f) || math.IsInf(f, 0) || math.Abs(f) > 1<<53 {
-		return false, 0, "", fmt.Errorf("label %v is a float with a fraction (unsupported type): use an int or a string", f)
+}
+
+// decimalNumber is the text a label must match to be read as a number.
+var decimalNumber = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// parseIntLabel reads a decimal number exactly (no float rounding, no
+// huge allocation for a huge exponent) and returns it if it is an integer
+// in the int64 range.
+func parseIntLabel(text string) (int64, error) {
+	m := decimalNumber.FindStringSubmatch(text)
+	if m == nil {
+		return 0, fmt.Errorf("label %s is not a usable number", clip(text, 40))
 	}
-	return true, int64(f), "", nil
+	neg := strings.HasPrefix(text, "-")
+	mant := m[1]
+	exp := 0
+	if m[2] != "" {
+		e := strings.TrimLeft(m[2][1:], "+")
+		v, err := strconv.Atoi(e)
+		if err != nil || v > 1000 || v < -1000 {
+			v = 1000 // far outside any int64 either way; sign kept below
+			if strings.HasPrefix(e, "-") {
+				v = -1000
+			}
+		}
+		exp = v
+	}
+	// digits × 10^exp with digits an integer without trailing zeros.
+	intPart, frac, _ := strings.Cut(mant, ".")
+	digits := strings.TrimLeft(intPart+frac, "0")
+	exp -= len(frac)
+	for strings.HasSuffix(digits, "0") {
+		digits = digits[:len(digits)-1]
+		exp++
+	}
+	switch {
+	case digits == "":
+		return 0, nil
+	case exp < 0:
+		return 0, fmt.Errorf("label %s is a number with a fraction: use an int or a string", clip(text, 40))
+	case len(digits)+exp > 19:
+		return 0, fmt.Errorf("label %s is an integer outside the int64 range [-2^63, 2^63-1]", clip(text, 40))
+	}
+	u, err := strconv.ParseUint(digits+strings.Repeat("0", exp), 10, 64)
+	if err != nil || (!neg && u > math.MaxInt64) || (neg && u > 1<<63) {
+		return 0, fmt.Errorf("label %s is an integer outside the int64 range [-2^63, 2^63-1]", clip(text, 40))
+	}
+	if neg {
+		return int64(-u), nil // -2^63 wraps to itself, as it should
+	}
+	return int64(u), nil
 }
 
 func jsonType(v any) string {

@@ -32,7 +32,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"jsonl missing text", "a.jsonl", `{"label":1}` + "\n", 1, "missing input column"},
 		{"jsonl missing text later", "a.jsonl", `{"text":"a","label":1}` + "\n" + `{"label":0}` + "\n", 2, `missing column "text"`},
 		{"jsonl missing label", "a.jsonl", `{"text":"a","label":1}` + "\n\n" + `{"text":"b"}` + "\n", 3, `missing column "label"`},
-		{"jsonl float label", "a.jsonl", `{"text":"a","label":1.5}`, 1, "float with a fraction"},
+		{"jsonl float label", "a.jsonl", `{"text":"a","label":1.5}`, 1, "label 1.5 is a number with a fraction"},
 		{"jsonl bool label", "a.jsonl", `{"text":"a","label":true}`, 1, "unsupported type bool"},
 		{"jsonl object label", "a.jsonl", `{"text":"a","label":{"x":1}}`, 1, "unsupported type object"},
 		{"jsonl array label", "a.jsonl", `{"text":"a","label":[1]}`, 1, "unsupported type array"},
@@ -51,7 +51,7 @@ func TestLoadFileErrors(t *testing.T) {
 		{"jsonl not an object", "a.ndjson", `[1,2]`, 1, "want an object"},
 		{"csv missing label", "a.csv", "text,y\nhello,1\n", 1, `missing column "label"`},
 		{"csv missing input", "a.csv", "x,label\nhello,1\n", 1, "missing input column"},
-		{"csv float label", "a.csv", "text,label\nhi,0\nho,2.5\n", 3, "float with a fraction"},
+		{"csv float label", "a.csv", "text,label\nhi,0\nho,2.5\n", 3, "label 2.5 is a number with a fraction"},
 		{"csv empty label", "a.csv", "text,label\nhi,0\nho,\n", 3, "label is null"},
 		{"csv single class", "a.csv", "text,label\nhi,1\nho,1\n", 2, "only one class"},
 		{"csv empty text", "a.csv", "text,label\nhi,0\n,1\n", 3, "empty text"},
@@ -64,6 +64,27 @@ func TestLoadFileErrors(t *testing.T) {
 		{"csv bad syntax", "a.csv", "text,label\nhi,0\n\"unterminated,1\n", 3, "invalid CSV"},
 		{"csv wrong field count", "a.csv", "text,label\nhi,0\nho,1,extra\n", 3, "invalid CSV"},
 		{"csv multi-line quoted field keeps line", "a.csv", "text,label\n\"two\nlines\",0\n,1\n", 4, "empty text"},
+		// Duplicates are errors, never "the last one wins".
+		{"jsonl duplicate label key", "a.jsonl", `{"text":"a","label":1}` + "\n" + `{"text":"b","label":0,"label":1}`, 2, `duplicate key "label"`},
+		{"jsonl duplicate text key", "a.jsonl", `{"text":"a","text":"b","label":1}`, 1, `duplicate key "text"`},
+		{"jsonl duplicate key by escape", "a.jsonl", `{"text":"a","label":1,"lab\u0065l":0}`, 1, `duplicate key "label"`},
+		{"csv duplicate label column", "a.csv", "text,label,label\nhi,0,1\n", 1, `columns 2 and 3 of the header are both named "label"`},
+		{"csv duplicate text column", "a.csv", "text,text,label\nhi,ho,1\n", 1, `columns 1 and 2 of the header are both named "text"`},
+		{"csv duplicate after trimming", "a.csv", "text, label,label \nhi,0,1\n", 1, `both named "label"`},
+		{"csv two inputs", "a.csv", "text,features,label\nhi,\"[1]\",1\n", 1, `input columns "text" and "features" both present`},
+		{"jsonl two inputs later", "a.jsonl", `{"text":"a","label":1}` + "\n" + `{"text":"b","features":[1],"label":0}`, 2, "both present"},
+		// Invalid UTF-8 is an error with its line, not silently replaced.
+		{"jsonl invalid UTF-8", "a.jsonl", `{"text":"a","label":1}` + "\n" + "{\"text\":\"caf\xe9\",\"label\":0}", 2, "invalid UTF-8 at byte 13"},
+		{"csv invalid UTF-8", "a.csv", "text,label\nhi,0\ncaf\xe9,1\n", 3, `column "text": invalid UTF-8`},
+		{"csv invalid UTF-8 label", "a.csv", "text,label\nhi,0\nho,\xff\n", 3, `column "label": invalid UTF-8`},
+		{"csv invalid UTF-8 header", "a.csv", "text,lab\xffel\nhi,0\n", 1, "header column 2: invalid UTF-8"},
+		// Numbers: exact, with the right reason.
+		{"jsonl huge int label", "a.jsonl", `{"text":"a","label":123456789012345678901234567890}`, 1, "label 123456789012345678901234567890 is an integer outside the int64 range"},
+		{"csv huge int label", "a.csv", "text,label\nhi,0\nho,99999999999999999999\n", 3, "outside the int64 range"},
+		{"jsonl huge exponent", "a.jsonl", `{"text":"a","label":1e999999999999}`, 1, "outside the int64 range"},
+		{"jsonl tiny fraction", "a.jsonl", `{"text":"a","label":1.0000000000000000001}`, 1, "with a fraction"},
+		{"jsonl numeric text label", "a.jsonl", `{"text":"a","label":"pos"}` + "\n" + `{"text":"b","label":"1"}`, 2, "text that reads as a number is that number"},
+		{"jsonl BOM mid-file", "a.jsonl", `{"text":"a","label":1}` + "\n\ufeff" + `{"text":"b","label":0}`, 2, "invalid JSON"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +106,59 @@ func TestLoadFileErrors(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestOneLabelRule loads the same data written the ways users write it —
+// with and without a BOM, with whitespace around string labels, with
+// integers as JSON numbers, as text and with leading zeros — from JSONL, CSV
+// and Parquet, and expects the same classes, labels and ContentHash.
+func TestOneLabelRule(t *testing.T) {
+	const bom = "\ufeff"
+	groups := []struct {
+		name    string
+		paths   []string
+		classes []string
+		labels  []int
+	}{
+		{"string labels, whitespace trimmed", []string{
+			write(t, "s.jsonl", `{"text":"good","label":"pos"}`+"\n"+`{"text":"bad","label":" neg"}`+"\n"+`{"text":"fine","label":"pos "}`+"\n"),
+			write(t, "bom.jsonl", bom+`{"text":"good","label":"pos"}`+"\n"+`{"text":"bad","label":"neg"}`+"\n"+`{"text":"fine","label":"pos"}`+"\n"),
+			write(t, "s.csv", "text,label\ngood,pos\nbad, neg\nfine,pos \n"),
+			write(t, "bom.csv", bom+"text,label\r\ngood,pos\r\nbad,neg\r\nfine,\"pos\t\"\r\n"),
+			writeParquet(t, []pqTextStr{{"good", "pos"}, {"bad", "neg "}, {"fine", " pos"}}),
+		}, []string{"neg", "pos"}, []int{1, 0, 1}},
+		{"integer labels in any spelling", []string{
+			write(t, "i.jsonl", `{"text":"good","label":1}`+"\n"+`{"text":"bad","label":0}`+"\n"+`{"text":"fine","label":1.0}`+"\n"),
+			write(t, "itext.jsonl", `{"text":"good","label":"01"}`+"\n"+`{"text":"bad","label":" 0"}`+"\n"+`{"text":"fine","label":"1e0"}`+"\n"),
+			write(t, "i.csv", "text,label\ngood,01\nbad,0\nfine,+1\n"),
+			writeParquet(t, []pqTextStr{{"good", "1"}, {"bad", "-0"}, {"fine", "001"}}),
+			writeParquet(t, []pqText{{"good", 1}, {"bad", 0}, {"fine", 1}}),
+		}, []string{"0", "1"}, []int{1, 0, 1}},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			var want string
+			for _, p := range g.paths {
+				d, err := LoadFile(p)
+				if err != nil {
+					t.Fatalf("%s: %v", p, err)
+				}
+				if strings.Join(d.Classes, ",") != strings.Join(g.classes, ",") {
+					t.Errorf("%s: classes %q, want %q", filepath.Base(p), d.Classes, g.classes)
+				}
+				for i, e := range d.Examples {
+					if e.Label != g.labels[i] {
+						t.Errorf("%s: example %d label %d, want %d", filepath.Base(p), i, e.Label, g.labels[i])
+					}
+				}
+				if h := d.ContentHash(); want == "" {
+					want = h
+				} else if h != want {
+					t.Errorf("%s: ContentHash differs from %s's", filepath.Base(p), filepath.Base(g.paths[0]))
+				}
+			}
+		})
+	}
+}
 
 type pqText struct {
 	Text  string `parquet:"text"`
@@ -196,7 +270,7 @@ func TestParquetErrors(t *testing.T) {
 		reason string
 	}{
 		{"bool label", writeParquet(t, []pqBool{{"a", true}, {"b", false}}), 1, "unsupported type bool"},
-		{"float label", writeParquet(t, []pqFeatDouble{{[]float64{1}, 0}, {[]float64{1}, 0.5}}), 2, "float with a fraction"},
+		{"float label", writeParquet(t, []pqFeatDouble{{[]float64{1}, 0}, {[]float64{1}, 0.5}}), 2, "with a fraction"},
 		{"missing label", writeParquet(t, []pqNoLabel{{"a"}}), 0, `missing column "label"`},
 		{"single class", writeParquet(t, []pqText{{"a", 3}, {"b", 3}}), 1, "only one class"},
 		{"empty text", writeParquet(t, []pqText{{"a", 0}, {"", 1}}), 2, "empty text"},

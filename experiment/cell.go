@@ -48,7 +48,9 @@ type CellKeys struct {
 	Weak           string `json:"weak"`            // weak model + weak labels: dataset × split × weak student
 	Ceiling        string `json:"ceiling"`         // ceiling: dataset × split × strong student
 	Student        string `json:"student"`         // student: … × method; names the finished row
-	// Config is the results rows' config_hash: everything but the seed.
+	// Setup hashes the cell's settings but the method and the seed; Config,
+	// the results rows' config_hash, adds the method.
+	Setup  string `json:"setup"`
 	Config string `json:"config"`
 }
 
@@ -186,18 +188,25 @@ func keys(cs CellSpec, dsHash string, weak, strong student.Student, weakFP, stro
 	}
 	k.Weak = node("weak", k.WeakFeatures, weak, weakSeed(cs.Seed))
 	k.Ceiling = node("ceiling", k.StrongFeatures, strong, strongSeed(cs.Seed))
-	k.Student = studentKey(k, cs)
-	k.Config = hashJSON(map[string]any{"protocol": ProtocolVersion, "dataset": dsHash,
+	k.Setup = hashJSON(map[string]any{"protocol": ProtocolVersion, "dataset": dsHash, "name": cs.Name,
 		"weak": weak.Spec().String(), "weak_fp": weakFP, "weak_student": weak.Fingerprint(), "weak_train": trainConfig(weak, 0).String(),
 		"strong": strong.Spec().String(), "strong_fp": strongFP, "strong_student": strong.Fingerprint(), "strong_train": trainConfig(strong, 0).String(),
-		"method": cs.Method, "limit": cs.Limit, "fractions": cs.Fractions, "gap": cs.GapThreshold, "resamples": cs.Resamples})[:16]
+		"limit": cs.Limit, "fractions": cs.Fractions, "gap": cs.GapThreshold, "resamples": cs.Resamples})
+	return withMethod(k, cs)
+}
+
+// withMethod completes the method's keys of a cell with keys k: the
+// student node and the rows' config hash.
+func withMethod(k CellKeys, cs CellSpec) CellKeys {
+	k.Student = studentKey(k, cs)
+	k.Config = hashJSON(map[string]any{"setup": k.Setup, "method": cs.Method})[:16]
 	return k
 }
 
 // studentKey is the key of the student node of cs.Method on a cell with
 // weak and ceiling keys k: it names the finished row.
 func studentKey(k CellKeys, cs CellSpec) string {
-	return hashJSON(map[string]any{"protocol": ProtocolVersion, "node": "student", "weak": k.Weak,
+	return hashJSON(map[string]any{"protocol": ProtocolVersion, "node": "student", "weak": k.Weak, "name": cs.Name,
 		"ceiling": k.Ceiling, "method": cs.Method, "gap": cs.GapThreshold, "resamples": cs.Resamples, "version": Version})
 }
 
@@ -447,8 +456,7 @@ func (c *CellRunner) Run(ctx context.Context, cs CellSpec, save func(key string,
 func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method, save func(key string, row *store.Row) error) (store.Row, []string, error) {
 	cs := cell.spec
 	cs.Method = m.Name()
-	k := cell.keys
-	k.Student = studentKey(k, cs)
+	k := withMethod(cell.keys, cs)
 	view := cell.view // a copy: a method cannot disturb the next one's view header
 	exec := cell.exec
 	tr, err := exec.Run(ctx, m, &view)
@@ -472,8 +480,12 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 	if err != nil {
 		return store.Row{}, nil, err
 	}
+	name := cs.Name
+	if name == "" {
+		name = cell.ds.Name
+	}
 	row := store.Row{
-		Dataset:      cell.ds.Name,
+		Dataset:      name,
 		Weak:         cell.weak.Spec().String(),
 		Strong:       cell.strong.Spec().String(),
 		Method:       m.Name(),

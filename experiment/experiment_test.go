@@ -96,7 +96,7 @@ func TestRunSentiment(t *testing.T) {
 func TestStudentIgnoresHiddenGold(t *testing.T) {
 	ctx := context.Background()
 	cr := testCells(t)
-	cs := smallSpec().cell("sentiment", "", 3)
+	cs := smallSpec().cell("sentiment", "sentiment", "", 3)
 	ds, _, err := cr.dataset(ctx, "sentiment")
 	if err != nil {
 		t.Fatal(err)
@@ -168,13 +168,13 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	}
 	// Poison the saved row: a rerun must return the saved value, proving it
 	// did not recompute.
-	k, err := testCells(t).Keys(ctx, spec.cell("sentiment", "naive", rows[0].Seed))
+	k, err := testCells(t).Keys(ctx, spec.cell("sentiment", "sentiment", "naive", rows[0].Seed))
 	if err != nil {
 		t.Fatal(err)
 	}
 	key := k.Student
 	saved := rows[0]
-	saved.W2SAcc = -1
+	saved.W2SAcc = 0.123456 // a valid row, but not the one computing gives
 	if err := r.Out.SaveCell(key, saved); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestResumeSkipsFinishedCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again[0].W2SAcc != -1 {
+	if again[0].W2SAcc != 0.123456 {
 		t.Errorf("finished cell was recomputed (w2s %.3f)", again[0].W2SAcc)
 	}
 }

@@ -205,7 +205,7 @@ func (c cancelOn) Write(p []byte) (int, error) {
 func TestFineTunedKeys(t *testing.T) {
 	ctx := context.Background()
 	cr := testCells(t)
-	cs := ftSpec().cell("sentiment", "naive", 0)
+	cs := ftSpec().cell("sentiment", "sentiment", "naive", 0)
 	k1, err := cr.Keys(ctx, cs)
 	if err != nil {
 		t.Fatal(err)

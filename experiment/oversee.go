@@ -40,6 +40,10 @@ type OverseeSpec struct {
 	Checkpoints string
 	// Teachers is the teacher cache ("" = DefaultTeacherDir).
 	Teachers string
+	// OnOracleRun, if set, is told each run the oracle serves (its base
+	// URL, run id and desk token) as soon as it is registered, so that a
+	// person can reach its review queue.
+	OnOracleRun func(oracleURL, run, deskToken string) error
 }
 
 // cell is the CellSpec of one seed.
@@ -157,6 +161,15 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 				tok, err := srv.AddRun(run, c.hidden, budget)
 				if err != nil {
 					return nil, err
+				}
+				if spec.OnOracleRun != nil {
+					desk, err := srv.DeskToken(run)
+					if err == nil {
+						err = spec.OnOracleRun(base, run, desk)
+					}
+					if err != nil {
+						return nil, err
+					}
 				}
 				env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, run, tok), Exec: c.exec, Test: c.test,
 					PoolTexts: poolTexts, Classes: ds.Classes, Attack: attack}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/method"
@@ -50,13 +51,19 @@ func (r *Runner) Run(ctx context.Context, spec Spec) ([]store.Row, []store.Summa
 	if r.Out.Dir != "" {
 		cr.Checkpoints = r.checkpointDir()
 	}
+	// Rows, summaries and saved cells tell datasets apart by name: unique
+	// within the run (a path where two files share a base name).
+	names, err := data.DisplayNames(spec.Datasets)
+	if err != nil {
+		return nil, nil, err
+	}
 	var rows []store.Row
-	for _, name := range spec.Datasets {
+	for di, dataset := range spec.Datasets {
 		for s := 0; s < spec.Seeds; s++ {
 			seed := spec.SeedBase + int64(s)
-			got, err := r.runSeed(ctx, cr, spec, name, methods, seed)
+			got, err := r.runSeed(ctx, cr, spec, dataset, names[di], methods, seed)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s seed %d: %w", name, seed, err)
+				return nil, nil, fmt.Errorf("%s seed %d: %w", names[di], seed, err)
 			}
 			rows = append(rows, got...)
 		}
@@ -80,11 +87,11 @@ func (r *Runner) logf(format string, args ...any) {
 // runSeed runs every method of one dataset and seed on one cell, so the
 // methods share the weak model, weak labels, floor and ceiling, and their
 // comparisons are paired.
-func (r *Runner) runSeed(ctx context.Context, cr *CellRunner, spec Spec, dataset string, methods []method.Method, seed int64) ([]store.Row, error) {
+func (r *Runner) runSeed(ctx context.Context, cr *CellRunner, spec Spec, dataset, name string, methods []method.Method, seed int64) ([]store.Row, error) {
 	rows := make([]store.Row, len(methods))
 	var pending []int
 	for i, m := range methods {
-		k, err := cr.Keys(ctx, spec.cell(dataset, m.Name(), seed))
+		k, err := cr.Keys(ctx, spec.cell(dataset, name, m.Name(), seed))
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +106,7 @@ func (r *Runner) runSeed(ctx context.Context, cr *CellRunner, spec Spec, dataset
 		return rows, nil
 	}
 	start := time.Now()
-	cell, err := cr.Cell(ctx, spec.cell(dataset, "", seed))
+	cell, err := cr.Cell(ctx, spec.cell(dataset, name, "", seed))
 	if err != nil {
 		return nil, err
 	}

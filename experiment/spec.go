@@ -79,13 +79,14 @@ func (s Spec) Validate() error {
 	if s.Seeds < 1 {
 		return fmt.Errorf("--seeds must be at least 1, got %d", s.Seeds)
 	}
-	return s.cell("", "", 0).Validate()
+	return s.cell("", "", "", 0).Validate()
 }
 
-// cell is the CellSpec of one dataset, method and seed of the run.
-func (s Spec) cell(dataset, methodSpec string, seed int64) CellSpec {
+// cell is the CellSpec of one dataset (named name in the rows), method and
+// seed of the run.
+func (s Spec) cell(dataset, name, methodSpec string, seed int64) CellSpec {
 	return CellSpec{
-		Dataset: dataset, Weak: s.Weak, Strong: s.Strong, Method: methodSpec, Seed: seed,
+		Dataset: dataset, Name: name, Weak: s.Weak, Strong: s.Strong, Method: methodSpec, Seed: seed,
 		Limit: s.Limit, Epochs: s.Epochs, FTEpochs: s.FTEpochs, FTLR: s.FTLR,
 		GapThreshold: s.GapThreshold, Fractions: s.Fractions, Resamples: s.Resamples,
 		EncodeSeeds: [2]int64{s.SeedBase, int64(s.Seeds)},
@@ -96,7 +97,12 @@ func (s Spec) cell(dataset, methodSpec string, seed int64) CellSpec {
 // method and one seed, with the protocol settings of Spec. `w2s run`,
 // sweeps and `w2s oversee` all compute their rows from cells.
 type CellSpec struct {
-	Dataset      string     `json:"dataset"`
+	Dataset string `json:"dataset"`
+	// Name is the dataset's name in rows and summaries, unique within a run
+	// or sweep (data.DisplayNames); "" is the dataset's own name. It is part
+	// of the row's key, so identical content under two names gives two
+	// rows; teachers are shared by content.
+	Name         string     `json:"name,omitempty"`
 	Weak         string     `json:"weak"`
 	Strong       string     `json:"strong"`
 	Method       string     `json:"method"`

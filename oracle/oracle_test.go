@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -326,14 +327,102 @@ func TestEvaluateMatchesEval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := eval.Accuracy(m, gold); got.Accuracy != want {
-		t.Errorf("accuracy %v, want %v", got.Accuracy, want)
+	// Answers are rounded to the run's grid: 0.1 for 1000 test rows.
+	if got.Resolution != 0.1 {
+		t.Errorf("resolution %v, want 0.1 for %d test rows", got.Resolution, len(gold))
 	}
-	if want := eval.AUROC(m, gold); got.AUROC != want {
-		t.Errorf("AUROC %v, want %v", got.AUROC, want)
+	onGrid := func(v float64) bool { return math.Abs(v/got.Resolution-math.Round(v/got.Resolution)) < 1e-9 }
+	if want := eval.Accuracy(m, gold); math.Abs(got.Accuracy-want) > got.Resolution/2+1e-12 || !onGrid(got.Accuracy) {
+		t.Errorf("accuracy %v, want %v rounded to %v", got.Accuracy, want, got.Resolution)
+	}
+	if want := eval.AUROC(m, gold); math.Abs(got.AUROC-want) > got.Resolution/2+1e-12 || !onGrid(got.AUROC) {
+		t.Errorf("AUROC %v, want %v rounded to %v", got.AUROC, want, got.Resolution)
 	}
 	if got.N != len(gold) {
 		t.Errorf("N = %d", got.N)
+	}
+}
+
+// TestEvalChannelBounds: the grid and the number of answers follow the test
+// split's size (evalbudget.go); past the budget, and on a split too small
+// for any answer, Evaluate is refused with a message saying why, and Info
+// tells a client what it has.
+func TestEvalChannelBounds(t *testing.T) {
+	for _, c := range []struct {
+		limit, nTest int
+		cfg          Config
+		resolution   float64
+		evaluations  int
+	}{
+		{0, 1000, Config{}, 0.1, 10},                   // 0.1 bits × 1000 rows / 6.9 bits = 14, capped at 10
+		{0, 1000, Config{MaxEvaluations: 50}, 0.1, 14}, // the bit budget binds
+		{0, 1000, Config{LeakFraction: 0.02}, 0.1, 2},  // 20 bits / 6.9
+		{1800, 600, Config{}, 0.1, 8},                  // 2/√600 = 0.082 → 0.1; 60 bits / 6.9
+		{300, 100, Config{}, 0, 0},                     // would need a grid of 0.2
+		{0, 1000, Config{Resolution: 0.1, LeakFraction: 1}, 0.1, 10},
+	} {
+		t.Run(fmt.Sprintf("n%d-%+v", c.nTest, c.cfg), func(t *testing.T) {
+			ds := sentiment(t)
+			sp, h, err := SplitHidden(ds, 1, c.limit, [3]float64{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.NTest() != c.nTest {
+				t.Fatalf("test split of %d rows, want %d", h.NTest(), c.nTest)
+			}
+			cfg := c.cfg
+			cfg.EvalPerMinute, cfg.EvalBurst = 1e9, 1<<20
+			srv, err := NewServer(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, _ := srv.AddRun("r", h, 0)
+			base, err := srv.Start()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			cl := NewClient(base, "r", tok)
+			ctx := context.Background()
+			info, err := cl.Info(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Resolution != c.resolution || info.Evaluations != c.evaluations || info.EvaluationsLeft != c.evaluations {
+				t.Errorf("info: resolution %v, %d evaluations (%d left); want %v, %d", info.Resolution, info.Evaluations, info.EvaluationsLeft, c.resolution, c.evaluations)
+			}
+			gold := ds.Labels(sp.Test)
+			rng := rand.New(rand.NewPCG(1, 2))
+			for i := 0; i < c.evaluations; i++ {
+				pred := make([]int, len(gold))
+				for j := range pred {
+					pred[j] = gold[j] // a good student: right on about 80%
+					if rng.Float64() < 0.2 {
+						pred[j] = 1 - gold[j]
+					}
+				}
+				m, err := cl.Evaluate(ctx, onehot(pred, 2))
+				if err != nil {
+					t.Fatalf("evaluation %d of %d: %v", i+1, c.evaluations, err)
+				}
+				if m.EvaluationsLeft != c.evaluations-i-1 || m.Resolution != c.resolution || math.Abs(m.Accuracy-0.8) > 0.1 {
+					t.Errorf("evaluation %d: %+v", i+1, m)
+				}
+			}
+			_, err = cl.Evaluate(ctx, onehot(gold, 2))
+			wantRefused(t, err, CodeEvalBudget, http.StatusForbidden)
+			var re *RefusedError
+			errors.As(err, &re)
+			if !strings.Contains(re.Message, fmt.Sprintf("%d rows", c.nTest)) {
+				t.Errorf("refusal does not name the test split's size: %s", re.Message)
+			}
+		})
+	}
+	if _, err := NewServer(Config{Resolution: 0.2}); err == nil {
+		t.Error("a resolution of 0.2 accepted")
+	}
+	if _, err := NewServer(Config{LeakFraction: 2}); err == nil {
+		t.Error("a leak fraction of 2 bits per row accepted")
 	}
 }
 
@@ -347,7 +436,10 @@ func TestProbingAttackStopped(t *testing.T) {
 			name = "hidden under noise"
 		}
 		t.Run(name, func(t *testing.T) {
-			f := newFixture(t, Config{EvalPerMinute: 1e9, EvalBurst: 1 << 20, MaxEvaluations: 1 << 20}, 0)
+			// A channel open enough that the probing detector, not the
+			// evaluation budget, must stop the attack: fine answers and
+			// many of them (the defaults give 10 answers on a 0.1 grid).
+			f := newFixture(t, Config{EvalPerMinute: 1e9, EvalBurst: 1 << 20, MaxEvaluations: 1 << 20, Resolution: 0.001, LeakFraction: 1}, 0)
 			ctx := context.Background()
 			n, k := f.hidden.NTest(), f.hidden.K()
 			gold := f.ds.Labels(f.split.Test)
@@ -418,14 +510,14 @@ func TestProbingAttackStopped(t *testing.T) {
 }
 
 // TestHonestEvaluationsPass: a loop that evaluates freshly trained models
-// (every probability different) is neither flagged nor refused, and an
-// identical resubmission is not probing.
+// (every probability different) is neither flagged nor refused within its
+// evaluation budget, and an identical resubmission is not probing.
 func TestHonestEvaluationsPass(t *testing.T) {
 	f := newFixture(t, Config{EvalBurst: 100}, 0)
 	ctx := context.Background()
 	n, k := f.hidden.NTest(), f.hidden.K()
 	rng := rand.New(rand.NewPCG(8, 9))
-	for round := range 10 {
+	for round := range DefaultMaxEvaluations / 2 {
 		m := data.NewMatrix(n, k)
 		for i := range n {
 			p := rng.Float32()
@@ -450,6 +542,8 @@ func TestRateLimit(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	f := newFixture(t, Config{EvalPerMinute: 6, EvalBurst: 2, MaxEvaluations: 4, Now: clock}, 0)
+	// The first three answers go through the token bucket; the fifth call
+	// is refused by the run's evaluation budget of 4.
 	ctx := context.Background()
 	n, k := f.hidden.NTest(), f.hidden.K()
 	fresh := func(seed uint64) data.Matrix {
@@ -480,7 +574,7 @@ func TestRateLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.client.Evaluate(ctx, fresh(13)) // fifth: past MaxEvaluations
-	wantRefused(t, err, CodeRateLimited, http.StatusTooManyRequests)
+	wantRefused(t, err, CodeEvalBudget, http.StatusForbidden)
 }
 
 func TestReviewQueue(t *testing.T) {
@@ -642,5 +736,168 @@ func TestRevealErrors(t *testing.T) {
 	one := eval.NewHidden([]int{0}, []int{1, 1}, 2)
 	if _, _, err := one.TestMetrics(ok); !errors.Is(err, eval.ErrGold) {
 		t.Errorf("single-class test gold: %v", err)
+	}
+}
+
+// TestOneChargePerItem: an id costs one unit of budget whether it is bought
+// with Label, decided at the desk, or both, in either order.
+func TestOneChargePerItem(t *testing.T) {
+	for _, order := range []string{"label then decide", "decide then label"} {
+		t.Run(order, func(t *testing.T) {
+			f := newFixture(t, Config{}, 3)
+			ctx := context.Background()
+			desk := NewClient(f.base, "sent-s1", f.desk)
+			const id = 9
+			gold := f.ds.Examples[f.split.TrainStrong[id]].Label
+			if err := f.client.Escalate(ctx, []ReviewItem{{ID: id, Round: 1, WeakLabel: 0, StudentLabel: 1}}); err != nil {
+				t.Fatal(err)
+			}
+			buy := func() {
+				labels, left, err := f.client.Label(ctx, []int{id})
+				if err != nil || labels[0] != gold || left != 2 {
+					t.Fatalf("label: %v left %d (%v), want gold %d with 2 left", labels, left, err, gold)
+				}
+			}
+			decide := func() {
+				if _, err := desk.Decide(ctx, id, 1-gold, "ann"); err != nil { // a person may disagree with gold
+					t.Fatal(err)
+				}
+			}
+			if order == "label then decide" {
+				buy()
+				decide()
+			} else {
+				decide()
+				buy()
+			}
+			if _, spent, err := f.client.Budget(ctx); err != nil || spent != 1 {
+				t.Errorf("spent %d (%v) after %s on one item, want 1", spent, err, order)
+			}
+			// The other two units are still there for other items.
+			if _, left, err := f.client.Label(ctx, []int{1, 2}); err != nil || left != 0 {
+				t.Errorf("two more labels: left %d, %v", left, err)
+			}
+			ds, _ := f.client.Decisions(ctx)
+			if len(ds) != 1 || ds[0].Label != 1-gold {
+				t.Errorf("decisions %+v: the person's label must be kept as given", ds)
+			}
+		})
+	}
+}
+
+// TestAuditBounded: a refused request with a huge body leaves one short
+// line (the body's start and length, the ids cut with their count); a
+// flood of unauthenticated requests is logged up to the per-minute limit
+// and summarised; a redirect by the router is audited.
+func TestAuditBounded(t *testing.T) {
+	f := newFixture(t, Config{NoisePerMinute: 5}, 2)
+	ctx := context.Background()
+	// Over budget with 50000 ids: refused, and a big body.
+	ids := make([]int, 50000)
+	for i := range ids {
+		ids[i] = i % f.hidden.NTrainStrong()
+	}
+	_, _, err := f.client.Label(ctx, ids)
+	wantRefused(t, err, CodeOverBudget, http.StatusConflict)
+	// Malformed: 2 MB of junk.
+	junk := strings.Repeat("x", 2<<20)
+	req, _ := http.NewRequest("POST", f.base+"/v1/runs/sent-s1/label", strings.NewReader(junk))
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// A path the router cleans: answered with a redirect.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = noFollow.Get(f.base + "/v1/runs/sent-s1/../sent-s1/info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 3 {
+		t.Fatalf("unclean path answered %d, want a redirect", resp.StatusCode)
+	}
+	// 300 requests with a bad token and 300 to a junk path with a long name.
+	for i := range 300 {
+		_, _, _ = NewClient(f.base, "sent-s1", "guess").Budget(ctx)
+		resp, err := http.Get(f.base + "/" + strings.Repeat("z", 5000) + fmt.Sprint(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if err := f.srv.Close(); err != nil { // flushes the noise summary
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(f.audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := f.auditLines(t)
+	if len(raw) > 64<<10 {
+		t.Errorf("audit log is %d bytes after 600 junk requests and two huge bodies", len(raw))
+	}
+	var overBudget, malformed, redirect *auditLine
+	noise, summarised := 0, 0
+	for i := range lines {
+		l := &lines[i]
+		switch {
+		case l.Endpoint == "label" && strings.Contains(l.Outcome, CodeOverBudget):
+			overBudget = l
+		case l.Endpoint == "label" && strings.Contains(l.Outcome, CodeMalformed):
+			malformed = l
+		case strings.HasPrefix(l.Outcome, "redirect"):
+			redirect = l
+		case l.Endpoint == "noise_summary":
+			summarised += l.Size
+		case strings.Contains(l.Outcome, CodeBadToken) || strings.Contains(l.Outcome, CodeNotFound):
+			noise++
+			if len(l.Endpoint) > 200 {
+				t.Errorf("a junk path is logged with %d bytes", len(l.Endpoint))
+			}
+		}
+	}
+	if overBudget == nil || len(overBudget.IDs) != maxAuditIDs || overBudget.Size != 50000 || !overBudget.Truncated || overBudget.BodyBytes < 50000 {
+		t.Errorf("over-budget line: %d ids, size %d, truncated %v, body %d bytes", len(overBudget.IDs), overBudget.Size, overBudget.Truncated, overBudget.BodyBytes)
+	}
+	if malformed == nil || len(malformed.Body) > maxAuditBody+4 || !strings.HasPrefix(malformed.Body, "xxxx") || malformed.BodyBytes < 1<<10 || !malformed.Truncated {
+		t.Errorf("malformed line: %+v", malformed)
+	}
+	if redirect == nil || !strings.Contains(redirect.Outcome, "/v1/runs/sent-s1/info") {
+		t.Errorf("no audit line for the redirect: %+v", redirect)
+	}
+	// One client: the redirect and 4 junk requests logged in full, the
+	// other 596 counted in a summary.
+	if noise != 4 || noise+summarised != 600 {
+		t.Errorf("%d noise lines logged in full and %d summarised, want 4 and the rest of 600", noise, summarised)
+	}
+	t.Logf("audit log: %d lines, %d bytes; noise: %d in full, %d summarised", len(lines), len(raw), noise, summarised)
+}
+
+// TestAccessFile: the access file is written 0600 from the start, read
+// back, and refused once other users may read it.
+func TestAccessFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "sub", "access.json")
+	a := Access{Oracle: "http://127.0.0.1:1", Runs: []AccessRun{{Run: "r1", DeskToken: "d1"}, {Run: "r2", DeskToken: "d2"}}}
+	if err := WriteAccess(p, a); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(p); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v (%v), want 0600", st.Mode(), err)
+	}
+	got, err := ReadAccess(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := got.DeskToken("r2"); err != nil || tok != "d2" {
+		t.Errorf("desk token of r2: %q, %v", tok, err)
+	}
+	if _, err := got.DeskToken("r3"); err == nil || !strings.Contains(err.Error(), "r1, r2") {
+		t.Errorf("unknown run: %v", err)
+	}
+	os.Chmod(p, 0o644)
+	if _, err := ReadAccess(p); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a world-readable access file was read: %v", err)
 	}
 }

@@ -34,8 +34,20 @@ type Config struct {
 	// bucket); defaults 60 and 10.
 	EvalPerMinute float64
 	EvalBurst     int
-	// MaxEvaluations caps Evaluate calls per run over its life; default 200.
+	// MaxEvaluations caps the Evaluate answers of a run over its life;
+	// default DefaultMaxEvaluations. The test split's size may allow fewer
+	// (see LeakFraction); Info.Evaluations is the run's actual budget.
 	MaxEvaluations int
+	// Resolution is the finest grid the answers of Evaluate are rounded to
+	// (accuracy and AUROC alike); default DefaultResolution. A smaller test
+	// split gets a coarser grid (at least 2/√nTest), and one of fewer than
+	// 400 rows no answers (evalbudget.go); Info.Resolution is a run's grid.
+	Resolution float64
+	// LeakFraction bounds what a run can learn about its test labels: at
+	// most LeakFraction bits per test row over all its answers, so that no
+	// strategy of queries can reconstruct the test gold (see doc.go).
+	// Default DefaultLeakFraction.
+	LeakFraction float64
 	// NearRows: an evaluation whose predictions differ from an earlier one
 	// of the same run in at least one and at most NearRows rows is a
 	// near-duplicate, the signature of label probing. Default
@@ -52,9 +64,21 @@ type Config struct {
 	NearLimit int
 	// MaxIDs caps the ids of one Label request; default 100000.
 	MaxIDs int
+	// NoisePerMinute: requests that fail authentication (bad or missing
+	// token, unknown run, unknown endpoint) and redirects are logged one by
+	// one up to this many per client per minute; the rest are counted and
+	// summarised in one line per client and minute. Default 20.
+	NoisePerMinute int
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
+
+// Defaults of the evaluation channel; see Config and doc.go.
+const (
+	DefaultMaxEvaluations = 10
+	DefaultResolution     = 0.02
+	DefaultLeakFraction   = 0.1
+)
 
 func (c *Config) defaults() {
 	if c.Addr == "" {
@@ -67,7 +91,13 @@ func (c *Config) defaults() {
 		c.EvalBurst = 10
 	}
 	if c.MaxEvaluations <= 0 {
-		c.MaxEvaluations = 200
+		c.MaxEvaluations = DefaultMaxEvaluations
+	}
+	if !(c.Resolution > 0) {
+		c.Resolution = DefaultResolution
+	}
+	if !(c.LeakFraction > 0) {
+		c.LeakFraction = DefaultLeakFraction
 	}
 	if c.ProbeLimit <= 0 {
 		c.ProbeLimit = 5
@@ -77,6 +107,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxIDs <= 0 {
 		c.MaxIDs = 100000
+	}
+	if c.NoisePerMinute <= 0 {
+		c.NoisePerMinute = 20
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -105,9 +138,10 @@ type Server struct {
 	mu   sync.RWMutex
 	runs map[string]*run
 
-	auditMu sync.Mutex
+	auditMu sync.Mutex // guards audit, file and noise
 	audit   io.Writer
 	file    *os.File
+	noise   noiseLog
 
 	http *httpbg.Server
 }
@@ -122,8 +156,14 @@ type run struct {
 	mu     sync.Mutex
 	budget int
 	spent  int
-	bought map[int]int
+	// charged holds every train_strong id the run has paid for, whether
+	// bought with Label or decided by a person: each id costs one unit
+	// once, whichever comes first.
+	charged map[int]bool
+	bought  map[int]int // gold handed out by Label
 
+	evalBudget          int         // answers this run may get (evalbudget.go)
+	resolution          float64     // grid of its answers; 0 when it gets none
 	evals               [][]float32 // recent evaluations, oldest first
 	evalArgmax          [][]int
 	nEval               int
@@ -143,6 +183,9 @@ var runName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
 // NewServer opens the audit log and prepares an empty server.
 func NewServer(cfg Config) (*Server, error) {
 	cfg.defaults()
+	if err := cfg.checkEvalChannel(); err != nil {
+		return nil, err
+	}
 	s := &Server{cfg: cfg, runs: map[string]*run{}}
 	var ws []io.Writer
 	if cfg.AuditPath != "" {
@@ -195,12 +238,15 @@ func (s *Server) AddRun(name string, h *eval.Hidden, budget int) (string, error)
 	if _, ok := s.runs[name]; ok {
 		return "", fmt.Errorf("oracle: run %q already registered", name)
 	}
+	res := s.cfg.resolutionFor(h.NTest())
 	s.runs[name] = &run{
 		name: name, token: tok, deskToken: desk, h: h, budget: budget,
-		bought: map[int]int{}, pending: map[int]ReviewItem{}, decided: map[int]bool{},
+		charged: map[int]bool{}, bought: map[int]int{}, pending: map[int]ReviewItem{}, decided: map[int]bool{},
+		evalBudget: s.cfg.evalBudget(h.NTest(), res), resolution: res,
 		bucket: float64(s.cfg.EvalBurst), bucketAt: s.cfg.Now(),
 	}
-	s.audit1(auditLine{Run: name, Client: "server", Endpoint: "add_run", Size: budget, Outcome: "ok"})
+	s.audit1(auditLine{Run: name, Client: "server", Endpoint: "add_run", Size: budget,
+		Outcome: fmt.Sprintf("ok: %d test rows, %d evaluations at resolution %g", h.NTest(), s.runs[name].evalBudget, res)})
 	return tok, nil
 }
 
@@ -229,10 +275,20 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/runs/{run}/decide", s.endpoint("decide", roleDesk, s.decide))
 	mux.HandleFunc("GET /v1/runs/{run}/decisions", s.endpoint("decisions", roleAny, s.decisions))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.audit1(auditLine{Client: r.RemoteAddr, Endpoint: r.Method + " " + r.URL.Path, Outcome: "refused: not_found"})
-		writeErr(w, &RefusedError{Status: http.StatusNotFound, Code: "not_found", Message: "no such endpoint: " + r.Method + " " + r.URL.Path})
+		s.audit1(auditLine{Client: r.RemoteAddr, Endpoint: r.Method + " " + r.URL.Path, Outcome: "refused: " + CodeNotFound,
+			noise: true, code: CodeNotFound})
+		writeErr(w, &RefusedError{Status: http.StatusNotFound, Code: CodeNotFound, Message: "no such endpoint: " + clipValid(r.Method+" "+r.URL.Path, maxAuditName)})
 	})
-	return mux
+	// The router answers some requests itself with a redirect (a path with
+	// "//" or ".." is sent to its clean form): those are audited too.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		mux.ServeHTTP(rec, r)
+		if rec.status >= 300 && rec.status < 400 {
+			s.audit1(auditLine{Client: r.RemoteAddr, Endpoint: r.Method + " " + r.URL.Path,
+				Outcome: fmt.Sprintf("redirect: %d to %s", rec.status, w.Header().Get("Location")), noise: true, code: "redirect"})
+		}
+	})
 }
 
 // Start listens on Config.Addr and serves in the background. It returns the
@@ -254,6 +310,7 @@ func (s *Server) Close() error {
 	}
 	s.auditMu.Lock()
 	defer s.auditMu.Unlock()
+	s.flushNoiseLocked(s.cfg.Now().UTC(), true)
 	if s.file != nil {
 		if err := s.file.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("oracle: audit log: %w", err))
@@ -262,37 +319,6 @@ func (s *Server) Close() error {
 		s.audit = io.Discard
 	}
 	return errors.Join(errs...)
-}
-
-// Audit log.
-
-type auditLine struct {
-	Time     time.Time `json:"time"`
-	Run      string    `json:"run,omitempty"`
-	Client   string    `json:"client"`
-	Endpoint string    `json:"endpoint"`
-	IDs      []int     `json:"ids,omitempty"`
-	Size     int       `json:"size,omitempty"`
-	Outcome  string    `json:"outcome"`
-	Flag     string    `json:"flag,omitempty"`
-	Reviewer string    `json:"reviewer,omitempty"`
-	Label    *int      `json:"label,omitempty"`
-}
-
-// audit1 appends one line. A line is one Write call on an O_APPEND file, so
-// concurrent requests never interleave within a line.
-func (s *Server) audit1(l auditLine) {
-	if l.Time.IsZero() {
-		l.Time = s.cfg.Now().UTC()
-	}
-	b, err := json.Marshal(l)
-	if err != nil {
-		return
-	}
-	b = append(b, '\n')
-	s.auditMu.Lock()
-	defer s.auditMu.Unlock()
-	_, _ = s.audit.Write(b)
 }
 
 // Request plumbing.
@@ -323,6 +349,8 @@ func (s *Server) endpoint(name string, allowed role, h handler) http.HandlerFunc
 		if a := req.Header.Get("X-W2S-Client"); a != "" {
 			line.Client = clip(a, 64) + "@" + req.RemoteAddr
 		}
+		body := &bodyRecorder{r: req.Body}
+		req.Body = body
 		err := s.serve(w, req, name, allowed, h, &line)
 		var re *RefusedError
 		switch {
@@ -330,6 +358,11 @@ func (s *Server) endpoint(name string, allowed role, h handler) http.HandlerFunc
 			line.Outcome = "ok"
 		case errors.As(err, &re):
 			line.Outcome = "refused: " + re.Code + ": " + re.Message
+			body.note(&line, req.ContentLength)
+			switch re.Code {
+			case CodeBadToken, CodeUnknownRun:
+				line.noise, line.code = true, re.Code
+			}
 			writeErr(w, re)
 		default:
 			line.Outcome = "error: " + err.Error()
@@ -344,7 +377,7 @@ func (s *Server) serve(w http.ResponseWriter, req *http.Request, name string, al
 	r, ok := s.runs[req.PathValue("run")]
 	s.mu.RUnlock()
 	if !ok {
-		return &RefusedError{Status: http.StatusNotFound, Code: CodeUnknownRun, Message: fmt.Sprintf("unknown run %q", req.PathValue("run"))}
+		return &RefusedError{Status: http.StatusNotFound, Code: CodeUnknownRun, Message: fmt.Sprintf("unknown run %q", clipValid(req.PathValue("run"), maxAuditName))}
 	}
 	tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
 	if !ok || tok == "" {
@@ -418,7 +451,11 @@ func decode(c *call, v any) error {
 // Endpoints.
 
 func (s *Server) info(w http.ResponseWriter, c *call) error {
-	return writeJSON(w, Info{Run: c.r.name, K: c.r.h.K(), NTrainStrong: c.r.h.NTrainStrong(), NTest: c.r.h.NTest(), Role: roleName(c.role)})
+	c.r.mu.Lock()
+	left := c.r.evalBudget - c.r.nEval
+	c.r.mu.Unlock()
+	return writeJSON(w, Info{Run: c.r.name, K: c.r.h.K(), NTrainStrong: c.r.h.NTrainStrong(), NTest: c.r.h.NTest(), Role: roleName(c.role),
+		Evaluations: c.r.evalBudget, EvaluationsLeft: max(0, left), Resolution: c.r.resolution})
 }
 
 func (s *Server) budgetH(w http.ResponseWriter, c *call) error {
@@ -429,9 +466,10 @@ func (s *Server) budgetH(w http.ResponseWriter, c *call) error {
 }
 
 // label sells gold labels of train_strong. Under the run's lock it counts the
-// distinct ids not bought before and refuses the whole request if they exceed
-// what is left, so concurrent clients can never overspend and a refused
-// request charges nothing.
+// distinct ids not paid for before (bought, or decided at the desk) and
+// refuses the whole request if they exceed what is left, so concurrent
+// clients can never overspend, a refused request charges nothing and no id
+// is ever charged twice.
 func (s *Server) label(w http.ResponseWriter, c *call) error {
 	var req labelRequest
 	if err := decode(c, &req); err != nil {
@@ -453,7 +491,7 @@ func (s *Server) label(w http.ResponseWriter, c *call) error {
 	defer r.mu.Unlock()
 	fresh := map[int]bool{}
 	for _, id := range req.IDs {
-		if _, ok := r.bought[id]; !ok {
+		if !r.charged[id] {
 			fresh[id] = true
 		}
 	}
@@ -470,7 +508,10 @@ func (s *Server) label(w http.ResponseWriter, c *call) error {
 				return fmt.Errorf("gold of id %d: %w", id, err)
 			}
 			r.bought[id] = y
-			r.spent++
+			if !r.charged[id] {
+				r.charged[id] = true
+				r.spent++
+			}
 		}
 		out.Labels[i] = y
 	}
@@ -478,8 +519,10 @@ func (s *Server) label(w http.ResponseWriter, c *call) error {
 	return writeJSON(w, out)
 }
 
-// evaluate scores test predictions, after the rate limit, the lifetime cap
-// and the probing checks (see Config).
+// evaluate scores test predictions after the probing block, the run's
+// evaluation budget and the rate limit, and answers with accuracy and AUROC
+// rounded to the configured resolution (evalbudget.go): the run learns at
+// most LeakFraction bits per test row in all, whatever it submits.
 func (s *Server) evaluate(w http.ResponseWriter, c *call) error {
 	var req evaluateRequest
 	if err := decode(c, &req); err != nil {
@@ -498,8 +541,12 @@ func (s *Server) evaluate(w http.ResponseWriter, c *call) error {
 		c.line.Flag = "probing"
 		return &RefusedError{Status: http.StatusForbidden, Code: CodeProbing, Message: "evaluations of this run are blocked after repeated near-identical predictions (label probing)"}
 	}
-	if r.nEval >= s.cfg.MaxEvaluations {
-		return &RefusedError{Status: http.StatusTooManyRequests, Code: CodeRateLimited, Message: fmt.Sprintf("run has used all %d evaluations", s.cfg.MaxEvaluations)}
+	if r.evalBudget == 0 {
+		return &RefusedError{Status: http.StatusForbidden, Code: CodeEvalBudget, Message: s.cfg.noBudgetMessage(h.NTest(), r.resolution)}
+	}
+	if r.nEval >= r.evalBudget {
+		return &RefusedError{Status: http.StatusForbidden, Code: CodeEvalBudget,
+			Message: fmt.Sprintf("run has used all %d evaluations its test split of %d rows allows (at most %g bits of test-label information per row)", r.evalBudget, h.NTest(), s.cfg.LeakFraction)}
 	}
 	now := s.cfg.Now()
 	r.bucket += now.Sub(r.bucketAt).Minutes() * s.cfg.EvalPerMinute
@@ -544,7 +591,9 @@ func (s *Server) evaluate(w http.ResponseWriter, c *call) error {
 	}
 	r.evals = append(r.evals, append([]float32(nil), m.Values...))
 	r.evalArgmax = append(r.evalArgmax, m.Argmax())
-	return writeJSON(w, Metrics{Accuracy: acc, AUROC: auroc, N: m.Rows})
+	res := r.resolution
+	return writeJSON(w, Metrics{Accuracy: quantize(acc, res), AUROC: quantize(auroc, res), N: m.Rows,
+		Resolution: res, EvaluationsLeft: r.evalBudget - r.nEval})
 }
 
 func (s *Server) nearRows(nTest int) int {
@@ -654,7 +703,8 @@ func (s *Server) pendingH(w http.ResponseWriter, c *call) error {
 
 // decide records a person's decision on a pending item. A label (not a skip)
 // is human gold and costs one unit of the run's budget, charged atomically
-// like Label; a skip costs nothing and leaves the item out of the queue until
+// like Label, unless the id was bought with Label before (one charge per
+// id, whichever comes first); a skip costs nothing and leaves the item out of the queue until
 // the loop escalates it again.
 func (s *Server) decide(w http.ResponseWriter, c *call) error {
 	var req decideRequest
@@ -680,10 +730,14 @@ func (s *Server) decide(w http.ResponseWriter, c *call) error {
 		return &RefusedError{Status: http.StatusConflict, Code: CodeNotPending, Message: fmt.Sprintf("item %d is not awaiting review", req.ID)}
 	}
 	if req.Label != Skipped {
-		if r.spent+1 > r.budget {
-			return &RefusedError{Status: http.StatusConflict, Code: CodeOverBudget, Message: fmt.Sprintf("budget of %d gold labels spent; decision not recorded", r.budget)}
+		// An id bought with Label before is paid for: deciding it is free.
+		if !r.charged[req.ID] {
+			if r.spent+1 > r.budget {
+				return &RefusedError{Status: http.StatusConflict, Code: CodeOverBudget, Message: fmt.Sprintf("budget of %d gold labels spent; decision not recorded", r.budget)}
+			}
+			r.charged[req.ID] = true
+			r.spent++
 		}
-		r.spent++
 		r.decided[req.ID] = true
 	}
 	d := Decision{ID: req.ID, Label: req.Label, Reviewer: req.Reviewer, Time: s.cfg.Now().UTC(), Round: it.Round}

@@ -6,11 +6,14 @@ import (
 )
 
 // Metrics are what Evaluate returns for test-split predictions: aggregate
-// scores only, never per-example gold.
+// scores only, never per-example gold, rounded to Resolution (the true
+// value is within Resolution/2 of the one reported).
 type Metrics struct {
-	Accuracy float64 `json:"accuracy"`
-	AUROC    float64 `json:"auroc"`
-	N        int     `json:"n"` // test examples scored
+	Accuracy        float64 `json:"accuracy"`
+	AUROC           float64 `json:"auroc"`
+	N               int     `json:"n"`                // test examples scored
+	Resolution      float64 `json:"resolution"`       // grid step of Accuracy and AUROC
+	EvaluationsLeft int     `json:"evaluations_left"` // answers the run may still get
 }
 
 // Info describes a run's hidden splits, so that a client can size requests.
@@ -20,6 +23,12 @@ type Info struct {
 	NTrainStrong int    `json:"n_train_strong"`
 	NTest        int    `json:"n_test"`
 	Role         string `json:"role"` // "run" or "desk": what the token may do
+	// Evaluations is how many Evaluate answers the run may get in all (0
+	// when its test split is too small to answer without leaking labels),
+	// EvaluationsLeft how many remain; answers are rounded to Resolution.
+	Evaluations     int     `json:"evaluations"`
+	EvaluationsLeft int     `json:"evaluations_left"`
+	Resolution      float64 `json:"resolution"`
 }
 
 // ReviewItem is one train_strong example that the oversight loop escalates
@@ -61,6 +70,8 @@ const (
 	CodeMalformed   = "malformed"    // body is not the JSON the endpoint expects (400)
 	CodeBadShape    = "bad_shape"    // predictions of the wrong shape or non-finite (400)
 	CodeRateLimited = "rate_limited" // too many evaluations too fast (429)
+	CodeEvalBudget  = "eval_budget"  // the run's evaluation budget is spent, or its test split allows none (403)
+	CodeNotFound    = "not_found"    // no such endpoint (404)
 	CodeProbing     = "probing"      // evaluations refused after repeated near-identical ones (403)
 	CodeNotPending  = "not_pending"  // a decision for an item that is not awaiting review (409)
 )

@@ -34,7 +34,7 @@ type Row struct {
 	CeilingAcc float64  `json:"ceiling_acc"`
 	Acc        float64  `json:"acc"` // student test accuracy (hidden gold)
 	AUROC      float64  `json:"auroc"`
-	OracleAcc  *float64 `json:"oracle_acc"` // what the loop saw through Client.Evaluate
+	OracleAcc  *float64 `json:"oracle_acc"` // what the loop saw through Client.Evaluate: rounded (oracle.Metrics.Resolution), null when refused
 	PGR        *float64 `json:"pgr"`        // nil: no gap
 	PGRCILow   *float64 `json:"pgr_ci_low"`
 	PGRCIHigh  *float64 `json:"pgr_ci_high"`

@@ -48,19 +48,18 @@ func Finalize(dir string, plan *Plan, command, indexPath string) ([]store.Row, e
 	if err != nil {
 		return nil, err
 	}
-	rd := store.RunDir{Dir: dir}
-	if err := rd.WriteResults(rows, sums); err != nil {
-		return nil, err
-	}
+	files := []store.File{{Name: "report.html", Data: page}}
 	if len(comps) > 0 {
-		if err := rd.WriteComparisons(eval.NewComparisonReport(comps, report.Baseline(rows), opt)); err != nil {
+		f, err := store.JSONFile("comparisons.json", eval.NewComparisonReport(comps, report.Baseline(rows), opt))
+		if err != nil {
 			return nil, err
 		}
+		files = append(files, f)
 	}
-	if err := store.WriteParquet(filepath.Join(dir, "results.parquet"), rows); err != nil {
+	if err := (store.RunDir{Dir: dir}).WriteResults(rows, sums, files...); err != nil {
 		return nil, err
 	}
-	if err := store.WriteFileAtomic(filepath.Join(dir, "report.html"), page); err != nil {
+	if err := store.WriteParquet(filepath.Join(dir, "results.parquet"), rows); err != nil {
 		return nil, err
 	}
 	if indexPath != "" {

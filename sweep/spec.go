@@ -7,6 +7,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/student"
@@ -158,8 +159,13 @@ func (c Config) Cells() ([]experiment.CellSpec, error) {
 	if !fineTuned && (c.FTEpochs != 0 || c.FTLR != 0) {
 		return nil, fmt.Errorf("ft_epochs and ft_lr set the fine-tuning of ENC-ft strong students; no pair has one")
 	}
+	// Rows tell datasets apart by name, unique within the sweep.
+	names, err := data.DisplayNames(c.Datasets)
+	if err != nil {
+		return nil, err
+	}
 	var cells []experiment.CellSpec
-	for _, d := range c.Datasets {
+	for di, d := range c.Datasets {
 		for _, p := range c.Pairs {
 			ftEpochs, ftLR := 0, 0.0
 			if s, _ := student.Parse(p.Strong); s.FineTune {
@@ -167,7 +173,7 @@ func (c Config) Cells() ([]experiment.CellSpec, error) {
 			}
 			for s := 0; s < c.Seeds; s++ {
 				for _, m := range methods {
-					cs := experiment.CellSpec{Dataset: d, Weak: p.Weak, Strong: p.Strong, Method: m, Seed: c.SeedBase + int64(s),
+					cs := experiment.CellSpec{Dataset: d, Name: names[di], Weak: p.Weak, Strong: p.Strong, Method: m, Seed: c.SeedBase + int64(s),
 						Limit: c.Limit, Epochs: c.Epochs, FTEpochs: ftEpochs, FTLR: ftLR, GapThreshold: c.GapThreshold,
 						Fractions: c.Fractions, Resamples: c.Resamples, EncodeSeeds: [2]int64{c.SeedBase, int64(c.Seeds)}}
 					if err := cs.Validate(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -53,7 +54,7 @@ type Desk struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
-	failed   []time.Time // recent failed logins, for the lockout
+	failed   map[string][]time.Time // recent failed logins per client host, for the lockout
 	logMu    sync.Mutex
 
 	srv *httpbg.Server
@@ -102,7 +103,7 @@ func NewDesk(c *oracle.Client, opts DeskOptions) (*Desk, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
-	return &Desk{c: c, opts: opts, tmpl: t, sessions: map[string]*session{}}, nil
+	return &Desk{c: c, opts: opts, tmpl: t, sessions: map[string]*session{}, failed: map[string][]time.Time{}}, nil
 }
 
 // Handler is the desk's HTTP handler (what Start serves).
@@ -238,8 +239,9 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "missing or wrong CSRF token: reload the login page", http.StatusForbidden)
 		return
 	}
-	if d.lockedOut() {
-		http.Error(w, "too many failed logins; wait a minute", http.StatusTooManyRequests)
+	client := loginClient(r)
+	if d.lockedOut(client) {
+		http.Error(w, "too many failed logins from this address; wait a minute", http.StatusTooManyRequests)
 		return
 	}
 	given := []byte(r.PostForm.Get("token"))
@@ -250,9 +252,7 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if reviewer == "" {
-		d.mu.Lock()
-		d.failed = append(d.failed, d.opts.Now())
-		d.mu.Unlock()
+		d.recordFailure(client)
 		http.Redirect(w, r, "/login?failed", http.StatusSeeOther)
 		return
 	}
@@ -265,22 +265,61 @@ func (d *Desk) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// maxFailedLogins within a minute lock the login form for everyone: tokens
-// are long and random, so only guessing produces many failures.
+// maxFailedLogins within a minute lock the login form for the client that
+// failed: tokens are long and random, so only guessing produces many
+// failures, and a guesser must not lock every other reviewer out.
 const maxFailedLogins = 20
 
-func (d *Desk) lockedOut() bool {
+// maxLockoutClients bounds the clients whose failures are remembered; past
+// it, new clients share one count (so a flood of addresses cannot grow the
+// map without bound, at worst locking out those new addresses together).
+const maxLockoutClients = 4096
+
+// loginClient names the client of a login attempt by its address without
+// the port (a new connection has a new port). The desk is served directly,
+// not behind a proxy, so forwarding headers are not trusted.
+func loginClient(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// lockedOut forgets failures older than a minute and reports whether
+// client has failed maxFailedLogins times within it.
+func (d *Desk) lockedOut(client string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cut := d.opts.Now().Add(-time.Minute)
-	keep := d.failed[:0]
-	for _, t := range d.failed {
-		if t.After(cut) {
-			keep = append(keep, t)
+	for c, times := range d.failed {
+		keep := times[:0]
+		for _, t := range times {
+			if t.After(cut) {
+				keep = append(keep, t)
+			}
+		}
+		if len(keep) == 0 {
+			delete(d.failed, c)
+		} else {
+			d.failed[c] = keep
 		}
 	}
-	d.failed = keep
-	return len(d.failed) >= maxFailedLogins
+	return len(d.failed[d.lockoutKey(client)]) >= maxFailedLogins
+}
+
+func (d *Desk) recordFailure(client string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := d.lockoutKey(client)
+	d.failed[k] = append(d.failed[k], d.opts.Now())
+}
+
+// lockoutKey is the key client's failures are counted under (d.mu held).
+func (d *Desk) lockoutKey(client string) string {
+	if _, ok := d.failed[client]; !ok && len(d.failed) >= maxLockoutClients {
+		return "other clients"
+	}
+	return client
 }
 
 func (d *Desk) logout(w http.ResponseWriter, r *http.Request, _ *session) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,8 @@ type deskFixture struct {
 	runs  string
 }
 
-func newDeskFixture(t *testing.T) *deskFixture {
+// now is the desk's clock; nil means time.Now.
+func newDeskFixture(t *testing.T, now func() time.Time) *deskFixture {
 	t.Helper()
 	ctx := context.Background()
 	ds, err := data.LoadBuiltin(ctx, "sentiment", io.Discard)
@@ -83,6 +85,7 @@ func newDeskFixture(t *testing.T) *deskFixture {
 		Reviewers:   map[string]string{reviewerToken: "alice"},
 		RunsDir:     runsDir,
 		DecisionLog: filepath.Join(t.TempDir(), "decisions.jsonl"),
+		Now:         now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +135,7 @@ func tail(b []byte) string {
 // CSRF token is refused.
 func TestDeskInBrowser(t *testing.T) {
 	exe := chromium(t)
-	f := newDeskFixture(t)
+	f := newDeskFixture(t, nil)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -267,7 +270,7 @@ func TestDeskInBrowser(t *testing.T) {
 // without a session, a cross-origin POST, the dashboard, and files outside
 // a run's report being unreachable.
 func TestDeskHTTP(t *testing.T) {
-	f := newDeskFixture(t)
+	f := newDeskFixture(t, nil)
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
 	get := func(path string) (int, string) {
@@ -352,4 +355,70 @@ func between(s, a, b string) string {
 	}
 	v, _, _ := strings.Cut(rest, b)
 	return v
+}
+
+// loginHTTP logs alice in through the form and returns a client holding the
+// session and the session's CSRF token.
+func loginHTTP(t *testing.T, f *deskFixture) (*http.Client, string) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	resp, err := hc.Get(f.desk + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp, err = hc.PostForm(f.desk+"/login", url.Values{"token": {reviewerToken}, "csrf": {between(string(b), `name="csrf" value="`, `"`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `id="queue"`) {
+		t.Fatalf("login did not reach the queue: %d", resp.StatusCode)
+	}
+	return hc, between(string(b), `name="csrf" value="`, `"`)
+}
+
+// TestDeskChargesOncePerItem: an item the loop bought with /label and a
+// reviewer then decides at the desk costs one unit, and so does one decided
+// first and bought afterwards.
+func TestDeskChargesOncePerItem(t *testing.T) {
+	f := newDeskFixture(t, nil)
+	ctx := context.Background()
+	hc, csrf := loginHTTP(t, f)
+	decide := func(id int) {
+		resp, err := hc.PostForm(f.desk+"/decide", url.Values{"id": {strconv.Itoa(id)}, "choice": {"student"}, "csrf": {csrf}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.Request.URL.Query().Get("done") != strconv.Itoa(id) {
+			t.Fatalf("deciding item %d: ended at %s", id, resp.Request.URL)
+		}
+	}
+	spent := func() int {
+		_, s, err := f.run.Budget(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	// Bought first, decided at the desk second.
+	if _, _, err := f.run.Label(ctx, []int{3}); err != nil {
+		t.Fatal(err)
+	}
+	decide(3)
+	if s := spent(); s != 1 {
+		t.Errorf("label then desk decision on item 3: spent %d, want 1", s)
+	}
+	// Decided at the desk first, bought second.
+	decide(2)
+	if _, _, err := f.run.Label(ctx, []int{2}); err != nil {
+		t.Fatal(err)
+	}
+	if s := spent(); s != 2 {
+		t.Errorf("desk decision then label on item 2: spent %d, want 2 (one per item)", s)
+	}
 }

@@ -14,7 +14,9 @@
 // token (the login form a double-submit token), and cross-origin POSTs are
 // refused; pages are sent with a Content-Security-Policy that forbids
 // scripts, framing and outside requests; the desk binds to localhost by
-// default. Each decision is recorded by the oracle with its time, reviewer
+// default; 20 failed logins within a minute lock the login form for the
+// failing client's address only, so a guesser cannot lock other reviewers
+// out. Each decision is recorded by the oracle with its time, reviewer
 // and round (and audited there), and appended to DeskOptions.DecisionLog.
 //
 // With DeskOptions.RunsDir set, /runs lists the run directories that hold a
@@ -39,7 +41,10 @@
 //
 // Or from the shell, against `w2s oracle`:
 //
-//	w2s oracle --data sentiment --seed 1 --budget 50   # prints URL, run, token, desk token
-//	w2s serve --oracle http://127.0.0.1:8765 --run sentiment-s1 --token DESKTOKEN \
-//	    --reviewer alice=a-long-random-token --runs runs
+//	w2s oracle --data sentiment --seed 1 --budget 50 --access access.json  # prints URL, run, tokens
+//	w2s serve --run sentiment-s1 --token-file access.json \
+//	    --reviewers-file reviewers --runs runs  # reviewers: alice=a-long-random-token, mode 0600
+//
+// Tokens are read from files (mode 0600) or the environment ($W2S_DESK_TOKEN,
+// $W2S_REVIEWERS) so that they do not show in the process list.
 package web

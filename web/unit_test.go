@@ -1,10 +1,13 @@
 package web
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestImageURLOnlyInlineImages(t *testing.T) {
@@ -26,13 +29,27 @@ func TestImageURLOnlyInlineImages(t *testing.T) {
 	}
 }
 
-// TestLoginLockout: many wrong tokens lock the login form, even for the
-// right token, until the minute has passed.
+// clientFrom is an HTTP client whose connections come from the loopback
+// address local (any of 127.0.0.0/8 on Linux), so that one test can act as
+// several client machines.
+func clientFrom(local string) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	return &http.Client{
+		Transport:     &http.Transport{DialContext: d.DialContext},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// TestLoginLockout: many wrong tokens from one client lock the login form
+// for that client, even with the right token, until the minute has passed;
+// a reviewer at another address can still log in.
 func TestLoginLockout(t *testing.T) {
-	f := newDeskFixture(t)
-	login := func(tok string) int {
-		jar := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := jar.Get(f.desk + "/login")
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := newDeskFixture(t, clock)
+	login := func(hc *http.Client, tok string) int {
+		resp, err := hc.Get(f.desk + "/login")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +63,7 @@ func TestLoginLockout(t *testing.T) {
 		req, _ := http.NewRequest("POST", f.desk+"/login", strings.NewReader(url.Values{"token": {tok}, "csrf": {csrf}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.AddCookie(&http.Cookie{Name: loginCookie, Value: csrf})
-		resp, err = jar.Do(req)
+		resp, err = hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,13 +73,23 @@ func TestLoginLockout(t *testing.T) {
 		}
 		return resp.StatusCode
 	}
-	if got := login(reviewerToken); got != http.StatusOK {
+	guesser, reviewer := clientFrom("127.0.0.1"), clientFrom("127.0.0.2")
+	if got := login(guesser, reviewerToken); got != http.StatusOK {
 		t.Fatalf("first login: %d", got)
 	}
 	for range maxFailedLogins {
-		login("guess-guess-guess")
+		login(guesser, "guess-guess-guess")
 	}
-	if got := login(reviewerToken); got != http.StatusTooManyRequests {
-		t.Errorf("login after %d failures: %d, want 429", maxFailedLogins, got)
+	if got := login(guesser, reviewerToken); got != http.StatusTooManyRequests {
+		t.Errorf("login after %d failures from the same address: %d, want 429", maxFailedLogins, got)
+	}
+	if got := login(reviewer, reviewerToken); got != http.StatusOK {
+		t.Errorf("login from another address while the guesser is locked out: %d, want success", got)
+	}
+	mu.Lock()
+	now = now.Add(61 * time.Second)
+	mu.Unlock()
+	if got := login(guesser, reviewerToken); got != http.StatusOK {
+		t.Errorf("login a minute after the failures: %d, want success", got)
 	}
 }

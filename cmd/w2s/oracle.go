@@ -22,6 +22,7 @@ func cmdOracle(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8765", "listen address; keep it on localhost unless the network is trusted")
 	audit := fs.String("audit", "oracle-audit.jsonl", "audit log, appended to (JSONL)")
 	name := fs.String("run", "", "run id (default DATA-sSEED)")
+	access := fs.String("access", "", "also write the oracle's URL and the run's desk token to this file (mode 0600), for w2s serve --token-file")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
@@ -60,8 +61,20 @@ func cmdOracle(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("oracle   %s\nrun      %s\ntoken    %s\ndesk     %s\nbudget   %d of %d train_strong, test %d\naudit    %s\n",
-		base, run, tok, desk, *budget, hidden.NTrainStrong(), hidden.NTest(), *audit)
+	if *access != "" {
+		if err := oracle.WriteAccess(*access, oracle.Access{Oracle: base, Runs: []oracle.AccessRun{{Run: run, DeskToken: desk}}}); err != nil {
+			return err
+		}
+	}
+	info, err := oracle.NewClient(base, run, tok).Info(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("oracle   %s\nrun      %s\ntoken    %s\ndesk     %s\nbudget   %d of %d train_strong, test %d\nevaluate %d answers, rounded to %g\naudit    %s\n",
+		base, run, tok, desk, *budget, hidden.NTrainStrong(), hidden.NTest(), info.Evaluations, info.Resolution, *audit)
+	if *access != "" {
+		fmt.Printf("access   %s (w2s serve --run %s --token-file %s)\n", *access, run, *access)
+	}
 	<-ctx.Done()
 	return srv.Close()
 }

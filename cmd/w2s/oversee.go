@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
 	"github.com/superalign/superalign/store"
 )
@@ -33,7 +35,8 @@ func cmdOversee(ctx context.Context, args []string) error {
 	ftLR := fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)")
 	escalate := fs.Int("escalate", 5, "items escalated to the review desk per round")
 	attackN := fs.Int("attack-texts", 200, "test texts the attacker perturbs")
-	out := fs.String("out", "runs/oversee", "output directory (results.jsonl, summary.json, oracle-audit.jsonl)")
+	out := fs.String("out", "runs/oversee", "output directory (results.jsonl, summary.json, oracle-audit.jsonl, oracle-access.json)")
+	access := fs.String("access", "", "file (mode 0600) the oracle's URL and each run's desk token are written to, for `w2s serve --token-file` (default OUT/oracle-access.json)")
 	quiet := fs.Bool("quiet", false, "only print the tables")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
@@ -56,19 +59,31 @@ func cmdOversee(ctx context.Context, args []string) error {
 	if err := spec.Validate(); err != nil {
 		return usageError{err}
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
 	var log io.Writer = os.Stderr
 	if *quiet {
 		log = io.Discard
 	}
+	if _, err := data.CheckInputs(ctx, []string{spec.Dataset}, log); err != nil {
+		return err
+	}
+	lock, err := store.BeginRun(*out, "w2s oversee "+strings.Join(args, " "))
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if *access == "" {
+		*access = filepath.Join(*out, "oracle-access.json")
+	}
+	spec.OnOracleRun = reachPerson(*access)
 	rows, err := experiment.RunOversee(ctx, &encode.Cache{}, spec, log)
 	if err != nil {
 		return err
 	}
 	sums := oversight.Summarize(rows, spec.SeedBase)
 	if err := writeOversee(*out, rows, sums); err != nil {
+		return err
+	}
+	if err := lock.Finish(); err != nil {
 		return err
 	}
 	fmt.Printf("\n%s, %s → %s, %s, %d seeds: last round per budget (95%% bootstrap CIs over seeds)\n", spec.Dataset, spec.Weak, spec.Strong, spec.Method, spec.Seeds)
@@ -83,8 +98,28 @@ func cmdOversee(ctx context.Context, args []string) error {
 	return nil
 }
 
-// writeOversee writes results.jsonl and summary.json atomically. NaN means
-// (no value) are written as null.
+// reachPerson returns the hook that tells a person how to review each run
+// of the loop as the oracle registers it: the oracle's URL, the run and its
+// desk token go to the access file (mode 0600, rewritten with every run) and
+// to stderr, with the command that starts the review desk without putting
+// the token on a command line. It prints even with --quiet: without it no
+// person can decide the items the loop escalates.
+func reachPerson(path string) func(url, run, deskToken string) error {
+	var a oracle.Access
+	return func(url, run, deskToken string) error {
+		a.Oracle = url
+		a.Runs = append(a.Runs, oracle.AccessRun{Run: run, DeskToken: deskToken})
+		if err := oracle.WriteAccess(path, a); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "oversee: oracle %s run %s: desk token %s\n  review with: w2s serve --oracle %s --run %s --token-file %s\n",
+			url, run, deskToken, url, run, path)
+		return nil
+	}
+}
+
+// writeOversee writes results.jsonl and summary.json as one group (both or
+// neither). NaN means (no value) are written as null.
 func writeOversee(dir string, rows []oversight.Row, sums []oversight.Summary) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -93,12 +128,9 @@ func writeOversee(dir string, rows []oversight.Row, sums []oversight.Summary) er
 			return fmt.Errorf("results row: %w", err)
 		}
 	}
-	if err := store.WriteFileAtomic(filepath.Join(dir, "results.jsonl"), b.Bytes()); err != nil {
-		return err
-	}
 	js, err := json.MarshalIndent(oversight.SummariesJSON(sums), "", "  ")
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	return store.WriteFileAtomic(filepath.Join(dir, "summary.json"), append(js, '\n'))
+	return store.CommitFiles(dir, store.File{Name: "results.jsonl", Data: b.Bytes()}, store.File{Name: "summary.json", Data: append(js, '\n')})
 }

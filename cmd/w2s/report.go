@@ -174,18 +174,22 @@ func reportRuns(dirs []string, out, baseline string, gap float64, png bool, comm
 	var wrote []string
 	if len(runs) == 1 {
 		r := runs[0]
-		rd := store.RunDir{Dir: r.dir}
-		if err := rd.WriteResults(rows, sums); err != nil {
-			return nil, nil, err
-		}
-		wrote = append(wrote, filepath.Join(r.dir, "results.jsonl"), filepath.Join(r.dir, "summary.json"))
+		var files []store.File
 		if len(comps) > 0 {
 			if baseline == "" {
 				baseline = report.Baseline(rows)
 			}
-			if err := rd.WriteComparisons(eval.NewComparisonReport(comps, baseline, opt)); err != nil {
+			f, err := store.JSONFile("comparisons.json", eval.NewComparisonReport(comps, baseline, opt))
+			if err != nil {
 				return nil, nil, err
 			}
+			files = append(files, f)
+		}
+		if err := (store.RunDir{Dir: r.dir}).WriteResults(rows, sums, files...); err != nil {
+			return nil, nil, err
+		}
+		wrote = append(wrote, filepath.Join(r.dir, "results.jsonl"), filepath.Join(r.dir, "summary.json"))
+		if len(files) > 0 {
 			wrote = append(wrote, filepath.Join(r.dir, "comparisons.json"))
 		}
 		if r.plan != nil {

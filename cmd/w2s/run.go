@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
@@ -95,6 +96,17 @@ func cmdRun(ctx context.Context, args []string) error {
 	if *quiet {
 		log = io.Discard
 	}
+	// Every input and the output directory are checked before any work: a
+	// bad last file or an unwritable --out must not surface after the first
+	// datasets were computed. The lock keeps a second run out of --out.
+	if _, err := data.CheckInputs(ctx, spec.Datasets, log); err != nil {
+		return err
+	}
+	lock, err := store.BeginRun(*out, "w2s run "+strings.Join(args, " "))
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	runner := &experiment.Runner{
 		Cache: &encode.Cache{},
 		Out:   store.RunDir{Dir: *out},
@@ -103,9 +115,6 @@ func cmdRun(ctx context.Context, args []string) error {
 	start := time.Now()
 	rows, sums, err := runner.Run(ctx, spec)
 	if err != nil {
-		return err
-	}
-	if err := runner.Out.WriteResults(rows, sums); err != nil {
 		return err
 	}
 	meta := report.Meta{
@@ -119,15 +128,21 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("rendering report: %w", err)
 	}
-	if err := store.WriteFileAtomic(filepath.Join(*out, "report.html"), page); err != nil {
-		return err
-	}
+	files := []store.File{{Name: "report.html", Data: page}}
 	wrote := []string{filepath.Join(*out, "results.jsonl"), filepath.Join(*out, "summary.json"), filepath.Join(*out, "report.html")}
 	if len(comps) > 0 {
-		if err := runner.Out.WriteComparisons(eval.NewComparisonReport(comps, report.Baseline(rows), opt)); err != nil {
+		f, err := store.JSONFile("comparisons.json", eval.NewComparisonReport(comps, report.Baseline(rows), opt))
+		if err != nil {
 			return err
 		}
+		files = append(files, f)
 		wrote = append(wrote, filepath.Join(*out, "comparisons.json"))
+	}
+	if err := runner.Out.WriteResults(rows, sums, files...); err != nil {
+		return err
+	}
+	if err := lock.Finish(); err != nil {
+		return err
 	}
 	printSummaries(os.Stdout, sums)
 	printComparisons(os.Stdout, comps)

@@ -98,8 +98,8 @@ func TestSweepSIGINT(t *testing.T) {
 	cells, _ := filepath.Glob(filepath.Join(dir, "cells", "*.json"))
 	for _, c := range cells {
 		b, _ := os.ReadFile(c)
-		var r store.Row
-		if err := json.Unmarshal(b, &r); err != nil || r.Dataset != "sentiment" {
+		r, err := store.CheckCell(b, strings.TrimSuffix(filepath.Base(c), ".json"))
+		if err != nil || r.Dataset != "sentiment" {
 			t.Errorf("%s: not a complete row: %v", c, err)
 		}
 	}
