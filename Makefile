@@ -1,5 +1,5 @@
 # superalign. Every Go line runs with GOEXPERIMENT=simd (the pure-Go GoMLX
-# backend is 5–15× slower without it, STACK.md) and builds the CPU binary
+# backend is 5–15× slower without it) and builds the CPU binary
 # without C (CGO_ENABLED=0 -tags noxla).
 export GOEXPERIMENT := simd
 export CGO_ENABLED := 0
@@ -15,7 +15,7 @@ build:
 
 # The GPU binary: cgo and GoMLX's XLA backend (train/backend_xla.go). Run it
 # with GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so
-# (STACK.md: the plugin JAX installs); without GOMLX_BACKEND it runs on the
+# (the CUDA PJRT plugin JAX installs); without GOMLX_BACKEND it runs on the
 # pure-Go backend like bin/w2s.
 build-xla:
 	CGO_ENABLED=1 $(GO) build -o bin/w2s-xla ./cmd/w2s

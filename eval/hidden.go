@@ -10,7 +10,7 @@ import (
 )
 
 // DefaultGapThreshold is the smallest ceiling − floor accuracy gap for which a
-// PGR is reported (DESIGN.md: below it a cell is "no gap").
+// PGR is reported (below it a cell is "no gap").
 const DefaultGapThreshold = 0.02
 
 // ErrShape reports predictions whose shape does not match the split or K.

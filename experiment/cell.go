@@ -36,8 +36,15 @@ const (
 )
 
 // DefaultTeacherDir is where trained weak models' and ceilings'
-// predictions are cached: $SUPERALIGN_CACHE/teachers.
-func DefaultTeacherDir() string { return filepath.Join(assets.CacheDir(), "teachers") }
+// predictions are cached: $SUPERALIGN_TEACHERS, or
+// $SUPERALIGN_CACHE/teachers (a cluster may point every node at one shared
+// directory; flock keeps them from training one key twice).
+func DefaultTeacherDir() string {
+	if d := os.Getenv("SUPERALIGN_TEACHERS"); d != "" {
+		return d
+	}
+	return filepath.Join(assets.CacheDir(), "teachers")
+}
 
 // CellKeys are the content keys of a cell's job-graph nodes. Each hashes its
 // inputs and the code version, and a node's key includes its parents' keys,
@@ -251,9 +258,6 @@ type Cell struct {
 	trainStrongTexts []string
 	stats            CellStats
 }
-
-// Stats says which of the cell's weak model and ceiling were reused.
-func (cell *Cell) Stats() CellStats { return cell.stats }
 
 // Cell builds the cell of cs (cs.Method is ignored): features through the
 // cache, weak model and ceiling through the teacher cache.

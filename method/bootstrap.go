@@ -4,7 +4,7 @@ package method
 // "Weak-to-Strong Generalization" (2023) §4.3.1: instead of supervising the
 // strong student directly with the weak model, supervise a slightly stronger
 // model, use it to label the data for the next, and so on up the ladder.
-// No public code exists (ANCHORS.md §1: "no bootstrapping ... code").
+// No public code exists (openai/weak-to-strong releases no bootstrapping code).
 //
 // Here the ladder is a chain of ENC[:HEAD] rungs (chain=glove,
 // chain=weak:mlp+glove): rung i is a head on encoder i's features of

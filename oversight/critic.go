@@ -245,7 +245,7 @@ func FitCritic(ctx context.Context, v *method.View, crossWeak data.Matrix, known
 
 	// Training rows: L, target = its weak label was wrong.
 	xs := make([][3]float64, nl)
-	ts := make([]float64, nl)
+	ts := make([]int, nl)
 	for i := 0; i < nl; i++ {
 		f, wl, _, _, _ := features(lweak.Row(i), probeL.Row(i), neighbours(i))
 		xs[i] = f
@@ -253,7 +253,11 @@ func FitCritic(ctx context.Context, v *method.View, crossWeak data.Matrix, known
 			ts[i] = 1
 		}
 	}
-	c := &Critic{cfg: cfg, w: fitLogistic(xs, ts)}
+	w, err := fitLogistic(ctx, xs, ts, v.StrongProbe.Seed)
+	if err != nil {
+		return nil, err
+	}
+	c := &Critic{cfg: cfg, w: w}
 
 	c.critiques = make([]Critique, ns)
 	for i := 0; i < ns; i++ {
@@ -319,36 +323,45 @@ func (c *Critic) score(f [3]float64) float64 {
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
 
-// fitLogistic fits weights [w1 w2 w3 bias] by full-batch gradient descent
-// on the mean log loss plus a small L2 penalty (1e-3, not on the bias). The
-// three features lie in [0,1], so a fixed step converges without scaling;
-// full batches keep it deterministic.
-func fitLogistic(xs [][3]float64, ts []float64) [4]float64 {
+// fitLogistic fits the critic's logistic regression, weights [w1 w2 w3
+// bias] on xs with targets ts (1: the weak label is wrong), as a linear
+// probe trained by the project's one trainer (student.FitProbeLabels:
+// AdamW with weight decay standing in for an L2 penalty), and reads the
+// weights back: the logit difference z1 − z0 of a linear probe is affine in
+// x (z-scoring included), so bias = f(0) and w_j = f(e_j) − f(0).
+func fitLogistic(ctx context.Context, xs [][3]float64, ts []int, seed int64) ([4]float64, error) {
 	var w [4]float64
-	n := float64(len(xs))
-	if n == 0 {
-		return w
+	if len(xs) == 0 {
+		return w, nil
 	}
-	const lr, l2, iters = 2.0, 1e-3, 1500
-	for it := 0; it < iters; it++ {
-		var g [4]float64
-		for i, x := range xs {
-			p := sigmoid(w[0]*x[0] + w[1]*x[1] + w[2]*x[2] + w[3])
-			e := p - ts[i]
-			for j := 0; j < 3; j++ {
-				g[j] += e * x[j]
-			}
-			g[3] += e
-		}
-		for j := 0; j < 4; j++ {
-			g[j] /= n
-			if j < 3 {
-				g[j] += l2 * w[j]
-			}
-			w[j] -= lr * g[j]
+	x := data.NewMatrix(len(xs), 3)
+	for i, row := range xs {
+		for j, v := range row {
+			x.Set(i, j, float32(v))
 		}
 	}
-	return w
+	// Three features and a few hundred rows: many cheap epochs at a high
+	// rate bring Adam to the (lightly decayed) maximum-likelihood weights.
+	cfg := student.DefaultProbeConfig(student.HeadLinear)
+	cfg.Epochs, cfg.LearningRate, cfg.WeightDecay, cfg.Seed = 200, 0.1, 1e-3, seed
+	probe, err := student.FitProbeLabels(ctx, x, ts, 2, cfg)
+	if err != nil {
+		return w, fmt.Errorf("oversight: fitting the critic: %w", err)
+	}
+	basis := data.NewMatrix(4, 3) // rows e_1, e_2, e_3 and 0
+	for j := range 3 {
+		basis.Set(j, j, 1)
+	}
+	z, err := probe.Logits(basis)
+	if err != nil {
+		return w, fmt.Errorf("oversight: reading the critic's weights: %w", err)
+	}
+	f := func(i int) float64 { return float64(z.At(i, 1)) - float64(z.At(i, 0)) }
+	w[3] = f(3)
+	for j := range 3 {
+		w[j] = f(j) - w[3]
+	}
+	return w, nil
 }
 
 // top2 returns the argmax of p, its probability and the top-1 minus top-2 margin.

@@ -137,7 +137,7 @@ func TestFitLogistic(t *testing.T) {
 	// Labels depend on x2 only: its weight must dominate and be positive,
 	// and the fitted probabilities must order the rows correctly.
 	var xs [][3]float64
-	var ts []float64
+	var ts []int
 	for i := 0; i < 200; i++ {
 		x2 := float64(i%10) / 9
 		xs = append(xs, [3]float64{float64(i%7) / 6, x2, 0.5})
@@ -147,7 +147,10 @@ func TestFitLogistic(t *testing.T) {
 			ts = append(ts, 0)
 		}
 	}
-	w := fitLogistic(xs, ts)
+	w, err := fitLogistic(context.Background(), xs, ts, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !(w[1] > 3 && math.Abs(w[0]) < w[1]/3) {
 		t.Errorf("weights %v: want a large positive x2 weight and a small x1 weight", w)
 	}

@@ -2,7 +2,7 @@ package store
 
 // Row is one line of results.jsonl (and one row of results.parquet, with
 // the same column names; nil pointers are Parquet nulls): one cell (dataset
-// × weak × strong × method) and one seed. Field names are the output contract of DESIGN.md; add fields,
+// × weak × strong × method) and one seed. Field names are the output contract users and tools rely on; add fields,
 // never rename them. PGR is nil when ceiling − floor is below the gap threshold
 // ("no gap"): JSON null, never a number that could be mistaken for a result.
 type Row struct {

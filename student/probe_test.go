@@ -119,8 +119,8 @@ func columns(x data.Matrix, c int) data.Matrix {
 // |p - target| are 0.005 for the linear head (convex, exactly realisable:
 // measured 0.0002) and 0.02 for the MLP (measured ~0.006), against soft
 // targets whose mean distance from the uniform prediction is 0.14-0.2: an
-// under-fitted student, like the plain gradient descent ASSETS.md reports,
-// stays far closer to uniform than its targets and fails.
+// under-fitted student (a plain gradient descent gave negative PGR on
+// GloVe → USE-lite) stays far closer to uniform than its targets and fails.
 func TestSoftLabelFit(t *testing.T) {
 	tests := []struct {
 		name   string

