@@ -292,7 +292,8 @@ type Cell struct {
 // Cell builds the cell of cs (cs.Method is ignored): features through the
 // cache, weak model and ceiling through the teacher cache.
 //
-// It is the one place that splits gold: train_weak gold goes into the view,
+// It is the one place that splits gold: train_weak gold goes into the
+// executor's gold pool (methods draw from it through their budget),
 // train_strong gold trains the ceiling, and the gold of train_strong and
 // test goes into an eval.Hidden that methods never receive.
 func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {

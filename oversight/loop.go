@@ -22,9 +22,10 @@ const (
 )
 
 // Env is everything the loop may use: the protocol view (features, weak
-// labels, train_weak gold), an oracle client (the only way to gold of
-// train_strong and test), the executor that trains the cell's student (a
-// probe or a fine-tuned encoder) on a method's plan, the student's test
+// labels), an oracle client (the only way to gold of train_strong and
+// test), the executor that trains the cell's student (a probe or a
+// fine-tuned encoder) on a method's plan and holds train_weak's gold pool
+// (the loop opens its critic's budget there, charged to Config.Budget), the student's test
 // inputs, and inputs for the review desk and the attacker. It holds no gold
 // of train_strong or test: TestLoopHasNoHiddenGold walks it.
 type Env struct {
