@@ -223,13 +223,23 @@ func studentKey(k CellKeys, cs CellSpec) string {
 }
 
 // Keys returns the job-graph keys of a cell. It loads the dataset and the
-// students (for their fingerprints) but computes no features.
+// students (for their fingerprints) but computes no features. A method
+// that refuses the cell (method.Check) is an error here, so a sweep plan
+// fails before any work.
 func (c *CellRunner) Keys(ctx context.Context, cs CellSpec) (CellKeys, error) {
 	if err := cs.Validate(); err != nil {
 		return CellKeys{}, err
 	}
-	if _, err := method.New(cs.Method); err != nil {
+	m, err := method.New(cs.Method)
+	if err != nil {
 		return CellKeys{}, err
+	}
+	info, err := c.Info(ctx, cs)
+	if err != nil {
+		return CellKeys{}, err
+	}
+	if err := method.Check(m, info); err != nil {
+		return CellKeys{}, fmt.Errorf("%s seed %d: %w", cs.Dataset, cs.Seed, err)
 	}
 	_, dsHash, err := c.dataset(ctx, cs.Dataset)
 	if err != nil {
