@@ -21,11 +21,11 @@ build-xla:
 	CGO_ENABLED=1 $(GO) build -o bin/w2s-xla ./cmd/w2s
 
 # The main job on the built-in defaults: sentiment and spam, GloVe → USE-lite
-# (a linear probe on the pretrained transformer), naive, 5 seeds. Fetches
+# (a linear probe on the pretrained transformer), naive, 10 seeds. Fetches
 # what it needs first.
 demo: build
 	$(BIN) fetch sentiment spam-assassin glove use-lite
-	$(BIN) run --data sentiment,spam --weak glove --strong use-lite --method naive --seeds 5 --out $(OUT)
+	$(BIN) run --data sentiment,spam --weak glove --strong use-lite --method naive --seeds 10 --out $(OUT)
 
 # Every test, on the real assets (fetched first so the test log shows the fetch).
 test: build vet

@@ -299,6 +299,11 @@ type ComparisonReport struct {
 	PermutationDraws int          `json:"permutation_draws"`
 	Comparisons      []Comparison `json:"comparisons"`
 	AANull           []AANull     `json:"aa_null"`
+	// Controls are the comparisons of gold-drawing methods with their
+	// gold-matched controls (CompareControls), Verdicts what both tables
+	// say together (issue 12).
+	Controls []Comparison  `json:"controls"`
+	Verdicts []GoldVerdict `json:"verdicts"`
 }
 
 // NewComparisonReport bundles comps (CompareMethods' output with opt) for

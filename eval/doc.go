@@ -67,6 +67,13 @@
 // seed) is an A/A null; AAFalsePositives counts how often its comparisons
 // reject, the table's false-positive rate.
 //
+// CompareControls sets every method that drew B > 0 train_weak gold labels
+// with strong features (store.Row.GoldStrong) against the gold-matched
+// controls at the same B (gold-probe: the student on those labels alone;
+// naive+gold: naive plus them), with the same statistics and Holm over the
+// control comparisons of each table; Verdicts says which methods beat
+// naive and, where they drew gold, every control, after correction.
+//
 // MeanCI (95% percentile bootstrap of a mean) and PairedDiffCI remain as
 // diagnostics and for the oversight summaries: across 5 seeds they cover
 // about 84%, not 95% (TestTIntervalCoverage). WilcoxonSignedRank, the

@@ -96,7 +96,9 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 			NSeeds: len(g), GapThreshold: threshold}
 
 		var gain, gap, w2s, floor, ceil, auroc, agree, misfit, inh, corr []float64
+		s.GoldFeatures = g[0].GoldFeatures
 		for _, r := range g {
+			s.GoldUsed, s.GoldStrong = max(s.GoldUsed, r.GoldUsed), max(s.GoldStrong, r.GoldStrong)
 			if r.PGR == nil || r.NoGap {
 				s.NSeedsNoGap++
 			}

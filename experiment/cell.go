@@ -30,9 +30,14 @@ import (
 // Protocol 2: one trainer for every student; window's loss divided by the
 // batch size (EleutherAI's form) instead of the in-window count; weak models
 // and ceilings cached as predictions; fine-tuned students run every method.
+//
+// Protocol 3 (issue 12): train_weak gold through a budget (selective and
+// pik-only self-labels gold-free, P(IK) on gold=100), logconf's linear
+// schedule by default, topo-filter's contamination in total, bootstrap's
+// default chain the ladder's intermediate encoders.
 const (
-	Version         = "0.2.0"
-	ProtocolVersion = 2
+	Version         = "0.3.0"
+	ProtocolVersion = 3
 )
 
 // DefaultTeacherDir is where trained weak models' and ceilings'
@@ -218,13 +223,23 @@ func studentKey(k CellKeys, cs CellSpec) string {
 }
 
 // Keys returns the job-graph keys of a cell. It loads the dataset and the
-// students (for their fingerprints) but computes no features.
+// students (for their fingerprints) but computes no features. A method
+// that refuses the cell (method.Check) is an error here, so a sweep plan
+// fails before any work.
 func (c *CellRunner) Keys(ctx context.Context, cs CellSpec) (CellKeys, error) {
 	if err := cs.Validate(); err != nil {
 		return CellKeys{}, err
 	}
-	if _, err := method.New(cs.Method); err != nil {
+	m, err := method.New(cs.Method)
+	if err != nil {
 		return CellKeys{}, err
+	}
+	info, err := c.Info(ctx, cs)
+	if err != nil {
+		return CellKeys{}, err
+	}
+	if err := method.Check(m, info); err != nil {
+		return CellKeys{}, fmt.Errorf("%s seed %d: %w", cs.Dataset, cs.Seed, err)
 	}
 	_, dsHash, err := c.dataset(ctx, cs.Dataset)
 	if err != nil {
@@ -235,6 +250,31 @@ func (c *CellRunner) Keys(ctx context.Context, cs CellSpec) (CellKeys, error) {
 		return CellKeys{}, err
 	}
 	return keys(cs, dsHash, weak, strong, weakFP, strongFP), nil
+}
+
+// Info is what methods check before any work (method.Check): the cell's
+// classes, split sizes and encoders. It loads the dataset and computes
+// the split, no features.
+func (c *CellRunner) Info(ctx context.Context, cs CellSpec) (method.CellInfo, error) {
+	if err := cs.Validate(); err != nil {
+		return method.CellInfo{}, err
+	}
+	ds, _, err := c.dataset(ctx, cs.Dataset)
+	if err != nil {
+		return method.CellInfo{}, err
+	}
+	splitOf := splitFor
+	if c.split != nil {
+		splitOf = c.split
+	}
+	split, err := splitOf(cs, ds, cs.Seed)
+	if err != nil {
+		return method.CellInfo{}, fmt.Errorf("%s: %w", ds.Source, err)
+	}
+	ws, _ := student.Parse(cs.Weak)
+	ss, _ := student.Parse(cs.Strong)
+	return method.CellInfo{K: ds.K(), NTrainWeak: len(split.TrainWeak), NTrainStrong: len(split.TrainStrong),
+		WeakEncoder: ws.Encoder, StrongEncoder: ss.Encoder}, nil
 }
 
 // Cell is what the methods of one dataset, pair, seed and protocol share:
@@ -262,7 +302,8 @@ type Cell struct {
 // Cell builds the cell of cs (cs.Method is ignored): features through the
 // cache, weak model and ceiling through the teacher cache.
 //
-// It is the one place that splits gold: train_weak gold goes into the view,
+// It is the one place that splits gold: train_weak gold goes into the
+// executor's gold pool (methods draw from it through their budget),
 // train_strong gold trains the ceiling, and the gold of train_strong and
 // test goes into an eval.Hidden that methods never receive.
 func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
@@ -353,6 +394,18 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	}
 	cell.stats.CeilingReused = reused
 	cell.floorTest, cell.ceilTest = weakPred["test"], ceilPred["test"]
+	// The student's train_weak inputs, for objectives that train it on the
+	// gold examples a method drew from its budget (gold-probe, naive+gold).
+	strongTW, err := inputs(strong, strongX, split.TrainWeak)
+	if err != nil {
+		return nil, err
+	}
+	// train_weak gold with its strong features: the executor's pool, from
+	// which each method gets a budget of its declared gold=B.
+	gold, err := method.NewGoldPool(strongX.SelectRows(split.TrainWeak), goldTW, subSeed(cs.Seed, "gold-budget"))
+	if err != nil {
+		return nil, err
+	}
 	cell.hidden = eval.NewHidden(ds.Labels(split.TrainStrong), ds.Labels(split.Test), k)
 	cell.testTexts, cell.trainStrongTexts = ds.Texts(split.Test), ds.Texts(split.TrainStrong)
 
@@ -366,24 +419,26 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	cell.view = method.View{
 		K:           k,
 		Seed:        cs.Seed,
-		TrainWeak:   method.LabeledSplit{Weak: weakX.SelectRows(split.TrainWeak), Strong: strongX.SelectRows(split.TrainWeak), Gold: goldTW},
+		TrainWeak:   method.SupervisorSplit{Weak: weakX.SelectRows(split.TrainWeak)},
 		TrainStrong: method.WeakSplit{Weak: weakX.SelectRows(split.TrainStrong), Strong: strongX.SelectRows(split.TrainStrong), WeakLabels: weakPred["train_strong"]},
 		Student:     strong.Spec(), StrongProbe: strongProbe, WeakProbe: weakProbe,
 		WeakEncoder: weak.Spec().Encoder, StrongEncoder: strong.Spec().Encoder,
-		Features: func(ctx context.Context, encoder string) (data.Matrix, data.Matrix, error) {
+		// Weak-side encoders only: the executor wraps it again for every
+		// method; wrapped here too for whoever else reads the view.
+		Features: method.WeakSideFeatures(func(ctx context.Context, encoder string) (data.Matrix, data.Matrix, error) {
 			x, err := c.features(ctx, ds, dsHash, rows, encoder)
 			if err != nil {
 				return data.Matrix{}, data.Matrix{}, err
 			}
 			return x.SelectRows(split.TrainWeak), x.SelectRows(split.TrainStrong), nil
-		},
+		}, strong.Spec().Encoder),
 		Log: c.Log,
 	}
 	cfg := trainConfig(strong, strongSeed(cs.Seed))
 	if strong.Reads() == student.ReadsTexts {
 		cfg.Log = c.Log
 	}
-	cell.exec = method.Executor{Student: strong, Inputs: strongTS, Config: cfg, Key: cell.keys.Ceiling}
+	cell.exec = method.Executor{Student: strong, Inputs: strongTS, Config: cfg, Key: cell.keys.Ceiling, Gold: gold, TrainWeakInputs: strongTW}
 	if c.checkpoints(strong) {
 		cell.exec.CheckpointDir = c.Checkpoints
 	}
@@ -501,6 +556,9 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 		FineTuned:    cell.strong.Spec().FineTune,
 		StrongTrain:  cell.exec.Config.String(),
 		Stages:       tr.Stages,
+		GoldUsed:     tr.Gold.Labels(),
+		GoldStrong:   tr.Gold.Strong,
+		GoldFeatures: tr.Gold.Features(),
 		ConfigHash:   k.Config,
 		Version:      Version,
 	}

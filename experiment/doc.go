@@ -5,9 +5,13 @@
 // balances and splits the data, trains the weak student on train_weak gold
 // and lets it label train_strong, trains the ceiling (the strong student on
 // train_strong gold), and assembles the method.View (frozen features of
-// both encoders, weak labels, train_weak gold) and the method.Executor that
-// trains the cell's strong student, a probe or a fine-tuned encoder, on a
-// method's plan. The gold of train_strong and test goes into an
+// both encoders, weak labels) and the method.Executor that trains the
+// cell's strong student, a probe or a fine-tuned encoder, on a method's
+// plan. train_weak's gold and strong features go into the executor's
+// method.GoldPool, from which each method gets a budget of its declared
+// gold=B (rows record gold_used, gold_strong, gold_features), and the
+// student's train_weak inputs let objectives train it on drawn examples
+// (the gold controls). The gold of train_strong and test goes into an
 // eval.Hidden that methods never receive. RunMethod runs one method on a
 // cell and scores its student; the methods of a seed share the cell, so
 // comparisons are paired.
@@ -21,6 +25,11 @@
 // checkpoint into CellRunner.Checkpoints and resume bit-exactly after a
 // kill, inside any stage of any method.
 //
+// Runner.Run checks every method against every dataset before any work
+// (method.Check, with CellRunner.Info): a method that refuses a cell fails
+// the run, or is left out of that dataset when Spec.SkipInapplicable (set
+// by `--method all`). DefaultSeeds is 10.
+//
 // Example: the methods of one seed, resumable in runs/x.
 //
 //	spec := experiment.DefaultSpec()
@@ -31,6 +40,7 @@
 //	rows, sums, err := r.Run(ctx, spec) // rows: one per method × seed; sums: PGR with 95% CIs
 //
 // On glove → use-lite-ft with 150 sentiment sentences and one epoch every
-// registered method trains its plan on the fine-tuned student and a rerun
-// gives the same rows bit for bit (TestEveryMethodFineTuned).
+// registered method that accepts the cell trains its plan on the
+// fine-tuned student and a rerun gives the same rows bit for bit
+// (TestEveryMethodFineTuned).
 package experiment

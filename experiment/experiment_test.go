@@ -131,8 +131,18 @@ func TestStudentIgnoresHiddenGold(t *testing.T) {
 	if reflect.DeepEqual(c1.ceilTest, c2.ceilTest) {
 		t.Error("ceiling did not change when train_strong gold was flipped: the test is not exercising hidden gold")
 	}
+	info, err := cr.Info(ctx, cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran, drew := 0, 0
 	for _, name := range method.Names() {
 		m, _ := method.New(name)
+		if err := method.Check(m, info); err != nil {
+			t.Logf("%s refuses the cell: %v", name, err)
+			continue
+		}
+		ran++
 		v1, v2 := c1.view, c2.view
 		s1, err := c1.exec.Run(ctx, m, &v1)
 		if err != nil {
@@ -147,6 +157,15 @@ func TestStudentIgnoresHiddenGold(t *testing.T) {
 		if !reflect.DeepEqual(p1, p2) || !reflect.DeepEqual(s1.TrainStrong, s2.TrainStrong) {
 			t.Errorf("method %s: student changed when only hidden gold changed", name)
 		}
+		if s1.Gold.Strong > 0 {
+			drew++
+		}
+	}
+	// The gold budget's methods (selective, pik-only, pik-random and the
+	// controls) must be among them: train_weak gold is not hidden, so they
+	// must not move either.
+	if ran < 20 || drew < 5 {
+		t.Errorf("%d methods ran, %d drew budgeted gold: the test does not cover the suite", ran, drew)
 	}
 	if c1.hidden.NTest() != c2.hidden.NTest() {
 		t.Error("hidden test sets differ in size")

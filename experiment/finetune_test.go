@@ -104,10 +104,12 @@ func TestRunFineTunedStudent(t *testing.T) {
 	}
 }
 
-// TestEveryMethodFineTuned runs every registered method on a fine-tuned
-// USE-lite student (150 sentiment sentences, one epoch) twice: each trains
-// its plan on the fine-tuned student (multi-stage methods several times),
-// and the rerun gives the same rows bit for bit.
+// TestEveryMethodFineTuned runs every method of `all` that accepts the cell
+// on a fine-tuned USE-lite student (150 sentiment sentences, one epoch),
+// plus the gold methods at a budget the 50 train_weak sentences allow,
+// twice: each trains its plan on the fine-tuned student (multi-stage
+// methods several times; the gold controls on drawn train_weak texts), and
+// the rerun gives the same rows bit for bit.
 func TestEveryMethodFineTuned(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fine-tunes USE-lite for every method, twice")
@@ -115,14 +117,12 @@ func TestEveryMethodFineTuned(t *testing.T) {
 	ctx := context.Background()
 	spec := ftSpec()
 	spec.Limit = 150
-	spec.Methods = method.Names()
+	spec.Methods = append(method.AllNames(), "gold-probe:gold=20", "naive+gold:gold=20", "selective:gold=20", "pik-random:gold=20")
+	spec.SkipInapplicable = true // bootstrap (glove → use-lite), cosupervise (K = 2), gold=100 > 50
 	r := testRunner(t)
 	rows, _, err := r.Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if len(rows) != len(spec.Methods) {
-		t.Fatalf("%d rows for %d methods", len(rows), len(spec.Methods))
 	}
 	stages := map[string]int{}
 	for _, row := range rows {
@@ -130,9 +130,20 @@ func TestEveryMethodFineTuned(t *testing.T) {
 		if !row.FineTuned || row.Strong != "use-lite-ft:linear" || row.W2SAcc <= 0 {
 			t.Errorf("%s: fine_tuned %v strong %s w2s %.3f", row.Method, row.FineTuned, row.Strong, row.W2SAcc)
 		}
+		if strings.HasSuffix(row.Method, ":gold=20") && (row.GoldStrong != 20 || row.GoldFeatures != "strong") {
+			t.Errorf("%s: gold %d %q, want 20 strong", row.Method, row.GoldStrong, row.GoldFeatures)
+		}
 	}
-	if stages["s2s"] != 3 || stages["cosupervise"] != 2 || stages["naive"] != 1 {
-		t.Errorf("stages per method %v: want s2s 3 (rounds=2), cosupervise 2 (K=2), naive 1", stages)
+	for _, skipped := range []string{"bootstrap", "cosupervise", "selective", "gold-probe"} {
+		if _, ran := stages[skipped]; ran {
+			t.Errorf("%s ran on a cell it refuses", skipped)
+		}
+	}
+	if len(rows) != len(spec.Methods)-7 { // 7 refusals: bootstrap, cosupervise, and gold=100 for 5 methods
+		t.Errorf("%d rows for %d methods", len(rows), len(spec.Methods))
+	}
+	if stages["s2s"] != 3 || stages["naive"] != 1 || stages["gold-probe:gold=20"] != 1 {
+		t.Errorf("stages per method %v: want s2s 3 (rounds=2), naive 1, gold-probe 1", stages)
 	}
 	again, _, err := r.Run(ctx, spec) // same teachers; every student trained again
 	if err != nil {

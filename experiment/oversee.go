@@ -30,10 +30,15 @@ type OverseeSpec struct {
 	FTEpochs              int     // a fine-tuned student's epochs (0: default)
 	FTLR                  float64 // a fine-tuned student's encoder learning rate (0: default)
 	EscalateK             int     // review-desk items per round
-	AttackTexts           int     // test texts perturbed by the attacker; 0 means 200
-	Resamples             int     // per-round paired bootstrap resamples; 0 means 1000
-	GapThreshold          float64
-	AuditPath             string // oracle audit log; "" means none
+	// CriticShare is the fraction of each budget the critic strategy gives
+	// its critic as train_weak gold (strong features; oversight.Config's
+	// CriticGold), the oracle selling the rest: 0 means
+	// DefaultCriticShare, a negative value none.
+	CriticShare  float64
+	AttackTexts  int // test texts perturbed by the attacker; 0 means 200
+	Resamples    int // per-round paired bootstrap resamples; 0 means 1000
+	GapThreshold float64
+	AuditPath    string // oracle audit log; "" means none
 	// Checkpoints, when set, receives the fine-tuning checkpoints of the
 	// rounds' students, so a killed run resumes inside a fine-tune; they
 	// are removed when the run ends.
@@ -44,6 +49,24 @@ type OverseeSpec struct {
 	// URL, run id and desk token) as soon as it is registered, so that a
 	// person can reach its review queue.
 	OnOracleRun func(oracleURL, run, deskToken string) error
+}
+
+// DefaultCriticShare splits a critic run's budget evenly: half to learn
+// the critic from train_weak, half to buy train_strong labels where it
+// points. The random strategy buys the whole budget, so both spend the
+// same gold.
+const DefaultCriticShare = 0.5
+
+// criticGold is the critic's part of a budget of n labels.
+func (s OverseeSpec) criticGold(n int) int {
+	share := s.CriticShare
+	switch {
+	case share == 0:
+		share = DefaultCriticShare
+	case share < 0:
+		share = 0
+	}
+	return int(math.Round(share * float64(n)))
 }
 
 // cell is the CellSpec of one seed.
@@ -77,6 +100,9 @@ func (s OverseeSpec) Validate() error {
 	}
 	if s.Rounds < 1 {
 		return fmt.Errorf("--rounds must be at least 1, got %d", s.Rounds)
+	}
+	if s.CriticShare > 1 || math.IsNaN(s.CriticShare) {
+		return fmt.Errorf("critic share %g: want a fraction of the budget in [0,1]", s.CriticShare)
 	}
 	return nil
 }
@@ -158,7 +184,12 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 			}
 			for _, strat := range strategies {
 				run := fmt.Sprintf("%s-s%d-b%g-%s", ds.Name, seed, frac, strat)
-				tok, err := srv.AddRun(run, c.hidden, budget)
+				criticGold := 0
+				if strat == oversight.StrategyCritic {
+					criticGold = min(spec.criticGold(budget), c.view.TrainWeak.Weak.Rows)
+				}
+				// The oracle sells what the critic's train_weak gold leaves.
+				tok, err := srv.AddRun(run, c.hidden, budget-criticGold)
 				if err != nil {
 					return nil, err
 				}
@@ -173,7 +204,7 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 				}
 				env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, run, tok), Exec: c.exec, Test: c.test,
 					PoolTexts: poolTexts, Classes: ds.Classes, Attack: attack}
-				cfg := oversight.Config{Method: spec.Method, Budget: budget, Rounds: spec.Rounds, Strategy: strat,
+				cfg := oversight.Config{Method: spec.Method, Budget: budget, CriticGold: criticGold, Rounds: spec.Rounds, Strategy: strat,
 					EscalateK: spec.EscalateK, Seed: subSeed(seed, "oversee-"+strat), Log: log}
 				if budget == 0 {
 					cfg.Rounds, cfg.Strategy = 0, oversight.StrategyRandom
@@ -187,6 +218,8 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 				for _, rd := range res.Rounds {
 					row := scoreBase
 					row.Strategy, row.BudgetFrac, row.Budget, row.Round, row.Spent, row.Human = strat, frac, budget, rd.Round, rd.Spent, rd.Human
+					row.CriticGold = rd.CriticGold
+					row.GoldUsed, row.GoldStrong, row.GoldFeatures = rd.TrainWeakGold.Labels(), rd.TrainWeakGold.Strong, rd.TrainWeakGold.Features()
 					sc, err := score(c, rd.StudentTest, rd.StudentTS, cs)
 					if err != nil {
 						return nil, fmt.Errorf("%s round %d: %w", run, rd.Round, err)

@@ -31,8 +31,18 @@ func TestOverseeSentiment(t *testing.T) {
 	}
 	var weakOnly, critic, prec, errRate []float64
 	for _, r := range rows {
-		if r.Spent > r.Budget && r.Strategy != "ceiling" {
-			t.Errorf("%s seed %d round %d: spent %d of a budget of %d", r.Strategy, r.Seed, r.Round, r.Spent, r.Budget)
+		if r.Spent+r.CriticGold > r.Budget && r.Strategy != "ceiling" {
+			t.Errorf("%s seed %d round %d: spent %d and %d critic labels of a budget of %d", r.Strategy, r.Seed, r.Round, r.Spent, r.CriticGold, r.Budget)
+		}
+		// The critic's train_weak gold is charged (half the budget by
+		// default) and accounted as results rows account gold.
+		if r.Strategy == oversight.StrategyCritic && r.Round > 0 &&
+			(r.CriticGold != 8 || r.GoldStrong != 8 || r.GoldFeatures != "strong+weak" || r.GoldUsed != r.NTrainStrong) {
+			t.Errorf("critic seed %d round %d: critic gold %d, gold %d/%d %q; want 8 of 15 charged, strong+weak (cross-fitted weak labels read all %d train_weak labels: a third of 900, as train_strong)",
+				r.Seed, r.Round, r.CriticGold, r.GoldStrong, r.GoldUsed, r.GoldFeatures, r.NTrainStrong)
+		}
+		if r.Strategy == oversight.StrategyRandom && (r.CriticGold != 0 || r.GoldUsed != 0) {
+			t.Errorf("random seed %d round %d: critic gold %d, gold used %d", r.Seed, r.Round, r.CriticGold, r.GoldUsed)
 		}
 		if r.OracleAcc != nil && (*r.OracleAcc-r.Acc) > 1e-9 || r.OracleAcc != nil && (r.Acc-*r.OracleAcc) > 1e-9 {
 			t.Errorf("%s round %d: oracle says accuracy %g, hidden gold %g", r.Strategy, r.Round, *r.OracleAcc, r.Acc)
@@ -45,8 +55,8 @@ func TestOverseeSentiment(t *testing.T) {
 			weakOnly = append(weakOnly, r.Acc)
 		case r.Strategy == oversight.StrategyCritic && r.Round == 2:
 			critic = append(critic, r.Acc)
-			if r.Spent != r.Budget {
-				t.Errorf("critic seed %d spent %d of %d by the last round", r.Seed, r.Spent, r.Budget)
+			if r.Spent+r.CriticGold != r.Budget {
+				t.Errorf("critic seed %d spent %d and %d critic labels of %d by the last round", r.Seed, r.Spent, r.CriticGold, r.Budget)
 			}
 			if r.CriticPrecision == nil || r.CriticRecall == nil {
 				t.Fatalf("critic seed %d: no precision/recall", r.Seed)
@@ -74,7 +84,8 @@ func TestOverseeSentiment(t *testing.T) {
 // TestOverseeReviewer plays the review desk between rounds: after round 1 a
 // reviewer decides three escalated items through the desk token; the loop
 // must use exactly those decisions in round 2, every label it holds must be
-// the dataset's gold, and the spend (bought + human) must stay within budget.
+// the dataset's gold, and the spend (bought + human + the critic's
+// train_weak gold) must stay within budget.
 func TestOverseeReviewer(t *testing.T) {
 	ctx := context.Background()
 	spec := OverseeSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive", Budgets: []float64{0.05},
@@ -98,8 +109,8 @@ func TestOverseeReviewer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	const budget = 12
-	tok, err := srv.AddRun("r", c.hidden, budget)
+	const budget, criticGold = 16, 4
+	tok, err := srv.AddRun("r", c.hidden, budget-criticGold)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +121,7 @@ func TestOverseeReviewer(t *testing.T) {
 	desk := oracle.NewClient(base, "r", deskTok)
 	gold := c.ds.Labels(split.TrainStrong) // the reviewer's knowledge (and the test's)
 	decided := map[int]int{}
-	cfg := oversight.Config{Method: "naive", Budget: budget, Rounds: 2, Strategy: oversight.StrategyCritic, EscalateK: 5, Seed: 1,
+	cfg := oversight.Config{Method: "naive", Budget: budget, CriticGold: criticGold, Rounds: 2, Strategy: oversight.StrategyCritic, EscalateK: 5, Seed: 1,
 		OnRound: func(rd oversight.Round) {
 			if rd.Round != 1 {
 				return
@@ -137,8 +148,8 @@ func TestOverseeReviewer(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := res.Rounds[len(res.Rounds)-1]
-	if last.Human != 3 || last.Spent > budget || last.Spent != budget {
-		t.Errorf("last round: human %d (want 3), spent %d (want %d)", last.Human, last.Spent, budget)
+	if last.Human != 3 || last.Spent != budget-criticGold || last.CriticGold != criticGold {
+		t.Errorf("last round: human %d (want 3), spent %d (want %d), critic gold %d (want %d)", last.Human, last.Spent, budget-criticGold, last.CriticGold, criticGold)
 	}
 	for id, y := range decided {
 		if got, ok := res.Known[id]; !ok || got != y {
@@ -153,8 +164,8 @@ func TestOverseeReviewer(t *testing.T) {
 			t.Errorf("training label of row %d not one-hot at %d: %v", id, y, res.Labels.Row(id))
 		}
 	}
-	if len(res.Known) != budget {
-		t.Errorf("%d labels known, want %d (bought + human)", len(res.Known), budget)
+	if len(res.Known) != budget-criticGold {
+		t.Errorf("%d labels known, want %d (bought + human)", len(res.Known), budget-criticGold)
 	}
 	b, err := os.ReadFile(audit)
 	if err != nil || !strings.Contains(string(b), "decide") || !strings.Contains(string(b), "escalate") {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/superalign/superalign/data"
@@ -57,11 +58,40 @@ func (r *Runner) Run(ctx context.Context, spec Spec) ([]store.Row, []store.Summa
 	if err != nil {
 		return nil, nil, err
 	}
+	// Every method is checked against every dataset before any work: a
+	// method that refuses a cell (bootstrap with no intermediate encoder,
+	// cosupervise with two classes, a gold budget larger than train_weak)
+	// fails the run now, or is left out of that dataset with a note.
+	perDataset := make([][]method.Method, len(spec.Datasets))
+	var refusals []string
+	for di, dataset := range spec.Datasets {
+		info, err := cr.Info(ctx, spec.cell(dataset, names[di], "", spec.SeedBase))
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, m := range methods {
+			if err := method.Check(m, info); err != nil {
+				if !spec.SkipInapplicable {
+					refusals = append(refusals, fmt.Sprintf("%s: %v", names[di], err))
+					continue
+				}
+				r.logf("%s: leaving out %v", names[di], err)
+				continue
+			}
+			perDataset[di] = append(perDataset[di], m)
+		}
+	}
+	if len(refusals) > 0 {
+		return nil, nil, fmt.Errorf("methods that cannot run (nothing was trained):\n  %s", strings.Join(refusals, "\n  "))
+	}
 	var rows []store.Row
 	for di, dataset := range spec.Datasets {
+		if len(perDataset[di]) == 0 {
+			continue
+		}
 		for s := 0; s < spec.Seeds; s++ {
 			seed := spec.SeedBase + int64(s)
-			got, err := r.runSeed(ctx, cr, spec, dataset, names[di], methods, seed)
+			got, err := r.runSeed(ctx, cr, spec, dataset, names[di], perDataset[di], seed)
 			if err != nil {
 				return nil, nil, fmt.Errorf("%s seed %d: %w", names[di], seed, err)
 			}

@@ -36,7 +36,20 @@ type Spec struct {
 	// student.DefaultFineTuneEpochs and student.DefaultFineTuneLR).
 	FTEpochs int     `yaml:"ft_epochs"`
 	FTLR     float64 `yaml:"ft_lr"`
+	// SkipInapplicable leaves a method out of a dataset it refuses
+	// (method.Check: bootstrap with no intermediate encoder, cosupervise
+	// with two classes, a gold budget larger than train_weak), with a
+	// note, instead of failing the run before any work. `--method all`
+	// sets it.
+	SkipInapplicable bool `yaml:"skip_inapplicable"`
 }
+
+// DefaultSeeds is the default number of seeds: 10, enough for a sign-flip
+// test to reach p = 0.002 and so to survive Holm's correction over a table
+// of methods (5 seeds cannot go below p = 0.0625). Probe students are cheap;
+// a fine-tuned student may be run with fewer, and the comparison table then
+// says its tests are underpowered.
+const DefaultSeeds = 10
 
 // DefaultSpec returns the built-in defaults.
 func DefaultSpec() Spec {
@@ -45,7 +58,7 @@ func DefaultSpec() Spec {
 		Weak:         "bow",
 		Strong:       "glove",
 		Methods:      []string{"naive"},
-		Seeds:        5,
+		Seeds:        DefaultSeeds,
 		GapThreshold: 0.02,
 		Fractions:    [3]float64{1.0 / 3, 1.0 / 3, 1.0 / 3},
 		Resamples:    1000,

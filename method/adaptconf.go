@@ -35,6 +35,7 @@ func init() {
 		Reference:  "Guo et al. 2024, Vision Superalignment (arXiv 2402.03749); ggjy/vision_weak_to_strong distillers/adaptconf.py",
 		Params:     "threshold=0.5 (temperature T of α; the reference uses 0.5 on CIFAR, 4.0 on ImageNet); temp=1 (KD temperature τ; KL scaled by τ²)",
 		Adaptation: "pure W2S: the ground-truth term gt_w·CE(s, y) is dropped (no gold on train_strong); teacher logits = log weak probabilities",
+		Gold:       "none",
 	}, func(p Params) (Method, error) {
 		thr, err := p.Float("threshold", 0.5)
 		if err != nil {

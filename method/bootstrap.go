@@ -17,10 +17,20 @@ package method
 // top is the cell's, a probe or a fine-tuned encoder). Each rung labels train_strong by k-fold cross-fitting (folds=2): a rung trained
 // on folds ≠ f labels fold f, because a probe refitted to its own training
 // labels reproduces them almost exactly (train.TestSoftLabelFit) and
-// in-sample relabelling would be a no-op; folds=1 relabels in-sample. The
-// default rung is weak:mlp, the weak features under a larger head: the
-// cheapest "intermediate model" every cell has; name real intermediate
-// encoders (e.g. chain=glove for bow → glove:mlp) where the ladder has them.
+// in-sample relabelling would be a no-op; folds=1 relabels in-sample.
+//
+// The default chain, chain=auto, is the real intermediate encoders: those
+// strictly between the cell's weak and strong encoders on the encoder
+// ladder (ladder.go: bow < glove < use-lite; pixels < mobilenet-v2 <
+// mobilenet-v2-mid < inception-v3-139 < inception-v3), each under a
+// linear head, weakest first: bow → use-lite bootstraps through glove. A
+// pair with nothing between (glove → use-lite, bow → glove) has no ladder
+// to climb, and the method refuses it before any work (Check) rather than
+// degenerate to naive. Until issue 12 the default rung was weak:mlp, the
+// weak features under a larger head, which is not an intermediate model;
+// it stays available as chain=weak:mlp. Every rung must be weaker than
+// the student: the executor's View.Features refuses the student's encoder
+// and stronger ones.
 
 import (
 	"context"
@@ -38,12 +48,16 @@ func init() {
 		Description: "supervision through a chain of intermediate models: each rung is trained on the previous rung's soft labels of train_strong " +
 			"(the first on the weak labels) and the last rung's labels train the strong student",
 		Reference: "Burns et al. 2023 (arXiv 2312.09390) §4.3.1 bootstrapping; no public code",
-		Params: "chain=weak:mlp (rungs ENC[:HEAD] joined by '+', weakest first; 'weak' = the cell's weak encoder; chain=none: no rung, = naive); " +
-			"folds=2 (cross-fitting folds for each rung's labels; 1 = in-sample)",
-		Adaptation: "rungs are heads on frozen encoder features rather than model sizes; each rung labels train_strong out of fold (k-fold cross-fitting), " +
-			"since an in-sample probe reproduces its own training labels",
+		Params: "chain=auto (auto: the ladder's encoders strictly between the weak and the strong encoder, linear heads, e.g. glove for " +
+			"bow → use-lite; or rungs ENC[:HEAD] joined by '+', weakest first, 'weak' = the cell's weak encoder, e.g. weak:mlp; chain=none: " +
+			"no rung, = naive); folds=2 (cross-fitting folds for each rung's labels; 1 = in-sample)",
+		Adaptation: "fidelity fix, issue 12: the default chain is the real intermediate encoders of the ladder (" + LadderText() + "); a pair " +
+			"with none between (glove → use-lite) is refused before any work; the old default weak:mlp (not an intermediate model) is chain=weak:mlp; " +
+			"rungs are heads on frozen encoder features rather than model sizes, each weaker than the student; each rung labels train_strong out " +
+			"of fold (k-fold cross-fitting), since an in-sample probe reproduces its own training labels",
+		Gold: "none",
 	}, func(p Params) (Method, error) {
-		chainSpec := p.Str("chain", "weak:mlp")
+		chainSpec := p.Str("chain", "auto")
 		folds, err := p.Int("folds", 2)
 		if err != nil {
 			return nil, err
@@ -52,7 +66,7 @@ func init() {
 			return nil, fmt.Errorf("folds=%d: want >= 1", folds)
 		}
 		var chain []student.Spec
-		if chainSpec != "none" {
+		if chainSpec != "none" && chainSpec != "auto" {
 			if chain, err = lsParseModels(chainSpec); err != nil {
 				return nil, fmt.Errorf("chain: %w", err)
 			}
@@ -60,25 +74,67 @@ func init() {
 		if err := p.Unused(); err != nil {
 			return nil, err
 		}
-		return bootstrap{spec: Spec("bootstrap", p), chain: chain, folds: folds}, nil
+		return bootstrap{spec: Spec("bootstrap", p), chain: chain, auto: chainSpec == "auto", folds: folds}, nil
 	})
 }
 
 type bootstrap struct {
 	spec  string
 	chain []student.Spec
+	auto  bool // chain=auto: the ladder's intermediate encoders
 	folds int
 }
 
 func (b bootstrap) Name() string { return b.spec }
 
-func (b bootstrap) Plan(_ context.Context, _ *View) (*Plan, error) {
-	return Single("student", b.objective), nil
+// rungs is the cell's chain: the named rungs, or the ladder's encoders
+// between the cell's weak and strong encoders.
+func (b bootstrap) rungs(weakEncoder, strongEncoder string) ([]student.Spec, error) {
+	if !b.auto {
+		return b.chain, nil
+	}
+	between := IntermediateEncoders(weakEncoder, strongEncoder)
+	if len(between) == 0 {
+		return nil, fmt.Errorf("no encoder lies between %q and %q on the encoder ladder (%s): there is no intermediate model to "+
+			"bootstrap through; name rungs with chain=ENC[+ENC...] (chain=weak:mlp: the weak features under a larger head)",
+			weakEncoder, strongEncoder, LadderText())
+	}
+	out := make([]student.Spec, len(between))
+	for i, e := range between {
+		out[i] = student.Spec{Encoder: e, Head: student.HeadLinear}
+	}
+	return out, nil
 }
 
-func (b bootstrap) objective(ctx context.Context, v *View) (Objective, error) {
+// Check refuses a cell with no intermediate encoder for chain=auto, and
+// named rungs that are not weaker than the student.
+func (b bootstrap) Check(c CellInfo) error {
+	chain, err := b.rungs(c.WeakEncoder, c.StrongEncoder)
+	if err != nil {
+		return err
+	}
+	for _, r := range chain {
+		if r.Encoder == "weak" || r.Encoder == c.WeakEncoder {
+			continue
+		}
+		if weaker, ranked := EncoderWeaker(r.Encoder, c.StrongEncoder); r.Encoder == c.StrongEncoder || (ranked && !weaker) {
+			return fmt.Errorf("rung %s is not weaker than the student's encoder %q: a rung must be an intermediate model", r, c.StrongEncoder)
+		}
+	}
+	return nil
+}
+
+func (b bootstrap) Plan(_ context.Context, v *View) (*Plan, error) {
+	chain, err := b.rungs(v.WeakEncoder, v.StrongEncoder)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", b.spec, err)
+	}
+	return Single("student", func(ctx context.Context, v *View) (Objective, error) { return b.objective(ctx, v, chain) }), nil
+}
+
+func (b bootstrap) objective(ctx context.Context, v *View, chain []student.Spec) (Objective, error) {
 	labels := v.TrainStrong.WeakLabels
-	for i, rung := range b.chain {
+	for i, rung := range chain {
 		_, x, err := lsFeatures(ctx, v, rung.Encoder)
 		if err != nil {
 			return Objective{}, fmt.Errorf("%s: rung %d: %w", b.spec, i+1, err)

@@ -40,7 +40,7 @@ func TestDegenerateToNaive(t *testing.T) {
 	lvSame(t, v, "naive", "bootstrap:chain=none")
 	lvSame(t, v, "naive", "s2s:rounds=0")
 	lvSame(t, v, "naive", "ensemble:seeds=1")
-	lvDiffer(t, v, "naive", "bootstrap:chain=glove")
+	lvDiffer(t, v, "naive", "bootstrap:chain=weak:mlp")
 	lvDiffer(t, v, "naive", "s2s:rounds=1")
 }
 

@@ -204,12 +204,23 @@ func clFolds(n, folds int, seed int64) []int {
 // out-of-fold probabilities [N, K], so no example is scored by a head that
 // saw its own label.
 func clCrossFit(ctx context.Context, x, targets data.Matrix, cfg student.ProbeConfig, folds int, seed int64) (data.Matrix, error) {
+	return clCrossFitPool(ctx, x, targets, cfg, folds, seed, nil)
+}
+
+// clCrossFitPool is clCrossFit that also replaces *pool [M, D], when
+// non-nil, by the mean of the fold probes' predictions on it [M, K]: rows
+// none of the probes trained on, scored as the out-of-fold rows are.
+func clCrossFitPool(ctx context.Context, x, targets data.Matrix, cfg student.ProbeConfig, folds int, seed int64, pool *data.Matrix) (data.Matrix, error) {
 	n := x.Rows
 	if n < 2*folds {
 		return data.Matrix{}, fmt.Errorf("cross-fitting %d examples in %d folds: need at least %d", n, folds, 2*folds)
 	}
 	fold := clFolds(n, folds, seed)
 	out := data.NewMatrix(n, targets.Cols)
+	var poolMean data.Matrix
+	if pool != nil {
+		poolMean = data.NewMatrix(pool.Rows, targets.Cols)
+	}
 	for f := range folds {
 		var tr, te []int
 		for i, g := range fold {
@@ -232,6 +243,18 @@ func clCrossFit(ctx context.Context, x, targets data.Matrix, cfg student.ProbeCo
 		for r, i := range te {
 			copy(out.Row(i), p.Row(r))
 		}
+		if pool != nil && pool.Rows > 0 {
+			pp, err := head.Predict(*pool)
+			if err != nil {
+				return data.Matrix{}, fmt.Errorf("fold %d of %d on the pool: %w", f+1, folds, err)
+			}
+			for j, val := range pp.Values {
+				poolMean.Values[j] += val / float32(folds)
+			}
+		}
+	}
+	if pool != nil {
+		*pool = poolMean
 	}
 	return out, nil
 }

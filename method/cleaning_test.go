@@ -123,16 +123,20 @@ func clBuildCell(ctx context.Context, sets []string, perClass int, seed int64) (
 	}
 	strongCfg := student.DefaultProbeConfig(student.HeadLinear)
 	strongCfg.Seed = 13
-	return &clCell{
+	c := &clCell{
 		view: View{
 			K: k, Seed: seed,
-			TrainWeak:   LabeledSplit{Weak: twW, Strong: twS, Gold: twY},
+			TrainWeak:   SupervisorSplit{Weak: twW},
 			TrainStrong: WeakSplit{Weak: tsW, Strong: tsS, WeakLabels: wl},
 			WeakProbe:   weakCfg, WeakEncoder: "bow", StrongEncoder: "glove",
 			StrongProbe: strongCfg,
 		},
 		goldTS: tsY, testX: teS, testGold: teY,
-	}, nil
+	}
+	if err := registerTestGold(&c.view, twS, twY); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 func clAccuracy(p data.Matrix, gold []int) float64 {

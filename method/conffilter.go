@@ -32,6 +32,7 @@ func init() {
 			"because a fixed 0.75 keeps almost nothing from weak supervisors trained on a few hundred examples (18 of 300 pass 0.7 on " +
 			"sentiment bow); soft rather than hard labels " +
 			"for the kept examples. Fails with a clear error if fewer than max(10, 2K) examples pass.",
+		Gold: "none",
 	}, newConfFilter)
 }
 

@@ -28,6 +28,13 @@ package method
 // can only confirm the class the student chose, so that level keeps every
 // example and amounts to self-training on the student's argmax; with
 // ImageNet's 1000 classes and 8 teachers CSL never reaches that regime.
+// Two classes (K = 2) are all that regime: level 2's specialists have one
+// class each, so the method is one round of self-training on the
+// student's argmax, not co-supervision; it refuses such cells before any
+// work (Check, and Plan). Three classes warn: level 2 pairs a one-class
+// (constant) specialist with a two-class one, so examples the student puts
+// in the single class are self-trained. From K = 4 every level-2
+// specialist has two classes or more.
 
 import (
 	"context"
@@ -53,7 +60,10 @@ func init() {
 		Adaptation: "teachers are linear heads on the cell's weak features; level 1 is the cell's weak model with no rejection; " +
 			"specialists' probabilities over their class range placed into K columns; levels capped by K (at teachers = K each " +
 			"specialist has one class and the level is self-training on the student's argmax); " +
-			"soft teacher labels (CSL offers both); top-1 agreement by default",
+			"soft teacher labels (CSL offers both); top-1 agreement by default; refuses K = 2 before any work (fidelity fix, issue 12: level 2 " +
+			"would be self-training on the student's argmax) and warns at K = 3 (one of level 2's specialists is a constant)",
+		Gold: "weak-side: specialists are trained on train_weak gold with the weak encoder's features (free: weak supervisors from the " +
+			"supervisor's own data; recorded as gold_features weak)",
 	}, newCosupervise)
 }
 
@@ -110,8 +120,12 @@ func (m cosupervise) csSpecialists(ctx context.Context, v *View, t int) ([]data.
 			}
 			continue
 		}
+		gold, err := v.Gold.WeakSide()
+		if err != nil {
+			return nil, err
+		}
 		var idx, local []int
-		for i, y := range v.TrainWeak.Gold {
+		for i, y := range gold {
 			if y >= r[0] && y < r[1] {
 				idx = append(idx, i)
 				local = append(local, y-r[0])
@@ -197,7 +211,23 @@ func (m cosupervise) levels(k int) []int {
 	return out
 }
 
+// Check refuses two-class cells (see the file comment).
+func (m cosupervise) Check(c CellInfo) error {
+	if c.K < 3 {
+		return fmt.Errorf("%d classes: level 2's specialists would have one class each, making co-supervision one round of "+
+			"self-training on the student's argmax; run it on K >= 3 classes (review-source, spam-subset, fashion-mnist, mnist)", c.K)
+	}
+	return nil
+}
+
 func (m cosupervise) Plan(_ context.Context, v *View) (*Plan, error) {
+	if err := m.Check(CellInfo{K: v.K}); err != nil {
+		return nil, fmt.Errorf("%s: %w", m.spec, err)
+	}
+	if v.K == 3 && m.teachers >= 2 {
+		clLogf(v, "%s: warning: with 3 classes level 2 pairs a one-class (constant) specialist with a two-class one; "+
+			"examples the student puts in the single class are self-trained (K >= 4 avoids it)", m.spec)
+	}
 	levels := m.levels(v.K)
 	if levels[len(levels)-1] < m.teachers {
 		clLogf(v, "%s: %d classes allow at most %d specialists; stopping there", m.spec, v.K, levels[len(levels)-1])

@@ -2,9 +2,9 @@
 // opening with the paper it implements and how it is adapted.
 //
 // A method describes, the runner trains. A method receives a View (frozen
-// features of train_weak and train_strong, the weak labels [N, K] and
-// train_weak gold; never the gold of train_strong or test) and returns a
-// Plan: one or more stages, each an Objective (targets, rows, weights,
+// features of train_weak and train_strong, the weak labels [N, K] and a
+// budget of train_weak gold; never the gold of train_strong or test) and
+// returns a Plan: one or more stages, each an Objective (targets, rows, weights,
 // loss, from package train) for the cell's student; a later stage may read
 // the previous stage's predictions on train_strong. The Executor trains
 // every stage on the student, a probe on frozen features or a pretrained
@@ -13,11 +13,41 @@
 // ensemble members, bootstrap rungs) run on the view's frozen features.
 // TestViewHasNoHiddenGold keeps the View free of hidden gold.
 //
+// # Gold accounting
+//
+// train_weak's gold is the supervisor's, but paired with the student's
+// features it is a distilled ceiling, so a method reaches it only through
+// View.Gold (gold.go), a budget the executor opens per run:
+//
+//   - Draw(n) gives n train_weak examples with gold and frozen strong
+//     features, at most the method's declared gold=B (DeclaredGold;
+//     default 0, 100 for selective, pik-only, pik-random and the
+//     controls). The draw is a seeded subset, the same for every method
+//     of a cell, so controls are gold-matched. Charged: rows record it as
+//     gold_strong, and comparisons set the method against gold-probe:gold=B
+//     and naive+gold:gold=B. An objective may train the student on drawn
+//     examples (Objective.GoldRows; the executor feeds the student's
+//     train_weak inputs and refuses rows not drawn).
+//   - WeakSide() gives all of train_weak's gold for refitting weak-side
+//     models (ensemble members and weights, co-supervision specialists):
+//     free, as the weak model's own training is, since a model on weak
+//     features cannot hold the student's knowledge; recorded (gold_used,
+//     gold_features "weak") because a better supervisor moves the floor's
+//     meaning. The executor's View.Features refuses the student's encoder
+//     and stronger ones (WeakSideFeatures, ladder.go), so weak-side gold
+//     cannot be paired with strong features.
+//
+// Methods may also refuse a cell before any work (Check: bootstrap with no
+// intermediate encoder, cosupervise with two classes, a budget larger
+// than train_weak). The controls of every comparison table are methods
+// too (controls.go): the A/A null naive@aa, gold-probe and naive+gold.
+//
 // Methods are looked up by spec, NAME[:key=value,...]:
 //
 //	m, err := method.New("s2s:rounds=1")
 //	plan, err := m.Plan(ctx, view)   // 2 stages: naive, then relabel and retrain
-//	ex := &method.Executor{Student: st, Inputs: trainStrongInputs, Config: cfg}
+//	ex := &method.Executor{Student: st, Inputs: trainStrongInputs, Config: cfg,
+//		Gold: pool, TrainWeakInputs: trainWeakInputs} // pool: method.NewGoldPool
 //	tr, err := ex.Run(ctx, m, view) // trains both stages on st
 //	probs, err := tr.Model.Predict(ctx, testInputs) // [nTest, K]
 //

@@ -44,6 +44,8 @@ func init() {
 			"seeds=3 (heads per encoder); folds=2 (out-of-fold folds on train_weak for the weights)",
 		Adaptation: "weights fitted once by EM on out-of-fold train_weak likelihood instead of jointly with the student from agreement; " +
 			"no easy-sample initialisation; members are probes on frozen features",
+		Gold: "weak-side: members and mixture weights fit on all train_weak gold with weak-side features (free: more weak supervisors from " +
+			"the supervisor's own data; recorded as gold_features weak); members on encoders at least as strong as the student's are refused",
 	}, func(p Params) (Method, error) {
 		encs, err := lsParseModels(p.Str("encoders", "weak"))
 		if err != nil {
@@ -99,7 +101,11 @@ func (e ensemble) objective(ctx context.Context, v *View) (Objective, error) {
 		for i, m := range members {
 			probs[i] = m.weakOOF
 		}
-		weights = ensembleWeights(probs, v.TrainWeak.Gold, 500, 1e-10)
+		gold, err := v.Gold.WeakSide()
+		if err != nil {
+			return Objective{}, fmt.Errorf("%s: %w", e.spec, err)
+		}
+		weights = ensembleWeights(probs, gold, 500, 1e-10)
 	}
 	labels := members[0].strong
 	if len(members) > 1 {
@@ -134,13 +140,29 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 		if err != nil {
 			return nil, err
 		}
-		gold := data.OneHot(v.TrainWeak.Gold, v.K)
+		var gold data.Matrix
+		goldOf := func() (data.Matrix, error) {
+			// Weak-side gold, read only when a member is trained: the cell's
+			// own weak model alone reads none.
+			if gold.Rows == 0 {
+				y, err := v.Gold.WeakSide()
+				if err != nil {
+					return data.Matrix{}, err
+				}
+				gold = data.OneHot(y, v.K)
+			}
+			return gold, nil
+		}
 		for s := range e.seeds {
 			m := ensembleMember{name: fmt.Sprintf("%s#%d", enc, s)}
 			cfg := lsHeadConfig(v, enc, lsSeed(v.Seed, "ensemble", enc.String(), fmt.Sprint(s)))
 			if lsIsWeak(v, enc.Encoder) && (v.WeakProbe.Head == "" || enc.Head == v.WeakProbe.Head) && s == 0 {
 				m.strong = v.TrainStrong.WeakLabels
 			} else {
+				gold, err := goldOf()
+				if err != nil {
+					return nil, fmt.Errorf("member %s: %w", m.name, err)
+				}
 				h, err := student.FitProbe(ctx, tw, gold, cfg)
 				if err != nil {
 					return nil, fmt.Errorf("member %s: %w", m.name, err)
@@ -150,6 +172,10 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 				}
 			}
 			if multi {
+				gold, err := goldOf()
+				if err != nil {
+					return nil, fmt.Errorf("member %s: %w", m.name, err)
+				}
 				if m.weakOOF, err = crossFitLabels(ctx, tw, gold, cfg, e.folds); err != nil {
 					return nil, fmt.Errorf("member %s out of fold: %w", m.name, err)
 				}

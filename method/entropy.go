@@ -19,5 +19,6 @@ func init() {
 		Reference:   "EleutherAI/w2s loss.py log_confidence_loss(harden=False); variant of Burns et al. 2023's confidence loss",
 		Params:      "coef=0.5 (auxiliary weight at full strength); schedule=linear|step (linear); warmup=0.1 (fraction of optimiser steps)",
 		Adaptation:  "warm-up as a fraction of steps rather than EleutherAI's step count",
+		Gold:        "none",
 	}, newLogconf(false))
 }

@@ -27,6 +27,8 @@ func init() {
 		Reference:   "EleutherAI/w2s loss.py kl; EleutherAI/weak-to-strong kl loss",
 		Params:      "none",
 		Adaptation:  "none beyond log max(y, 1e-30); differs from naive only in the reported loss value (by a constant per batch)",
+		Gold:        "none",
+		NotInAll:    "identical to naive up to a constant (same gradient, same student: TestKLGradientEqualsNaive); in `all` it would be a duplicate comparison that counts in the Holm family",
 	}, func(p Params) (Method, error) {
 		if err := p.Unused(); err != nil {
 			return nil, err

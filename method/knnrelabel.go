@@ -27,6 +27,7 @@ func init() {
 		Reference:  "EleutherAI/w2s knn probe with --probe_relabel (w2s/probe.py); blog 'Experiments in Weak-to-Strong Generalization' (2024)",
 		Params:     "k=50 (neighbours); metric=cosine|l2 (cosine)",
 		Adaptation: "probe on the cell's frozen strong features rather than a middle LM layer; leave-one-out neighbour mean; K-class soft labels",
+		Gold:       "none",
 	}, newKNNMethod(false))
 	Register(Info{
 		Name: "knn-filter",
@@ -35,6 +36,7 @@ func init() {
 		Reference:  "EleutherAI/w2s knn probe with --probe_filter (w2s/probe.py)",
 		Params:     "k=50 (neighbours); contamination=0.1 (fraction dropped); metric=cosine|l2 (cosine)",
 		Adaptation: "probe on frozen strong features; leave-one-out neighbour mean; disagreement = fraction of neighbours voting another weak class (hard votes), K-class",
+		Gold:       "none",
 	}, newKNNMethod(true))
 }
 

@@ -13,9 +13,12 @@ package method
 //
 //	target = (1 - c)·y_weak + c·hardened,  c = coef·schedule(progress)
 //
-// schedule=step is the released code's (schedule = step_frac while step_frac
-// <= warmup, then 1: it reaches only warmup·coef, then jumps to coef);
-// schedule=linear is EleutherAI's linear warm-up (min(1, progress/warmup)).
+// schedule=linear, the default, is the paper's smooth warm-up as EleutherAI
+// implements it (min(1, progress/warmup)) and as openai/weak-to-strong PR
+// #33 ("Fix confidence loss to scale up correctly") corrects the released
+// code to; schedule=step is the released code's (schedule = step_frac
+// while step_frac <= warmup, then 1: it reaches only warmup·coef, then
+// jumps to coef), kept as an option. Until issue 12 step was the default.
 //
 // Adaptations: the threshold is taken over the student's minibatch (128 for
 // a probe, 32 for a fine-tuned encoder; the released code uses its batch of
@@ -41,18 +44,22 @@ func init() {
 		Description: "auxiliary confidence loss: cross-entropy against (1-c)·weak labels + c·the student's own hardened predictions, " +
 			"hardened by a threshold at the weak labels' batch prior so the student is pushed to be confident without collapsing to one class",
 		Reference: "Burns et al. 2023 (arXiv 2312.09390) §4.3.2; openai/weak-to-strong loss.py logconf_loss_fn; EleutherAI/w2s loss.py log_confidence_loss",
-		Params: "coef=0.5 (auxiliary weight c at full strength); schedule=step|linear (step: c·progress while progress <= warmup, then c, " +
-			"as released; linear: c·min(1, progress/warmup), as EleutherAI); warmup=0.1 (fraction of optimiser steps)",
-		Adaptation: "threshold over the student's randomly composed minibatch (probe 128, fine-tuned 32, released code 32); warm-up as a fraction of steps " +
-			"in both schedules; K>2: argmax after a one-step prior shift p_k·π_k/p̄_k towards the weak labels' batch prior π (no published rule)",
+		Params: "coef=0.5 (auxiliary weight c at full strength); schedule=linear|step (linear: c·min(1, progress/warmup), the paper's smooth " +
+			"warm-up as EleutherAI and openai/weak-to-strong PR #33 have it; step: c·progress while progress <= warmup, then c, as released); " +
+			"warmup=0.1 (fraction of optimiser steps)",
+		Adaptation: "fidelity fix, issue 12: schedule=linear by default (the released step schedule jumps from warmup·c to c, a bug by " +
+			"openai/weak-to-strong PR #33; step stays an option); threshold over the student's randomly composed minibatch (probe 128, " +
+			"fine-tuned 32, released code 32); warm-up as a fraction of steps in both schedules; K>2: argmax after a one-step prior shift " +
+			"p_k·π_k/p̄_k towards the weak labels' batch prior π (no published rule)",
+		Gold: "none",
 	}, newLogconf(true))
 }
 
 // newLogconf builds logconf (harden = true) or entropy (harden = false).
 func newLogconf(harden bool) func(Params) (Method, error) {
-	name, defSchedule := "logconf", lsScheduleStep
+	name, defSchedule := "logconf", lsScheduleLinear
 	if !harden {
-		name, defSchedule = "entropy", lsScheduleLinear
+		name = "entropy"
 	}
 	return func(p Params) (Method, error) {
 		coef, err := p.Float("coef", 0.5)

@@ -102,8 +102,9 @@ func lvCheckLogconf(t *testing.T, v *View, rows []int) {
 		c        float64 // 0.5·schedule, by hand
 		harden   bool
 	}{
-		{"logconf", 0.05, 0.025, true},
-		{"logconf", 0.5, 0.5, true},
+		{"logconf:schedule=step", 0.05, 0.025, true},
+		{"logconf:schedule=step", 0.5, 0.5, true},
+		{"logconf", 0.05, 0.25, true}, // linear by default (openai/weak-to-strong PR #33)
 		{"logconf:schedule=linear", 0.05, 0.25, true},
 		{"logconf:coef=0.8,schedule=linear,warmup=0.2", 0.1, 0.4, true},
 		{"entropy", 0.05, 0.25, false},

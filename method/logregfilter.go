@@ -29,6 +29,7 @@ func init() {
 		Reference:  "EleutherAI/w2s logreg probe (L2 1e-3) with --probe_filter (w2s/probe.py, w2s/logistic.py)",
 		Params:     "contamination=0.1 (fraction dropped); folds=5 (cross-fitting folds); wd=0.001 (probe weight decay)",
 		Adaptation: "cross-fitted rather than in-sample probe; Adam-trained linear head with decoupled weight decay instead of an L2-penalised LBFGS fit; K-class",
+		Gold:       "none",
 	}, newLogregFilter)
 }
 

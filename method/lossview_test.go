@@ -86,7 +86,7 @@ func lvBuild(ctx context.Context) (*lvCell, error) {
 	c.view = View{
 		K:           k,
 		Seed:        seed,
-		TrainWeak:   LabeledSplit{Weak: weakTW, Strong: feats["glove"].SelectRows(split.TrainWeak), Gold: goldTW},
+		TrainWeak:   SupervisorSplit{Weak: weakTW},
 		TrainStrong: WeakSplit{Weak: weakTS, Strong: feats["glove"].SelectRows(split.TrainStrong), WeakLabels: labels},
 		StrongProbe: head,
 		WeakProbe:   weakCfg,
@@ -98,6 +98,9 @@ func lvBuild(ctx context.Context) (*lvCell, error) {
 			}
 			return x.SelectRows(split.TrainWeak), x.SelectRows(split.TrainStrong), nil
 		},
+	}
+	if err := registerTestGold(&c.view, feats["glove"].SelectRows(split.TrainWeak), goldTW); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -194,11 +197,57 @@ func probeRun(t *testing.T, m Method, v *View) *Trained {
 }
 
 func probeExecutor(v *View) *Executor {
+	pool, tw := testGoldFor(v)
 	return &Executor{
-		Student: student.NewProbe(student.Spec{Encoder: v.StrongEncoder, Head: v.StrongProbe.Head}, v.StrongProbe),
-		Inputs:  student.Inputs{Features: v.TrainStrong.Strong},
-		Config:  v.StrongProbe.Train(),
+		Student:         student.NewProbe(student.Spec{Encoder: v.StrongEncoder, Head: v.StrongProbe.Head}, v.StrongProbe),
+		Inputs:          student.Inputs{Features: v.TrainStrong.Strong},
+		Config:          v.StrongProbe.Train(),
+		Gold:            pool,
+		TrainWeakInputs: student.Inputs{Features: tw},
 	}
+}
+
+// testGold maps a test cell's train_weak, by the backing array of its weak
+// features (shared by every copy of the view), to its gold pool and the
+// probe student's train_weak inputs (the strong features), which a View
+// does not carry: the runner's executor holds them.
+var testGold sync.Map // *float32 → testGoldEntry
+
+type testGoldEntry struct {
+	pool     *GoldPool
+	twStrong data.Matrix
+}
+
+// registerTestGold makes v's train_weak gold and strong features known to
+// probeExecutor and testBudget.
+func registerTestGold(v *View, twStrong data.Matrix, gold []int) error {
+	pool, err := NewGoldPool(twStrong, gold, lsSeed(v.Seed, "test-gold"))
+	if err != nil {
+		return err
+	}
+	testGold.Store(&v.TrainWeak.Weak.Values[0], testGoldEntry{pool, twStrong})
+	return nil
+}
+
+// testGoldFor returns v's registered gold pool and train_weak strong
+// features (nil and empty for an unregistered view).
+func testGoldFor(v *View) (*GoldPool, data.Matrix) {
+	if len(v.TrainWeak.Weak.Values) == 0 {
+		return nil, data.Matrix{}
+	}
+	e, ok := testGold.Load(&v.TrainWeak.Weak.Values[0])
+	if !ok {
+		return nil, data.Matrix{}
+	}
+	return e.(testGoldEntry).pool, e.(testGoldEntry).twStrong
+}
+
+// testBudget gives v a budget of n strong-feature labels on its registered
+// pool, as the executor would for a method declaring gold=n, for tests that
+// call a method's internals directly.
+func testBudget(v *View, n int) {
+	pool, _ := testGoldFor(v)
+	v.Gold = pool.OpenBudget(n)
 }
 
 func lvNew(t *testing.T, spec string) Method {

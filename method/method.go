@@ -25,11 +25,17 @@ type View struct {
 	K    int   // number of classes
 	Seed int64 // the cell's seed; methods derive every random choice from it
 
-	// TrainWeak is the supervisor's own training data: its gold labels were
-	// made by the supervisor's makers, so an experimenter has them.
-	TrainWeak LabeledSplit
+	// TrainWeak is the supervisor's own training data: its weak features.
+	// Its gold labels were made by the supervisor's makers, so an
+	// experimenter has them, but a method reaches them only through Gold.
+	TrainWeak SupervisorSplit
 	// TrainStrong is where the student learns: inputs and weak labels only.
 	TrainStrong WeakSplit
+	// Gold is the method's budget of train_weak gold (gold.go): Draw gives
+	// up to the method's declared gold=B labels with their strong features
+	// (charged), WeakSide every label for refitting weak-side models
+	// (free, recorded). The executor opens it per run; nil outside one.
+	Gold *GoldBudget
 
 	// Student is the student the runner will train on the plan's
 	// objectives (a probe or a fine-tuned encoder). Methods may read it;
@@ -52,18 +58,19 @@ type View struct {
 	// [Ns, D]. Methods that need more rungs of the ladder than the cell's
 	// weak and strong encoders (bootstrapping chains, ensembles of weak
 	// supervisors) call it. Inputs only, never labels. Nil when the runner
-	// cannot provide features.
+	// cannot provide features. In the executor's view it refuses the
+	// student's encoder and any encoder at least as strong
+	// (WeakSideFeatures), so that no train_weak strong features reach a
+	// method outside its gold budget.
 	Features func(ctx context.Context, encoder string) (trainWeak, trainStrong data.Matrix, err error)
 	// Log receives progress and notes; may be io.Discard.
 	Log io.Writer
 }
 
-// LabeledSplit holds a split's frozen features under both encoders and its
-// gold labels.
-type LabeledSplit struct {
-	Weak   data.Matrix // [N, Dw] weak encoder features
-	Strong data.Matrix // [N, Ds] strong encoder features
-	Gold   []int       // [N] class indices
+// SupervisorSplit holds train_weak's frozen weak features. Its gold and
+// its strong features come only through View.Gold.
+type SupervisorSplit struct {
+	Weak data.Matrix // [N, Dw] weak encoder features
 }
 
 // WeakSplit holds a split's frozen features and the weak supervisor's soft
@@ -106,7 +113,17 @@ type Stage struct {
 // rows, weights, loss) with what the stage changes of the student's
 // training.
 type Objective struct {
+	// Objective is over train_strong: Targets [Ns, K], Rows, Weights
+	// [Ns], Loss. With GoldRows set, a non-nil empty Rows trains on the
+	// gold rows alone (gold-probe).
 	train.Objective
+	// GoldRows, when set, adds train_weak examples the method drew from
+	// its gold budget to the student's training set: the executor appends
+	// the student's inputs of those examples (features or texts) to
+	// train_strong's, with these targets and weight 1, under the same
+	// loss. Every row must have been drawn (View.Gold.Draw), so the
+	// student never trains on train_weak gold outside the budget.
+	GoldRows *GoldRows
 	// Epochs, when set, maps the student's configured epochs to this
 	// stage's (co-supervision keeps the steps when it keeps fewer rows).
 	Epochs func(base int) int
@@ -117,6 +134,12 @@ type Objective struct {
 	// Selection says what the objective did with each weak label, for
 	// scoring against hidden gold (filters, relabelling); nil otherwise.
 	Selection *Selection
+}
+
+// GoldRows are train_weak examples the student trains on, with targets.
+type GoldRows struct {
+	Rows    []int       // train_weak rows (GoldSample.Rows)
+	Targets data.Matrix // [len(Rows), K]
 }
 
 // Single is the plan of one stage.
@@ -135,6 +158,41 @@ type Info struct {
 	Reference   string // paper and, where one exists, the public code it follows
 	Params      string // hyper-parameters with defaults: "coef=0.5 (aux weight); schedule=step|linear (step)"
 	Adaptation  string // what differs from the original, and why
+	// Gold says which train_weak gold the method reads (gold.go): "none";
+	// "budget: gold=B (default), for ..." for strong-feature gold;
+	// "weak-side: ..." for free refits of weak models.
+	Gold string
+	// NotInAll, when set, keeps the method out of `--method all` and says
+	// why (kl: naive up to a constant).
+	NotInAll string
+}
+
+// CellInfo is what a method may check before any work: the cell's shape
+// and encoders.
+type CellInfo struct {
+	K                          int
+	NTrainWeak, NTrainStrong   int
+	WeakEncoder, StrongEncoder string
+}
+
+// Checker is a method that refuses some cells (bootstrap without an
+// intermediate encoder, cosupervise with two classes).
+type Checker interface {
+	Check(c CellInfo) error
+}
+
+// Check reports whether m can run on cell c, before any work: its own
+// Checker, and a declared gold budget that fits in train_weak.
+func Check(m Method, c CellInfo) error {
+	if b := DeclaredGold(m); b > c.NTrainWeak {
+		return fmt.Errorf("%s: gold=%d exceeds train_weak's %d examples", m.Name(), b, c.NTrainWeak)
+	}
+	if ch, ok := m.(Checker); ok {
+		if err := ch.Check(c); err != nil {
+			return fmt.Errorf("%s: %w", m.Name(), err)
+		}
+	}
+	return nil
 }
 
 type entry struct {
@@ -196,6 +254,21 @@ func names() []string {
 		out = append(out, n)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// AllNames lists the methods `--method all` runs: every registered method
+// but those with Info.NotInAll, sorted. It includes the controls and the
+// A/A null naive@aa.
+func AllNames() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	var out []string
+	for _, n := range names() {
+		if registry[n].info.NotInAll == "" {
+			out = append(out, n)
+		}
+	}
 	return out
 }
 

@@ -22,6 +22,7 @@ func init() {
 		Reference:   "Burns et al. 2023, openai/weak-to-strong loss xent",
 		Params:      "none (the strong head's own settings: ENC:HEAD, --epochs)",
 		Adaptation:  "none: the cell's student (probe or fine-tuned encoder) is trained on the weak labels as in the paper",
+		Gold:        "none",
 	}, func(p Params) (Method, error) { return naive{hard: false}, p.Unused() })
 	Register(Info{
 		Name:        "naive-hard",
@@ -29,6 +30,7 @@ func init() {
 		Reference:   "Burns et al. 2023 (hard-label variant)",
 		Params:      "none",
 		Adaptation:  "none: the cell's student (probe or fine-tuned encoder) is trained on the weak labels as in the paper",
+		Gold:        "none",
 	}, func(p Params) (Method, error) { return naive{hard: true}, p.Unused() })
 }
 

@@ -26,6 +26,7 @@ func init() {
 		Reference:   "openai/weak-to-strong loss.py product_loss_fn (Burns et al. 2023 code release)",
 		Params:      "alpha=1 (exponent of the weak labels); beta=1 (exponent of the student's probabilities)",
 		Adaptation:  "product computed in log space (same target, no 0/0 on underflowed labels)",
+		Gold:        "none",
 	}, func(p Params) (Method, error) {
 		alpha, err := p.Float("alpha", 1)
 		if err != nil {

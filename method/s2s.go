@@ -29,6 +29,7 @@ func init() {
 		Reference:   "EleutherAI/w2s run.py --s2s_iters (strong2strong mode)",
 		Params:      "rounds=2 (relabelling rounds after the naive student; 0 = naive)",
 		Adaptation:  "each round's student has its own derived seed; in-sample relabelling as in the reference",
+		Gold:        "none",
 	}, func(p Params) (Method, error) {
 		rounds, err := p.Int("rounds", 2)
 		if err != nil {

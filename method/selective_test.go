@@ -11,12 +11,16 @@ import (
 // TestSelective checks the defining behaviour on real sentiment data:
 // selective trains on the strong self-labels exactly where P(IK) passes
 // its threshold and on graph-smoothed weak labels elsewhere; pik-only keeps
-// the weak labels elsewhere untouched; graph-smooth is the normalised label
-// spreading of the weak labels over the strong kNN graph.
+// the weak labels elsewhere untouched; pik-random replaces as many rows,
+// not the same ones, with the same self-labels; graph-smooth is the
+// normalised label spreading of the weak labels over the strong kNN graph.
+// The self-labels are gold-free: the out-of-fold predictions of a strong
+// probe cross-fitted on the weak labels.
 func TestSelective(t *testing.T) {
 	c := clTestCell(t, "sentiment")
 	v := &c.view
 	weak := v.TrainStrong.WeakLabels
+	testBudget(v, DefaultGold)
 
 	sel := clMust(t, "selective:threshold=0.6").(selective)
 	y, replaced, st, err := sel.targets(t.Context(), v)
@@ -40,9 +44,21 @@ func TestSelective(t *testing.T) {
 	if nRep == 0 || nRep == len(replaced) {
 		t.Fatalf("threshold 0.6 replaced %d of %d: the test does not exercise the selection", nRep, len(replaced))
 	}
+	// The self-labels are the weak labels' cross-fit, no gold: recompute.
+	cfg := v.StrongProbe
+	cfg.Seed = clSeed(v.Seed, "selective", "self-probe")
+	oof, err := clCrossFit(t.Context(), v.TrainStrong.Strong, weak, cfg, 5, clSeed(v.Seed, "selective", "folds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(oof.Values, st.selfLabels.Values) {
+		t.Error("self-labels are not the cross-fitted strong probe's out-of-fold predictions of the weak labels")
+	}
+	if u := v.Gold.Use(); u.Strong != DefaultGold || u.Weak != 0 {
+		t.Errorf("selective read gold %+v, want %d strong-feature labels and no weak-side gold", u, DefaultGold)
+	}
 	// How informative P(IK) is (hidden gold, test-side only): reported, not
-	// asserted; on 300 sentiment examples it separates only weakly
-	// (self-label accuracy 0.697 where high vs 0.687 where low).
+	// asserted.
 	selfArg := st.selfLabels.Argmax()
 	var hiN, hiR, loN, loR int
 	for i, r := range replaced {
@@ -74,6 +90,24 @@ func TestSelective(t *testing.T) {
 		}
 		if rep2[i] != replaced[i] || !reflect.DeepEqual(y2.Row(i), want) {
 			t.Fatalf("pik-only row %d: replaced %v target %v, want %v", i, rep2[i], y2.Row(i), want)
+		}
+	}
+
+	pr := clMust(t, "pik-random:threshold=0.6").(selective)
+	y4, rep4, _, err := pr.targets(t.Context(), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if clCount(rep4) != nRep || reflect.DeepEqual(rep4, replaced) {
+		t.Errorf("pik-random replaced %d rows (same as P(IK)'s: %v), want %d other rows", clCount(rep4), reflect.DeepEqual(rep4, replaced), nRep)
+	}
+	for i := range rep4 {
+		want := weak.Row(i)
+		if rep4[i] {
+			want = st.selfLabels.Row(i)
+		}
+		if !reflect.DeepEqual(y4.Row(i), want) {
+			t.Fatalf("pik-random row %d: target %v, want %v", i, y4.Row(i), want)
 		}
 	}
 

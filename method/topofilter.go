@@ -11,8 +11,12 @@ package method
 // Adaptation: a point's class is its weak argmax; the ζ graph is rebuilt on
 // the points that survive the component step (k_zeta capped at their number
 // minus one); ζ is the fraction of the k_zeta neighbours whose weak class
-// differs (clDisagree); the ζ step drops round(contamination·N) of the N
-// train_strong points (never more than survive); cosine distance on frozen
+// differs (clDisagree); the filter removes round(contamination·N) of the N
+// train_strong points in total, as EleutherAI's topofilter does
+// (remaining = round(N·contamination) − cc_removed, at least 0): the ζ
+// step drops what the component step left of that quota, nothing when the
+// components already removed more. Until issue 12 the ζ step dropped the
+// whole quota on top of the component step. Cosine distance on frozen
 // strong features.
 
 import (
@@ -27,12 +31,14 @@ func init() {
 	Register(Info{
 		Name: "topo-filter",
 		Description: "TopoCC: keeps, per weak class, the largest strongly connected component of the strong-feature kNN graph " +
-			"restricted to that class, then drops the contamination fraction with the largest ζ (the fraction of its " +
-			"k_zeta neighbours whose weak argmax differs from its own); the student trains on the survivors' weak labels",
+			"restricted to that class, then drops the points with the largest ζ (the fraction of its k_zeta neighbours whose weak " +
+			"argmax differs from its own) until the contamination fraction is removed in all; the student trains on the survivors' weak labels",
 		Reference: "EleutherAI/w2s topo probe (w2s/topo.py, --probe_filter); Wu et al. 2020, 'A Topological Filter for Learning with Label Noise'",
-		Params:    "k_cc=50 (graph for components); k_zeta=50 (neighbours for ζ); contamination=0.1 (fraction of N dropped by ζ); metric=cosine|l2 (cosine)",
-		Adaptation: "class = weak argmax; ζ graph rebuilt on the component survivors; ζ = fraction of the k_zeta neighbours whose weak argmax differs; " +
-			"frozen strong features instead of a middle LM layer",
+		Params:    "k_cc=50 (graph for components); k_zeta=50 (neighbours for ζ); contamination=0.1 (fraction of N removed in total by both steps); metric=cosine|l2 (cosine)",
+		Adaptation: "fidelity fix, issue 12: removes round(contamination·N) in total, the ζ step taking what the component step left of it, as " +
+			"EleutherAI (it dropped that many on top of the component step); class = weak argmax; ζ graph rebuilt on the component survivors; " +
+			"ζ = fraction of the k_zeta neighbours whose weak argmax differs; frozen strong features instead of a middle LM layer",
+		Gold: "none",
 	}, newTopoFilter)
 }
 
@@ -126,7 +132,12 @@ func (m topoFilter) selection(v *View) ([]bool, error) {
 	}
 	sub := weak.SelectRows(idx)
 	zeta := clDisagree(sub, clNeighbourMean(gz, data.OneHot(sub.Argmax(), v.K)))
-	drop := min(int(math.Round(m.contamination*float64(n))), len(idx))
+	// The quota is for both steps together (EleutherAI's remaining =
+	// round(N·c) − cc_removed).
+	drop := min(max(int(math.Round(m.contamination*float64(n)))-(n-len(idx)), 0), len(idx))
+	if drop == 0 {
+		return kept, nil
+	}
 	keepZ := clDropTop(zeta, float64(drop)/float64(len(idx)))
 	for r, i := range idx {
 		kept[i] = keepZ[r]

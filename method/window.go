@@ -30,7 +30,8 @@ func init() {
 		Description: "soft cross-entropy against the weak labels only on examples where the student's max probability is below 0.5 + r (still uncertain)",
 		Reference:   "EleutherAI/w2s loss.py window loss (radius \"midweak\")",
 		Params:      "radius=midweak|NUMBER (midweak: median over train_strong of the weak labels' max probability, minus 0.5; a number in (0, 0.5])",
-		Adaptation:  "none beyond K classes (confidence = max probability); in-window losses summed and divided by the batch size, as the reference does",
+		Adaptation:  "none beyond K classes (confidence = max probability); in-window losses summed and divided by the batch size, as the reference does (fidelity fix, protocol 2: it was divided by the in-window count)",
+		Gold:        "none",
 	}, func(p Params) (Method, error) {
 		radius := p.Str("radius", "midweak")
 		fixed := -1.0

@@ -87,9 +87,10 @@ func (c Critique) Evidence(classes []string) []string {
 //	x2 = fraction of the nearest labelled neighbours (strong features) whose label differs
 //	x3 = 1 − a strong probe's probability of the weak label
 //
-// It learns only from what the protocol allows: train_weak, where the gold
-// is the supervisor's own and the weak label is cross-fitted (a weak model
-// that never saw the row), and the train_strong rows in Known.
+// It learns only from what the protocol allows: the train_weak examples of
+// its gold budget (View.Gold.Draw: their gold paired with strong features,
+// charged to the loop's budget), whose weak label is cross-fitted (a weak
+// model that never saw the row), and the train_strong rows in Known.
 type Critic struct {
 	cfg       CriticConfig
 	w         [4]float64 // weights of x1..x3 and the bias
@@ -99,9 +100,14 @@ type Critic struct {
 // CrossFitWeak returns out-of-fold weak-model probabilities on train_weak
 // [N_tw, K] (2 folds, the cell's weak head settings): the weak labels a
 // supervisor would give rows it never trained on, so their errors look like
-// its errors on train_strong.
+// its errors on train_strong. It refits the weak model on the weak
+// features: weak-side gold (View.Gold.WeakSide), free.
 func CrossFitWeak(ctx context.Context, v *method.View) (data.Matrix, error) {
-	return crossFit(ctx, v.TrainWeak.Weak, v.TrainWeak.Gold, v.K, v.WeakProbe, nil)
+	gold, err := v.Gold.WeakSide()
+	if err != nil {
+		return data.Matrix{}, fmt.Errorf("oversight: %w", err)
+	}
+	return crossFit(ctx, v.TrainWeak.Weak, gold, v.K, v.WeakProbe, nil)
 }
 
 // crossFit fits cfg's head on each half of (x, y) and predicts the other half;
@@ -159,16 +165,27 @@ func crossFit(ctx context.Context, x data.Matrix, y []int, k int, cfg student.Pr
 	return out, nil
 }
 
-// FitCritic trains the critic and critiques every train_strong row.
-// crossWeak is CrossFitWeak's output (computed once per cell: it does not
-// change across rounds); known holds the labels bought or reviewed so far.
+// FitCritic trains the critic and critiques every train_strong row. It
+// draws all of v.Gold's budget (Limit: the labels the loop charged for the
+// critic; none is fine once rows are known); crossWeak is CrossFitWeak's
+// output (computed once per cell: it does not change across rounds; unused
+// without budget); known holds the labels bought or reviewed so far. It
+// needs at least 4 labelled rows in all.
 func FitCritic(ctx context.Context, v *method.View, crossWeak data.Matrix, known Known, cfg CriticConfig) (*Critic, error) {
 	cfg = cfg.withDefaults()
 	k := v.K
-	nw, ns := v.TrainWeak.Strong.Rows, v.TrainStrong.Strong.Rows
-	if crossWeak.Rows != nw || crossWeak.Cols != k {
-		return nil, fmt.Errorf("oversight: cross-fitted weak labels are [%d,%d], want [%d,%d]", crossWeak.Rows, crossWeak.Cols, nw, k)
+	ns := v.TrainStrong.Strong.Rows
+	var drawn method.GoldSample
+	if b := v.Gold.Limit(); b > 0 {
+		var err error
+		if drawn, err = v.Gold.Draw(b); err != nil {
+			return nil, fmt.Errorf("oversight: critic: %w", err)
+		}
+		if crossWeak.Rows != v.TrainWeak.Weak.Rows || crossWeak.Cols != k {
+			return nil, fmt.Errorf("oversight: cross-fitted weak labels are [%d,%d], want [%d,%d]", crossWeak.Rows, crossWeak.Cols, v.TrainWeak.Weak.Rows, k)
+		}
 	}
+	nw := len(drawn.Rows) // labelled train_weak rows: the budget's
 	// Labelled set L: train_weak rows then known train_strong rows (sorted).
 	knownIDs := make([]int, 0, len(known))
 	for id := range known {
@@ -183,9 +200,11 @@ func FitCritic(ctx context.Context, v *method.View, crossWeak data.Matrix, known
 	lx := data.NewMatrix(nl, d)
 	ly := make([]int, nl)
 	lweak := data.NewMatrix(nl, k) // the weak label each labelled row had
-	copy(lx.Values, v.TrainWeak.Strong.Values)
-	copy(ly, v.TrainWeak.Gold)
-	copy(lweak.Values, crossWeak.Values)
+	copy(lx.Values, drawn.Strong.Values)
+	copy(ly, drawn.Gold)
+	for j, i := range drawn.Rows {
+		copy(lweak.Row(j), crossWeak.Row(i))
+	}
 	for j, id := range knownIDs {
 		copy(lx.Row(nw+j), v.TrainStrong.Strong.Row(id))
 		ly[nw+j] = known[id]
@@ -220,8 +239,10 @@ func FitCritic(ctx context.Context, v *method.View, crossWeak data.Matrix, known
 				break
 			}
 			if int(nb) < nl {
-				nbr := Neighbour{Source: "train_weak", Index: int(nb), Label: ly[nb], Dist: g.Distances(row)[j]}
-				if int(nb) >= nw {
+				nbr := Neighbour{Source: "train_weak", Label: ly[nb], Dist: g.Distances(row)[j]}
+				if int(nb) < nw {
+					nbr.Index = drawn.Rows[nb]
+				} else {
 					nbr.Source, nbr.Index = "train_strong", knownIDs[int(nb)-nw]
 				}
 				out = append(out, nbr)

@@ -22,9 +22,10 @@ const (
 )
 
 // Env is everything the loop may use: the protocol view (features, weak
-// labels, train_weak gold), an oracle client (the only way to gold of
-// train_strong and test), the executor that trains the cell's student (a
-// probe or a fine-tuned encoder) on a method's plan, the student's test
+// labels), an oracle client (the only way to gold of train_strong and
+// test), the executor that trains the cell's student (a probe or a
+// fine-tuned encoder) on a method's plan and holds train_weak's gold pool
+// (the loop opens its critic's budget there, charged to Config.Budget), the student's test
 // inputs, and inputs for the review desk and the attacker. It holds no gold
 // of train_strong or test: TestLoopHasNoHiddenGold walks it.
 type Env struct {
@@ -39,14 +40,23 @@ type Env struct {
 
 // Config sets one loop.
 type Config struct {
-	Method    string // student method spec ("naive", "logconf:coef=0.5", ...)
-	Budget    int    // gold labels to buy in all (train_strong rows)
-	Rounds    int    // rounds after round 0 (the weak-only student)
-	Strategy  string // StrategyCritic or StrategyRandom
-	EscalateK int    // items escalated to the review desk per round (critic strategy)
-	Critic    CriticConfig
-	Seed      int64
-	Log       io.Writer
+	Method string // student method spec ("naive", "logconf:coef=0.5", ...)
+	// Budget is the gold labels of the loop in all: train_strong rows
+	// bought from the oracle plus the critic's train_weak labels.
+	Budget int
+	// CriticGold is the part of Budget the critic learns from: train_weak
+	// examples with their gold and strong features, drawn from the
+	// executor's gold pool (the same seeded order every budget of the
+	// cell draws). The oracle sells the rest, Budget − CriticGold. Only
+	// the critic strategy uses it; 0 there leaves the critic to learn
+	// from bought rows alone (no critic before 4 are known).
+	CriticGold int
+	Rounds     int    // rounds after round 0 (the weak-only student)
+	Strategy   string // StrategyCritic or StrategyRandom
+	EscalateK  int    // items escalated to the review desk per round (critic strategy)
+	Critic     CriticConfig
+	Seed       int64
+	Log        io.Writer
 	// OnRound, if set, is called after each round with its record, before
 	// the next round reads review decisions (progress reporting; tests use
 	// it to act as the reviewer between rounds).
@@ -71,6 +81,13 @@ type Round struct {
 	StudentTS       data.Matrix  `json:"-"` // [N_ts, K]
 	CriticFlags     []bool       `json:"-"` // [N_ts] critic's flags this round (nil for random)
 	Weights         *[4]float64  `json:"critic_weights,omitempty"`
+	// CriticGold counts the train_weak labels (strong features) the critic
+	// drew so far, charged to the budget besides Spent.
+	CriticGold int `json:"critic_gold"`
+	// TrainWeakGold is what the round read of train_weak gold, the
+	// critic's budget and the student method's together (as in results
+	// rows: strong-feature draws are charged, weak-side refits free).
+	TrainWeakGold method.GoldUse `json:"-"`
 }
 
 // Result is a finished loop.
@@ -101,6 +118,16 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 	if cfg.Budget < 0 || cfg.Budget > ns {
 		return nil, fmt.Errorf("oversight: budget %d outside [0,%d]", cfg.Budget, ns)
 	}
+	if cfg.CriticGold < 0 || cfg.CriticGold > cfg.Budget || (cfg.CriticGold > 0 && cfg.Strategy != StrategyCritic) {
+		return nil, fmt.Errorf("oversight: critic gold %d: want 0..budget %d, and only with the %s strategy", cfg.CriticGold, cfg.Budget, StrategyCritic)
+	}
+	if cfg.CriticGold > v.TrainWeak.Weak.Rows {
+		return nil, fmt.Errorf("oversight: critic gold %d exceeds train_weak's %d examples", cfg.CriticGold, v.TrainWeak.Weak.Rows)
+	}
+	// The critic's gold comes out of the loop's budget: the oracle sells
+	// the rest.
+	buy := cfg.Budget - cfg.CriticGold
+	v.Gold = env.Exec.Gold.OpenBudget(cfg.CriticGold)
 	if cfg.Rounds < 0 {
 		return nil, fmt.Errorf("oversight: rounds %d < 0", cfg.Rounds)
 	}
@@ -118,7 +145,7 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 	res := &Result{Known: known}
 
 	var crossWeak data.Matrix
-	if cfg.Strategy == StrategyCritic && cfg.Rounds > 0 {
+	if cfg.Strategy == StrategyCritic && cfg.Rounds > 0 && cfg.CriticGold > 0 {
 		if crossWeak, err = CrossFitWeak(ctx, &v); err != nil {
 			return nil, err
 		}
@@ -145,7 +172,9 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 			}
 			var scores []float64
 			var critic *Critic
-			if cfg.Strategy == StrategyCritic {
+			if cfg.Strategy == StrategyCritic && cfg.CriticGold+len(known) < 4 {
+				logf("  round %d: %d labelled rows are too few to fit the critic; buying at random", r, cfg.CriticGold+len(known))
+			} else if cfg.Strategy == StrategyCritic {
 				if critic, err = FitCritic(ctx, &v, crossWeak, known, cfg.Critic); err != nil {
 					return nil, fmt.Errorf("oversight: round %d: %w", r, err)
 				}
@@ -165,7 +194,7 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("oversight: round %d: budget: %w", r, err)
 			}
-			share := max(0, cfg.Budget*r/cfg.Rounds-spentNow)
+			share := max(0, buy*r/cfg.Rounds-spentNow)
 			ids := pick(share, ns, known, studentTS, scores, cfg.Strategy, rng)
 			if len(ids) > 0 {
 				got, _, err := env.Oracle.Label(ctx, ids)
@@ -218,6 +247,9 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 			return nil, fmt.Errorf("oversight: round %d: student: %w", r, err)
 		}
 		res.Checkpoints = append(res.Checkpoints, tr.Checkpoints...)
+		critic := v.Gold.Use()
+		rd.CriticGold = critic.Strong
+		rd.TrainWeakGold = method.GoldUse{Strong: max(critic.Strong, tr.Gold.Strong), Weak: max(critic.Weak, tr.Gold.Weak)}
 		studentTS = tr.TrainStrong
 		if rd.StudentTest, err = tr.Model.Predict(ctx, env.Test); err != nil {
 			return nil, fmt.Errorf("oversight: round %d: student on test: %w", r, err)

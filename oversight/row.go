@@ -16,19 +16,29 @@ import (
 // experiment layer against hidden gold. Strategy "weak-only" is budget 0,
 // "ceiling" the strong head on train_strong gold (round 0 only).
 type Row struct {
-	Dataset      string  `json:"dataset"`
-	Weak         string  `json:"weak"`
-	Strong       string  `json:"strong"`
-	Method       string  `json:"method"`
-	Seed         int64   `json:"seed"`
-	Strategy     string  `json:"strategy"` // critic | random | weak-only | ceiling
-	BudgetFrac   float64 `json:"budget_frac"`
-	Budget       int     `json:"budget"`
-	Round        int     `json:"round"`
-	Spent        int     `json:"spent"`
-	Human        int     `json:"human"`
-	NTrainStrong int     `json:"n_train_strong"`
-	NTest        int     `json:"n_test"`
+	Dataset    string  `json:"dataset"`
+	Weak       string  `json:"weak"`
+	Strong     string  `json:"strong"`
+	Method     string  `json:"method"`
+	Seed       int64   `json:"seed"`
+	Strategy   string  `json:"strategy"` // critic | random | weak-only | ceiling
+	BudgetFrac float64 `json:"budget_frac"`
+	Budget     int     `json:"budget"`
+	Round      int     `json:"round"`
+	Spent      int     `json:"spent"` // train_strong labels bought or reviewed (the oracle's count)
+	Human      int     `json:"human"`
+	// CriticGold counts the train_weak labels (strong features) the
+	// critic learnt from, charged to Budget with Spent: Spent + CriticGold
+	// <= Budget. GoldUsed, GoldStrong and GoldFeatures account train_weak
+	// gold as results rows do (store.Row): the critic's and the student
+	// method's together, weak-side refits (the critic's cross-fitted weak
+	// labels) free but counted.
+	CriticGold   int    `json:"critic_gold"`
+	GoldUsed     int    `json:"gold_used"`
+	GoldStrong   int    `json:"gold_strong"`
+	GoldFeatures string `json:"gold_features"`
+	NTrainStrong int    `json:"n_train_strong"`
+	NTest        int    `json:"n_test"`
 
 	FloorAcc   float64  `json:"floor_acc"`
 	CeilingAcc float64  `json:"ceiling_acc"`
@@ -58,8 +68,9 @@ type Summary struct {
 	Round           int        `json:"round"`
 	Seeds           int        `json:"seeds"`
 	Spent           float64    `json:"spent"`
-	Acc             [3]float64 `json:"acc"` // mean, CI low, CI high
-	PGR             [3]float64 `json:"pgr"` // over seeds with a gap; NaN none
+	CriticGold      float64    `json:"critic_gold"` // mean train_weak labels the critic drew (charged besides Spent)
+	Acc             [3]float64 `json:"acc"`         // mean, CI low, CI high
+	PGR             [3]float64 `json:"pgr"`         // over seeds with a gap; NaN none
 	AttackSuccess   [3]float64 `json:"attack_success"`
 	CriticPrecision [3]float64 `json:"critic_precision"`
 	CriticRecall    [3]float64 `json:"critic_recall"`
@@ -107,6 +118,7 @@ func Summarize(rows []Row, seed int64) []Summary {
 		var acc, pgr, att, cp, cr []float64
 		for _, r := range g {
 			s.Spent += float64(r.Spent) / float64(len(g))
+			s.CriticGold += float64(r.CriticGold) / float64(len(g))
 			s.WeakErrRate += r.WeakErrRate / float64(len(g))
 			acc = append(acc, r.Acc)
 			if r.PGR != nil {
@@ -143,12 +155,12 @@ func WriteTable(w io.Writer, sums []Summary, finalOnly bool) error {
 		return fmt.Sprintf("%.3f [%.3f, %.3f]", v[0], v[1], v[2])
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join([]string{"strategy", "budget", "round", "spent", "acc [95% CI]", "PGR [95% CI]", "attack success", "critic P", "critic R", "seeds"}, "\t"))
+	fmt.Fprintln(tw, strings.Join([]string{"strategy", "budget", "round", "spent", "critic gold", "acc [95% CI]", "PGR [95% CI]", "attack success", "critic P", "critic R", "seeds"}, "\t"))
 	for _, s := range sums {
 		if finalOnly && s.Round != last[fmt.Sprintf("%s|%g", s.Strategy, s.BudgetFrac)] {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%.0f%%\t%d\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Strategy, 100*s.BudgetFrac, s.Round, s.Spent,
+		fmt.Fprintf(tw, "%s\t%.0f%%\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Strategy, 100*s.BudgetFrac, s.Round, s.Spent, s.CriticGold,
 			f3(s.Acc), f3(s.PGR), f3(s.AttackSuccess), f3(s.CriticPrecision), f3(s.CriticRecall), s.Seeds)
 	}
 	return tw.Flush()
@@ -167,7 +179,7 @@ func SummariesJSON(sums []Summary) []map[string]any {
 	for i, s := range sums {
 		out[i] = map[string]any{
 			"strategy": s.Strategy, "budget_frac": s.BudgetFrac, "round": s.Round, "seeds": s.Seeds,
-			"spent": s.Spent, "weak_err_rate": s.WeakErrRate, "acc": tri(s.Acc), "pgr": tri(s.PGR),
+			"spent": s.Spent, "critic_gold": s.CriticGold, "weak_err_rate": s.WeakErrRate, "acc": tri(s.Acc), "pgr": tri(s.PGR),
 			"attack_success": tri(s.AttackSuccess), "critic_precision": tri(s.CriticPrecision), "critic_recall": tri(s.CriticRecall),
 		}
 	}

@@ -33,8 +33,9 @@ type Meta struct {
 //   - PGR per method with CI bars, grouped by dataset;
 //   - floor / w2s / ceiling accuracy with CI whiskers per dataset × weak → strong;
 //   - method comparisons (when comps is not empty): paired Δaccuracy with its
-//     t-interval, ΔPGR, sign-flip p and Holm-adjusted p, underpowered notes,
-//     and the A/A null's false-positive count when an A/A method ran;
+//     t-interval, ΔPGR, sign-flip p and Holm-adjusted p against each row's
+//     baseline (naive, or a gold-matched control), underpowered notes, and
+//     the A/A null's false-positive count when an A/A method ran;
 //   - every per-seed row, in a collapsed <details>.
 //
 // Every number has three decimals; undefined numbers show as "—".

@@ -153,16 +153,20 @@ func SeedBase(rows []store.Row) int64 {
 // Options.GapThreshold: the run's gap threshold), compares every method
 // with baseline ("" picks Baseline(rows)) and renders the RenderSweep page.
 // It returns the page, the summaries (for summary.json) and the
-// comparisons (for comparisons.json and the printed table), so that all
-// three show the same numbers.
+// comparisons with baseline (for comparisons.json and the printed table),
+// so that all three show the same numbers. The page's comparison table
+// also shows the comparisons of gold-drawing methods with their
+// gold-matched controls (eval.CompareControls; their Baseline column
+// names the control).
 func SweepPage(m Meta, rows []store.Row, opt eval.Options, baseline string) ([]byte, []store.Summary, []eval.Comparison, error) {
 	sums := eval.Summarize(rows, opt)
 	if baseline == "" {
 		baseline = Baseline(rows)
 	}
 	comps := eval.CompareMethods(rows, baseline, opt)
+	shown := append(append([]eval.Comparison(nil), comps...), eval.CompareControls(rows, opt)...)
 	var buf bytes.Buffer
-	if err := RenderSweep(&buf, m, rows, sums, comps); err != nil {
+	if err := RenderSweep(&buf, m, rows, sums, shown); err != nil {
 		return nil, nil, nil, err
 	}
 	return buf.Bytes(), sums, comps, nil

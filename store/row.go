@@ -66,6 +66,18 @@ type Row struct {
 	StrongTrain string `json:"strong_train" parquet:"strong_train"`
 	Stages      int    `json:"stages" parquet:"stages"`
 
+	// Gold accounting (issue 12): the train_weak gold labels the method
+	// read beyond the weak model's own training. GoldUsed counts distinct
+	// labels; GoldFeatures says what they were paired with: "strong" (the
+	// student's features or inputs: drawn from the method's gold=B budget,
+	// charged), "weak" (weak-side refits: ensemble members, co-supervision
+	// specialists; free, the supervisor's own data), "strong+weak", or ""
+	// for none. GoldStrong counts the strong-feature labels: the B the
+	// gold-matched controls (gold-probe, naive+gold) are compared at.
+	GoldUsed     int    `json:"gold_used" parquet:"gold_used"`
+	GoldFeatures string `json:"gold_features" parquet:"gold_features"`
+	GoldStrong   int    `json:"gold_strong" parquet:"gold_strong"`
+
 	ConfigHash string  `json:"config_hash" parquet:"config_hash"`
 	DurationS  float64 `json:"duration_s" parquet:"duration_s"`
 	Version    string  `json:"version" parquet:"version"`
@@ -128,6 +140,13 @@ type Summary struct {
 	CeilingAccMean   float64 `json:"ceiling_acc_mean"`
 	CeilingAccCILow  float64 `json:"ceiling_acc_ci_low"`
 	CeilingAccCIHigh float64 `json:"ceiling_acc_ci_high"`
+
+	// GoldUsed, GoldStrong and GoldFeatures are the rows' gold accounting
+	// (store.Row), the largest over seeds and the features of the first
+	// seed (a method reads the same amount in every seed).
+	GoldUsed     int    `json:"gold_used"`
+	GoldStrong   int    `json:"gold_strong"`
+	GoldFeatures string `json:"gold_features"`
 
 	W2SAUROCMean    float64 `json:"w2s_auroc_mean"`
 	AgreementMean   float64 `json:"agreement_mean"`

@@ -19,6 +19,15 @@ import (
 	"github.com/superalign/superalign/store"
 )
 
+// criticShareSpec maps the --critic-share flag to OverseeSpec.CriticShare,
+// whose zero value means the default: a flag of 0 (none) becomes -1.
+func criticShareSpec(flag float64) float64 {
+	if flag == 0 {
+		return -1
+	}
+	return flag
+}
+
 func cmdOversee(ctx context.Context, args []string) error {
 	fs := newFlags("oversee", "--data NAME --weak ENC[:HEAD] --strong ENC[:HEAD]|ENC-ft --budgets 0,1,2,5,10 --rounds 4 --seeds 3 --out DIR")
 	dataFlag := fs.String("data", "sentiment", "dataset: built-in name or JSONL/CSV/Parquet path")
@@ -34,6 +43,7 @@ func cmdOversee(ctx context.Context, args []string) error {
 	ftEpochs := fs.Int("ft-epochs", 0, "fine-tuned (ENC-ft) strong student: epochs (0: default)")
 	ftLR := fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)")
 	escalate := fs.Int("escalate", 5, "items escalated to the review desk per round")
+	criticShare := fs.Float64("critic-share", experiment.DefaultCriticShare, "fraction of each budget the critic strategy spends on train_weak gold for its critic (the oracle sells the rest; 0: none)")
 	attackN := fs.Int("attack-texts", 200, "test texts the attacker perturbs")
 	out := fs.String("out", "runs/oversee", "output directory (results.jsonl, summary.json, oracle-audit.jsonl, oracle-access.json)")
 	access := fs.String("access", "", "file (mode 0600) the oracle's URL and each run's desk token are written to, for `w2s serve --token-file` (default OUT/oracle-access.json)")
@@ -43,6 +53,9 @@ func cmdOversee(ctx context.Context, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	if !(*criticShare >= 0 && *criticShare <= 1) {
+		return usageError{fmt.Errorf("--critic-share must be in [0,1], got %g", *criticShare)}
 	}
 	var fracs []float64
 	for _, b := range splitList(*budgets) {
@@ -54,7 +67,7 @@ func cmdOversee(ctx context.Context, args []string) error {
 	}
 	spec := experiment.OverseeSpec{Dataset: *dataFlag, Weak: *weak, Strong: *strong, Method: *meth, Budgets: fracs,
 		Rounds: *rounds, Seeds: *seeds, SeedBase: *seedBase, Limit: *limit, Epochs: *epochs, FTEpochs: *ftEpochs, FTLR: *ftLR,
-		EscalateK: *escalate, AttackTexts: *attackN, GapThreshold: 0.02, AuditPath: experiment.DefaultAuditPath(*out),
+		EscalateK: *escalate, CriticShare: criticShareSpec(*criticShare), AttackTexts: *attackN, GapThreshold: 0.02, AuditPath: experiment.DefaultAuditPath(*out),
 		Checkpoints: filepath.Join(*out, "checkpoints")}
 	if err := spec.Validate(); err != nil {
 		return usageError{err}

@@ -179,7 +179,7 @@ func reportRuns(dirs []string, out, baseline string, gap float64, png bool, comm
 			if baseline == "" {
 				baseline = report.Baseline(rows)
 			}
-			f, err := store.JSONFile("comparisons.json", eval.NewComparisonReport(comps, baseline, opt))
+			f, err := store.JSONFile("comparisons.json", comparisonReport(rows, comps, baseline, opt))
 			if err != nil {
 				return nil, nil, err
 			}

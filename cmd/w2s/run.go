@@ -86,7 +86,19 @@ func cmdRun(ctx context.Context, args []string) error {
 		spec.GapThreshold = *gap
 	}
 	if len(spec.Methods) == 1 && spec.Methods[0] == "all" {
-		spec.Methods = method.Names()
+		// Every method but those kept out of `all` (kl: naive up to a
+		// constant), the controls and the A/A null included; a method that
+		// refuses a dataset is left out of it with a note.
+		spec.Methods = method.AllNames()
+		spec.SkipInapplicable = true
+	}
+	withControls, added, err := method.WithControls(spec.Methods)
+	if err != nil {
+		return usageError{err}
+	}
+	if len(added) > 0 {
+		fmt.Fprintf(os.Stderr, "adding the baseline and gold-matched controls of the methods that draw gold: %s\n", strings.Join(added, ", "))
+		spec.Methods = withControls
 	}
 	if err := spec.Validate(); err != nil {
 		return usageError{err}
@@ -131,7 +143,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	files := []store.File{{Name: "report.html", Data: page}}
 	wrote := []string{filepath.Join(*out, "results.jsonl"), filepath.Join(*out, "summary.json"), filepath.Join(*out, "report.html")}
 	if len(comps) > 0 {
-		f, err := store.JSONFile("comparisons.json", eval.NewComparisonReport(comps, report.Baseline(rows), opt))
+		f, err := store.JSONFile("comparisons.json", comparisonReport(rows, comps, report.Baseline(rows), opt))
 		if err != nil {
 			return err
 		}
@@ -146,6 +158,9 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	printSummaries(os.Stdout, sums)
 	printComparisons(os.Stdout, comps)
+	if rep := comparisonReport(rows, comps, report.Baseline(rows), opt); len(rep.Controls) > 0 || len(rep.Verdicts) > 0 {
+		printControls(os.Stdout, rep)
+	}
 	fmt.Printf("\n%d rows in %.1fs; wrote %s\n", len(rows), time.Since(start).Seconds(), strings.Join(wrote, ", "))
 	return nil
 }
@@ -175,19 +190,89 @@ func splitMethods(s string) []string {
 	return out
 }
 
+// goldNote is a GOLD cell: train_weak labels read and what they were
+// paired with ("100 strong", "600 weak"), "–" for none.
+func goldNote(used int, features string) string {
+	if used == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%d %s", used, features)
+}
+
+// comparisonReport is comparisons.json: the comparisons with the baseline,
+// the A/A tallies, the comparisons with the gold-matched controls and the
+// verdicts of both.
+func comparisonReport(rows []store.Row, comps []eval.Comparison, baseline string, opt eval.Options) eval.ComparisonReport {
+	rep := eval.NewComparisonReport(comps, baseline, opt)
+	rep.Controls = eval.CompareControls(rows, opt)
+	rep.Verdicts = eval.Verdicts(rows, comps, rep.Controls)
+	return rep
+}
+
+// printControls prints the gold-drawing methods' paired Δaccuracy from
+// their gold-matched controls (Holm over the control comparisons of each
+// table), then which methods beat naive and, where they drew gold, every
+// control at their budget, after correction.
+func printControls(w io.Writer, rep eval.ComparisonReport) {
+	num := func(f string, x float64) string {
+		if math.IsNaN(x) {
+			return "–"
+		}
+		return fmt.Sprintf(f, x)
+	}
+	if len(rep.Controls) > 0 {
+		fmt.Fprintf(w, "\nPaired Δaccuracy from the gold-matched controls (same B train_weak gold labels; positive: better than the control); Holm over the control comparisons of each table\n")
+		tw := tabwriterFor(w)
+		fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tCONTROL\tN\tΔACC [95% t-CI]\tp\tp HOLM (m)")
+		for _, c := range rep.Controls {
+			if c.N == 0 {
+				continue
+			}
+			ds, n := c.Dataset, fmt.Sprint(c.N)
+			if c.AcrossDatasets {
+				ds, n = "all datasets", fmt.Sprintf("%d (%d datasets)", c.N, c.NDatasets)
+			}
+			fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%s\t%s [%s, %s]\t%s\t%s (%d)\n", ds, c.Weak, c.Strong, c.Method, c.Baseline, n,
+				num("%+.3f", c.DeltaAcc), num("%+.3f", c.DeltaAccCILow), num("%+.3f", c.DeltaAccCIHigh), num("%.4f", c.P), num("%.4f", c.PHolm), c.HolmFamily)
+		}
+		tw.Flush()
+	}
+	var honest []string
+	for _, v := range rep.Verdicts {
+		if !v.BeatsNaive || !v.BeatsControls {
+			continue
+		}
+		ds := v.Dataset
+		if ds == "" {
+			ds = "all datasets"
+		}
+		what := "no gold drawn"
+		if v.GoldStrong > 0 {
+			what = fmt.Sprintf("and %s at B = %d", strings.Join(v.Controls, ", "), v.GoldStrong)
+		}
+		honest = append(honest, fmt.Sprintf("%s %s (%s)", ds, v.Method, what))
+	}
+	fmt.Fprintf(w, "\nBeats naive after Holm (p ≤ %.2f)%s: ", eval.Alpha, " and, where it drew gold, every gold-matched control")
+	if len(honest) == 0 {
+		fmt.Fprintln(w, "none")
+		return
+	}
+	fmt.Fprintln(w, strings.Join(honest, "; "))
+}
+
 // printSummaries prints the results table: accuracies with 95% t-intervals
 // across seeds, the weak–strong gap, and the ratio-of-means PGR with its
 // seed-bootstrap CI, or "no gap" with the reason (the gap's lower bound
 // against the threshold).
 func printSummaries(w io.Writer, sums []store.Summary) {
 	tw := tabwriterFor(w)
-	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tSEEDS\tFLOOR\tCEILING\tW2S\tGAP\tPGR [95% CI]")
+	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tGOLD\tSEEDS\tFLOOR\tCEILING\tW2S\tGAP\tPGR [95% CI]")
 	for _, s := range sums {
 		pgr := "no gap (" + report.GapNote(s) + ")"
 		if s.PGRMean != nil {
 			pgr = fmt.Sprintf("%.3f %s", *s.PGRMean, ciPtr(s.PGRCILow, s.PGRCIHigh))
 		}
-		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Dataset, s.Weak, s.Strong, s.Method, s.NSeeds,
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Dataset, s.Weak, s.Strong, s.Method, goldNote(s.GoldUsed, s.GoldFeatures), s.NSeeds,
 			ci(s.FloorAccMean, s.FloorAccCILow, s.FloorAccCIHigh),
 			ci(s.CeilingAccMean, s.CeilingAccCILow, s.CeilingAccCIHigh),
 			ci(s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh),

@@ -25,11 +25,18 @@ type Result struct {
 	// IntSlices are the paths of []int fields of this project's structs:
 	// class-label vectors look like that, so callers list the allowed ones.
 	IntSlices []string
+	// Paths holds, per type, every path by which the walk reached it, so
+	// callers can classify every way to, say, a feature matrix. Types of
+	// this project (and pointers, slices, maps of them) are walked again
+	// on every path that reaches them (cycles excepted); other types once,
+	// so a type inside a library type is listed under its first path only.
+	Paths map[reflect.Type][]string
 }
 
 // Walk walks the types of roots (values, not types).
 func Walk(roots ...any) Result {
-	r := Result{Seen: map[reflect.Type]bool{}}
+	r := Result{Seen: map[reflect.Type]bool{}, Paths: map[reflect.Type][]string{}}
+	onPath := map[reflect.Type]bool{} // project types on the current path
 	var walk func(tp reflect.Type, path string, projectField bool)
 	walk = func(tp reflect.Type, path string, projectField bool) {
 		if fromEval(tp) {
@@ -41,7 +48,14 @@ func Walk(roots ...any) Result {
 		if projectField && tp.Kind() == reflect.Slice && tp.Elem().Kind() == reflect.Int {
 			r.IntSlices = append(r.IntSlices, path)
 		}
-		if r.Seen[tp] {
+		r.Paths[tp] = append(r.Paths[tp], path)
+		if ownType(tp) {
+			if onPath[tp] {
+				return
+			}
+			onPath[tp] = true
+			defer delete(onPath, tp)
+		} else if r.Seen[tp] {
 			return
 		}
 		r.Seen[tp] = true
@@ -74,6 +88,20 @@ func Walk(roots ...any) Result {
 		walk(tp, tp.Name(), false)
 	}
 	return r
+}
+
+// ownType reports whether tp is a named type of this project, or leads to
+// one through pointers, slices, arrays, channels and map values.
+func ownType(tp reflect.Type) bool {
+	for tp.Name() == "" {
+		switch tp.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan, reflect.Map:
+			tp = tp.Elem()
+		default:
+			return false
+		}
+	}
+	return strings.HasPrefix(tp.PkgPath(), module)
 }
 
 // fromEval reports whether tp is, or points to or holds elements of, a type

@@ -32,3 +32,23 @@ func TestWalk(t *testing.T) {
 		t.Errorf("clean root reported %v %v", c.EvalPaths, c.IntSlices)
 	}
 }
+
+type inner struct{ X []float32 }
+
+type twice struct {
+	A inner
+	B *inner
+	C []inner
+}
+
+// TestPathsEveryWay: a project type reached by three fields is walked on
+// each, so the slice inside it is listed under all three paths (a type
+// reached once only would hide a second way to it).
+func TestPathsEveryWay(t *testing.T) {
+	r := Walk(twice{})
+	got := r.Paths[reflect.TypeOf([]float32{})]
+	want := []string{"twice.A.X", "twice.B[].X", "twice.C[].X"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("paths to []float32 %v, want %v", got, want)
+	}
+}

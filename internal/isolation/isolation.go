@@ -52,6 +52,10 @@ type Member struct {
 	// package's own field of the same name (res.Labels = m) stays legal.
 	CallOnly bool
 	Reason   string
+	// AllowedIn lists the files (base names) of the package where the
+	// member may be used: the runner's own code inside a package it shares
+	// with the code the rule keeps away (the executor in package method).
+	AllowedIn map[string]bool
 }
 
 // Policy is what a package may not use.
@@ -96,7 +100,7 @@ func Check(dir string, p Policy) ([]Violation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("isolation: parsing %s: %w", path, err)
 		}
-		out = append(out, checkFile(fset, f, p)...)
+		out = append(out, checkFile(fset, f, p, filepath.Base(path))...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].Pos, out[j].Pos
@@ -154,7 +158,7 @@ func isDigits(s string) bool {
 	return true
 }
 
-func checkFile(fset *token.FileSet, f *ast.File, p Policy) []Violation {
+func checkFile(fset *token.FileSet, f *ast.File, p Policy, file string) []Violation {
 	var out []Violation
 	add := func(pos token.Pos, rule, what, reason string) {
 		out = append(out, Violation{Pos: fset.Position(pos), Rule: rule, What: what, Reason: reason})
@@ -216,7 +220,7 @@ func checkFile(fset *token.FileSet, f *ast.File, p Policy) []Violation {
 				return true
 			}
 		}
-		if m, ok := p.Members[name]; ok && (!m.CallOnly || called[sel]) {
+		if m, ok := p.Members[name]; ok && (!m.CallOnly || called[sel]) && !m.AllowedIn[file] {
 			what := "." + name
 			if m.CallOnly {
 				what += "()"

@@ -53,6 +53,8 @@ func dataRule(name string) string {
 		return "a data." + name + " carries gold labels"
 	case name == "IDX":
 		return "raw IDX file contents (label files included)"
+	case name == "CheckInputs":
+		return "dataset loader: reads every dataset file in full to check it"
 	}
 	return ""
 }
@@ -92,20 +94,28 @@ func members() map[string]Member {
 	}
 }
 
+// reasonOpenBudget is why GoldPool.OpenBudget is kept to the runner.
+const reasonOpenBudget = "GoldPool.OpenBudget sets how much train_weak gold with strong features a run may draw: only the executor " +
+	"(method/run.go, capped at the method's declared gold=B) and the oversight loop (oversight/loop.go, the critic's gold, charged to " +
+	"the loop's budget) open budgets"
+
 // MethodPolicy is what package method may not use: eval, the runners and
 // stores, dataset loaders and split/balance functions, Dataset.Labels and
 // Dataset.Examples (and ClassCounts), files, processes, the network and the oracle (a method
-// gets gold only through its view).
+// gets gold only through its view), and GoldPool.OpenBudget outside the
+// executor (run.go) and the pool itself (gold.go).
 func MethodPolicy() Policy {
 	imports := commonImports()
 	imports[Module+"/oracle"] = "a method gets gold only through its view, not from the oracle"
+	m := members()
+	m["OpenBudget"] = Member{CallOnly: true, Reason: reasonOpenBudget, AllowedIn: map[string]bool{"run.go": true, "gold.go": true}}
 	return Policy{
 		Imports: imports,
 		Selectors: map[string]func(string) string{
 			Module + "/data": dataRule,
 			"path/filepath":  filepathRule,
 		},
-		Members: members(),
+		Members: m,
 	}
 }
 
@@ -120,12 +130,15 @@ var PureEvalStatistics = []string{
 // OversightPolicy is MethodPolicy for package oversight, with two
 // boundaries drawn by package: it may call oracle's Client (the oracle does
 // the HTTP, under a budget and an audit log) but nothing of its server
-// side, and it may import eval for PureEvalStatistics only.
+// side, and it may import eval for PureEvalStatistics only. The loop
+// (loop.go) opens its critic's gold budget, charged to Config.Budget.
 func OversightPolicy() Policy {
 	allowed := map[string]bool{}
 	for _, n := range PureEvalStatistics {
 		allowed[n] = true
 	}
+	m := members()
+	m["OpenBudget"] = Member{CallOnly: true, Reason: reasonOpenBudget, AllowedIn: map[string]bool{"loop.go": true}}
 	return Policy{
 		Imports: commonImports(),
 		Selectors: map[string]func(string) string{
@@ -134,6 +147,6 @@ func OversightPolicy() Policy {
 			"path/filepath":    filepathRule,
 		},
 		Allowed: map[string]map[string]bool{Module + "/eval": allowed},
-		Members: members(),
+		Members: m,
 	}
 }
