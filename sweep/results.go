@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -61,6 +62,13 @@ func Finalize(dir string, plan *Plan, command, indexPath string) ([]store.Row, e
 	}
 	if err := store.WriteParquet(filepath.Join(dir, "results.parquet"), rows); err != nil {
 		return nil, err
+	}
+	if missing == 0 {
+		// Every cell is done: no checkpoint can serve again (and a task
+		// killed while saving one may have left a temporary file).
+		if err := os.RemoveAll(CheckpointDir(dir)); err != nil {
+			return nil, fmt.Errorf("removing %s: %w", CheckpointDir(dir), err)
+		}
 	}
 	if indexPath != "" {
 		idx, err := store.OpenIndex(indexPath)
