@@ -163,7 +163,8 @@ func (c ProbeConfig) Train() train.Config {
 // method's auxiliary probes (P(IK), specialists, ensemble members,
 // bootstrap rungs, critics) use.
 func FitProbe(ctx context.Context, x, targets data.Matrix, cfg ProbeConfig) (*ProbeModel, error) {
-	return fitProbe(ctx, x, train.Objective{Targets: targets}, cfg)
+	m, _, err := fitProbe(ctx, x, train.Objective{Targets: targets}, cfg, cfg.Train())
+	return m, err
 }
 
 // FitProbeLabels is FitProbe with hard labels: labels[i] in [0, k) is the
@@ -177,16 +178,18 @@ func FitProbeLabels(ctx context.Context, x data.Matrix, labels []int, k int, cfg
 	return FitProbe(ctx, x, data.OneHot(labels, k), cfg)
 }
 
-func fitProbe(ctx context.Context, x data.Matrix, o train.Objective, cfg ProbeConfig) (*ProbeModel, error) {
-	net, err := newProbeNet(cfg, x, o.Rows, o.Targets.Cols)
+// fitProbe trains a head of architecture arch on x for o with tcfg.
+func fitProbe(ctx context.Context, x data.Matrix, o train.Objective, arch ProbeConfig, tcfg train.Config) (*ProbeModel, *train.Result, error) {
+	net, err := newProbeNet(arch, x, o.Rows, o.Targets.Cols)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res, err := train.Fit(ctx, net, o, cfg.Train())
+	res, err := train.Fit(ctx, net, o, tcfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return net.model(res)
+	m, err := net.model(res)
+	return m, res, err
 }
 
 // paramSpec describes one parameter array of a head.

@@ -385,7 +385,7 @@ func TestCustomLoss(t *testing.T) {
 	flipped := train.Loss{Name: "flipped", PerExample: func(logits, targets, _ *graph.Node) *graph.Node {
 		return train.SoftCrossEntropy(logits, graph.OneMinus(targets))
 	}}
-	h, err := fitProbe(context.Background(), x, train.Objective{Targets: data.OneHot(y, 2), Loss: flipped}, cfg)
+	h, _, err := fitProbe(context.Background(), x, train.Objective{Targets: data.OneHot(y, 2), Loss: flipped}, cfg, cfg.Train())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +393,7 @@ func TestCustomLoss(t *testing.T) {
 		t.Errorf("accuracy with flipped-target loss %.3f, want < 0.1 (the loss was not used?)", acc)
 	}
 	notPerExample := train.Loss{Name: "logits", PerExample: func(logits, _, _ *graph.Node) *graph.Node { return logits }}
-	if _, err := fitProbe(context.Background(), x, train.Objective{Targets: data.OneHot(y, 2), Loss: notPerExample}, cfg); err == nil || !strings.Contains(err.Error(), "one value per example") {
+	if _, _, err := fitProbe(context.Background(), x, train.Objective{Targets: data.OneHot(y, 2), Loss: notPerExample}, cfg, cfg.Train()); err == nil || !strings.Contains(err.Error(), "one value per example") {
 		t.Errorf("loss of shape [B, K]: %v", err)
 	}
 }
@@ -621,7 +621,7 @@ func TestProgressLoss(t *testing.T) {
 	shift := train.Loss{Name: "xent+progress", PerExample: func(logits, targets, progress *graph.Node) *graph.Node {
 		return graph.Add(train.SoftCrossEntropy(logits, targets), progress)
 	}}
-	shifted, err := fitProbe(context.Background(), x, train.Objective{Targets: targets, Loss: shift}, cfg)
+	shifted, _, err := fitProbe(context.Background(), x, train.Objective{Targets: targets, Loss: shift}, cfg, cfg.Train())
 	if err != nil {
 		t.Fatal(err)
 	}

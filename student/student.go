@@ -151,15 +151,7 @@ func (p *Probe) Config() train.Config { return p.cfg.Train() }
 
 // Fit implements Student.
 func (p *Probe) Fit(ctx context.Context, in Inputs, o train.Objective, cfg train.Config) (Model, *train.Result, error) {
-	net, err := newProbeNet(p.cfg, in.Features, o.Rows, o.Targets.Cols)
-	if err != nil {
-		return nil, nil, err
-	}
-	res, err := train.Fit(ctx, net, o, cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := net.model(res)
+	m, res, err := fitProbe(ctx, in.Features, o, p.cfg, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
