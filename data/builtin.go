@@ -54,6 +54,11 @@ var builtins = []builtin{
 		Package:     "spam-assassin", Task: TaskText,
 	}, loadSpamSubset},
 	{BuiltinInfo{
+		Name:        "spam-hardham",
+		Description: "SpamAssassin legitimate mail: hard ham (spam-like) vs easy ham, 250 vs 3900 mails (6% positives; --balance none keeps the mix)",
+		Package:     "spam-assassin", Task: TaskText,
+	}, loadSpamHardHam},
+	{BuiltinInfo{
 		Name:        "fashion-mnist",
 		Description: "Fashion-MNIST: 70000 28x28 grayscale clothing images (official 60k train + 10k test pooled), 10 classes",
 		Package:     "fashion-mnist", Task: TaskImage,

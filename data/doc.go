@@ -2,9 +2,17 @@
 // for user files (JSONL, CSV, Parquet), the built-in datasets read from
 // registry packages (UCI sentiment sentences, SpamAssassin, MNIST and
 // Fashion-MNIST; the first two also as 3-class tasks by origin:
-// review-source by site, spam-subset by easy ham / hard ham / spam), and
+// review-source by site, spam-subset by easy ham / hard ham / spam; and
+// spam-hardham, hard ham vs easy ham, a binary task with 6% positives), and
 // the seeded sampling every experiment starts with: balance (binary only;
 // multi-class datasets keep their class mix), subsample, split.
+//
+// Balancing is a choice (--balance, KeptIndices): undersample (the
+// default: Balance), none (the natural class mix) or weight (the natural
+// mix, with losses weighted by inverse class frequency in the experiment
+// layer). Every split is stratified, so with the natural mix each part
+// holds each class within one example of its fraction of that class
+// (TestStratifiedSplitImbalanced).
 //
 // User files carry exactly one input column, text (a string), features (an
 // array of numbers; in CSV a JSON array in the cell) or image (a path,

@@ -34,6 +34,68 @@ func (d *Dataset) ClassCounts() []int {
 	return out
 }
 
+// ClassCountsOf returns the number of examples per class among idx
+// (indices into d.Examples): [K], e.g. the class mix of one split.
+func (d *Dataset) ClassCountsOf(idx []int) []int {
+	out := make([]int, len(d.Classes))
+	for _, i := range idx {
+		if l := d.Examples[i].Label; l >= 0 && l < len(out) {
+			out[l]++
+		}
+	}
+	return out
+}
+
+// Balancing modes (--balance): what an experiment does with a binary
+// dataset's class mix before it splits.
+//
+//   - BalanceUndersample (the default, "" too): Balance's undersampling of
+//     the majority class, so accuracy and PGR compare across datasets;
+//   - BalanceNone: every example, the natural mix, split stratified;
+//   - BalanceWeight: every example as with none, and every model trained
+//     in the cell weights its loss by inverse class frequency (the
+//     experiment layer applies the weights; the data are those of none).
+//
+// Multi-class datasets are never undersampled, so for them undersample
+// and none keep the same examples.
+const (
+	BalanceUndersample = "undersample"
+	BalanceNone        = "none"
+	BalanceWeight      = "weight"
+)
+
+// BalanceModes lists the modes ParseBalance accepts.
+var BalanceModes = []string{BalanceUndersample, BalanceNone, BalanceWeight}
+
+// ParseBalance checks a balancing mode; "" is BalanceUndersample.
+func ParseBalance(s string) (string, error) {
+	if s == "" {
+		return BalanceUndersample, nil
+	}
+	if slices.Contains(BalanceModes, s) {
+		return s, nil
+	}
+	return "", fmt.Errorf("balance %q: want one of undersample, none, weight", s)
+}
+
+// KeptIndices returns, ascending, the examples an experiment with balancing
+// mode keeps for seed: BalanceIndices for undersample (or ""), every
+// example for none and weight.
+func KeptIndices(d *Dataset, mode string, seed int64) ([]int, error) {
+	mode, err := ParseBalance(mode)
+	if err != nil {
+		return nil, err
+	}
+	if mode == BalanceUndersample {
+		return balanceIndices(d, seed), nil
+	}
+	idx := make([]int, len(d.Examples))
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx, nil
+}
+
 // byClass returns the example indices of each class in file order.
 func (d *Dataset) byClass() [][]int {
 	out := make([][]int, len(d.Classes))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -245,4 +246,70 @@ func TestIndexFormsMatchDatasetForms(t *testing.T) {
 	same("train_weak", split.TrainWeak, sub, spliti.TrainWeak)
 	same("train_strong", split.TrainStrong, sub, spliti.TrainStrong)
 	same("test", split.Test, sub, spliti.Test)
+}
+
+// TestStratifiedSplitImbalanced: with the natural class mix kept
+// (--balance none), every part holds each class within one example of the
+// part's fraction of that class, for the mixes of the real imbalanced sets
+// (spam: 4150 ham / 1876 spam; spam-hardham: 3900 / 250; a 7%-positive
+// set of 2200), with and without a stratified --limit, for several seeds
+// and fractions.
+func TestStratifiedSplitImbalanced(t *testing.T) {
+	for _, counts := range [][]int{{4150, 1876}, {3900, 250}, {2046, 154}, {3900, 250, 1876}, {97, 3}} {
+		d := synth(counts...)
+		for _, fr := range [][3]float64{DefaultFractions, {0.5, 0.3, 0.2}} {
+			for seed := int64(0); seed < 4; seed++ {
+				for _, limit := range []int{0, 1000} {
+					idx, err := KeptIndices(d, BalanceNone, seed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(idx) != len(d.Examples) {
+						t.Fatalf("none kept %d of %d", len(idx), len(d.Examples))
+					}
+					if limit > 0 {
+						idx = SubsampleIndices(d, idx, limit, seed)
+					}
+					kept := d.ClassCountsOf(idx)
+					sp, err := SplitIndices(d, idx, seed, fr)
+					if err != nil {
+						t.Fatalf("%v seed %d: %v", counts, seed, err)
+					}
+					sum := fr[0] + fr[1] + fr[2]
+					for p, part := range [][]int{sp.TrainWeak, sp.TrainStrong, sp.Test} {
+						got := d.ClassCountsOf(part)
+						for c := range got {
+							want := float64(kept[c]) * fr[p] / sum
+							if diff := float64(got[c]) - want; diff <= -1 || diff >= 1 {
+								t.Errorf("%v limit %d seed %d fractions %v: part %d class %d has %d, want %.2f ± <1",
+									counts, limit, seed, fr, p, c, got[c], want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestKeptIndices(t *testing.T) {
+	d := synth(70, 30)
+	for _, tt := range []struct {
+		mode string
+		want []int
+	}{{"", []int{30, 30}}, {BalanceUndersample, []int{30, 30}}, {BalanceNone, []int{70, 30}}, {BalanceWeight, []int{70, 30}}} {
+		idx, err := KeptIndices(d, tt.mode, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := d.ClassCountsOf(idx); !slices.Equal(got, tt.want) {
+			t.Errorf("%q: counts %v, want %v", tt.mode, got, tt.want)
+		}
+	}
+	if u, _ := KeptIndices(d, BalanceUndersample, 5); !slices.Equal(u, BalanceIndices(d, 5)) {
+		t.Error("undersample is not BalanceIndices")
+	}
+	if _, err := KeptIndices(d, "oversample", 5); err == nil || !strings.Contains(err.Error(), "undersample, none, weight") {
+		t.Errorf("unknown mode: err = %v", err)
+	}
 }

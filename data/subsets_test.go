@@ -113,3 +113,41 @@ const (
 	reviewSourceHash = "4463a053ca1d4226014e3dfb65450d74f18690f2c493c558a115668f219fffb4"
 	spamSubsetHash   = "7d3b4ca8d6e82f3c8c2c66f7f288f21f650833b4d0a7f2b71601d4dca1fef3d5"
 )
+
+// TestLoadSpamHardHam: the ham of spam-subset, same texts in the same
+// order, labelled hard (1) or easy (0): 3900 easy, 250 hard, no spam.
+func TestLoadSpamHardHam(t *testing.T) {
+	ctx := context.Background()
+	d, err := Load(ctx, "spam-hardham", os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(d.Classes, []string{"easy-ham", "hard-ham"}) {
+		t.Fatalf("classes %v", d.Classes)
+	}
+	sub, err := Load(ctx, "spam-subset", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := 0
+	for _, e := range sub.Examples {
+		if e.Label == 2 {
+			continue
+		}
+		h := d.Examples[j]
+		if h.Text != e.Text || h.Line != e.Line || h.Label != e.Label {
+			t.Fatalf("mail %d (entry %d): hardham %d, subset %d", j, h.Line, h.Label, e.Label)
+		}
+		j++
+	}
+	if j != len(d.Examples) {
+		t.Fatalf("%d ham mails in spam-subset, %d in spam-hardham", j, len(d.Examples))
+	}
+	if c := d.ClassCounts(); !slices.Equal(c, []int{3900, 250}) {
+		t.Errorf("class counts %v, want 3900 / 250", c)
+	}
+	// Undersampling (the default) cuts it to 250 + 250; none keeps all.
+	if u := BalanceIndices(d, 1); !slices.Equal(d.ClassCountsOf(u), []int{250, 250}) {
+		t.Errorf("undersampled counts %v", d.ClassCountsOf(u))
+	}
+}
