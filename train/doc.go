@@ -30,6 +30,11 @@
 // Rows equals training on those rows alone bit for bit, and uniform weights
 // of 2 equal no weights (TestRowsAndWeights).
 //
+// ClassBalanced multiplies an objective's weights by inverse class
+// frequency of its targets over its rows (--balance weight): with 6 rows
+// of class 0 and 2 of class 1 the weights are 2/3 and 2, each class
+// weighs 4 and the total stays 8 (TestClassBalanced).
+//
 // # The loop
 //
 // One PCG seeded with Config.Seed draws the net's initialisation and then

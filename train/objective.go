@@ -136,6 +136,86 @@ func (o Objective) resolve(n int) (rows []int, weights []float32, err error) {
 	return rows, weights, nil
 }
 
+// ClassBalanced returns o with its weights multiplied by inverse class
+// frequency, the --balance weight of every model a cell trains. Over the
+// training rows R (o.Rows, nil for all) with base weights u (o.Weights,
+// nil for 1), class k's mass is m_k = Σ_{i∈R} u_i·Targets[i,k], and with
+// K' the classes of positive mass and U = Σ_{i∈R} u_i its weight is
+// c_k = U/(K'·m_k). Row i's weight becomes u_i·Σ_k Targets[i,k]·c_k.
+//
+// So the weights still sum to U over R (their mean is unchanged), and with
+// one-hot targets each present class weighs U/K' in all: a minority class
+// counts as much as the majority. With soft targets (weak labels) a row's
+// weight is the target-weighted mean of its classes' weights, each class
+// computed from the soft mass the targets give it; for cross-entropy on
+// one-hot targets this is exactly the class-weighted loss. A method's own
+// weights (u) compose: the balance is taken after them. Rows outside R
+// keep their base weight (they are not trained on). Targets must be
+// probability vectors over R; a zero total weight is an error.
+func ClassBalanced(o Objective) (Objective, error) {
+	n, k := o.Targets.Rows, o.Targets.Cols
+	if len(o.Targets.Values) != n*k {
+		return o, fmt.Errorf("train: class balance: targets hold %d values, want %d×%d", len(o.Targets.Values), n, k)
+	}
+	if o.Weights != nil && len(o.Weights) != n {
+		return o, fmt.Errorf("train: class balance: %d weights for %d examples", len(o.Weights), n)
+	}
+	rows := o.Rows
+	if rows == nil {
+		rows = make([]int, n)
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	base := func(i int) float64 {
+		if o.Weights == nil {
+			return 1
+		}
+		return float64(o.Weights[i])
+	}
+	mass := make([]float64, k)
+	total := 0.0
+	for _, i := range rows {
+		if i < 0 || i >= n {
+			return o, fmt.Errorf("train: class balance: row %d outside the %d examples", i, n)
+		}
+		u := base(i)
+		total += u
+		for c, t := range o.Targets.Row(i) {
+			mass[c] += u * float64(t)
+		}
+	}
+	present := 0
+	for _, m := range mass {
+		if m > 0 {
+			present++
+		}
+	}
+	if !(total > 0) || present == 0 {
+		return o, fmt.Errorf("train: class balance: the training rows have total weight %g", total)
+	}
+	classWeight := make([]float64, k)
+	for c, m := range mass {
+		if m > 0 {
+			classWeight[c] = total / (float64(present) * m)
+		}
+	}
+	w := make([]float32, n)
+	for i := range w {
+		w[i] = float32(base(i))
+	}
+	for _, i := range rows {
+		s := 0.0
+		for c, t := range o.Targets.Row(i) {
+			s += float64(t) * classWeight[c]
+		}
+		w[i] = float32(base(i) * s)
+	}
+	out := o
+	out.Weights = w
+	return out, nil
+}
+
 // Digest identifies what the objective asks for (targets, rows, weights,
 // loss), for naming checkpoints.
 func (o Objective) Digest() string { return hex.EncodeToString(o.hash()) }
