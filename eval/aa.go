@@ -86,7 +86,7 @@ func AAFalsePositives(comps []Comparison, alpha float64) []AANull {
 		if c.PHolm <= alpha {
 			a.RejectedHolm++
 		}
-		if c.DeltaAccCILow > 0 || c.DeltaAccCIHigh < 0 {
+		if c.DeltaScoreCILow > 0 || c.DeltaScoreCIHigh < 0 {
 			a.CIExcludesZero++
 		}
 		if c.Underpowered {

@@ -51,6 +51,14 @@ type Comparison struct {
 	DeltaAcc, DeltaAccCILow, DeltaAccCIHigh float64
 	DeltaPGR                                *float64
 
+	// Balance and PGRMetric are the rows' setting (rows of two settings
+	// are never paired). DeltaScore is the paired difference in the PGR
+	// metric, with its t-interval: the quantity P tests. On accuracy it
+	// is DeltaAcc.
+	Balance                                       string
+	PGRMetric                                     Metric
+	DeltaScore, DeltaScoreCILow, DeltaScoreCIHigh float64
+
 	P            float64
 	PExact       bool
 	PDraws       int
@@ -82,9 +90,15 @@ func (c Comparison) MarshalJSON() ([]byte, error) {
 		HolmFamily     int      `json:"holm_family"`
 		MinP           *float64 `json:"min_attainable_p"`
 		Underpowered   bool     `json:"underpowered"`
+		Balance        string   `json:"balance"`
+		PGRMetric      Metric   `json:"pgr_metric"`
+		DeltaScore     *float64 `json:"delta_score_mean"`
+		DeltaScoreLow  *float64 `json:"delta_score_ci_low"`
+		DeltaScoreHigh *float64 `json:"delta_score_ci_high"`
 	}{c.Dataset, c.Weak, c.Strong, c.Method, c.Baseline, c.AcrossDatasets, c.N, c.NDatasets,
 		finite(c.DeltaAcc), finite(c.DeltaAccCILow), finite(c.DeltaAccCIHigh), c.DeltaPGR,
-		finite(c.P), c.PExact, c.PDraws, finite(c.PHolm), c.HolmFamily, finite(c.MinP), c.Underpowered})
+		finite(c.P), c.PExact, c.PDraws, finite(c.PHolm), c.HolmFamily, finite(c.MinP), c.Underpowered,
+		c.Balance, c.PGRMetric, finite(c.DeltaScore), finite(c.DeltaScoreCILow), finite(c.DeltaScoreCIHigh)})
 }
 
 // pairing is what CompareMethods collects for one method on one dataset ×
@@ -93,6 +107,7 @@ type pairing struct {
 	key              cellKey
 	method, baseline []store.Row
 	deltaAcc         []float64
+	deltaScore       []float64 // in the PGR metric
 }
 
 // CompareMethods compares every method other than baseline with baseline
@@ -104,7 +119,10 @@ type pairing struct {
 // for one seed, the first is used. An A/A null (IsAANull, e.g. naive@aa) is
 // compared like any method and counts in the Holm family.
 func CompareMethods(rows []store.Row, baseline string, opt Options) []Comparison {
-	type pairKey struct{ dataset, weak, strong string }
+	type pairKey struct {
+		dataset, weak, strong string
+		setting               setting
+	}
 	type seedKey struct {
 		pairKey
 		seed int64
@@ -115,7 +133,7 @@ func CompareMethods(rows []store.Row, baseline string, opt Options) []Comparison
 		if r.Method != baseline {
 			continue
 		}
-		pk := pairKey{r.Dataset, r.Weak, r.Strong}
+		pk := pairKey{r.Dataset, r.Weak, r.Strong, rowSetting(r)}
 		baseCells[pk] = true
 		if _, dup := base[seedKey{pk, r.Seed}]; !dup {
 			base[seedKey{pk, r.Seed}] = r
@@ -132,11 +150,11 @@ func CompareMethods(rows []store.Row, baseline string, opt Options) []Comparison
 		if r.Method == baseline {
 			continue
 		}
-		pk := pairKey{r.Dataset, r.Weak, r.Strong}
+		pk := pairKey{r.Dataset, r.Weak, r.Strong, rowSetting(r)}
 		if !baseCells[pk] {
 			continue
 		}
-		k := cellKey{r.Dataset, r.Weak, r.Strong, r.Method}
+		k := cellKey{r.Dataset, r.Weak, r.Strong, r.Method, pk.setting}
 		if pairs[k] == nil {
 			pairs[k] = &pairing{key: k}
 			seen[k] = map[int64]bool{}
@@ -151,36 +169,43 @@ func CompareMethods(rows []store.Row, baseline string, opt Options) []Comparison
 			p.method = append(p.method, r)
 			p.baseline = append(p.baseline, b)
 			p.deltaAcc = append(p.deltaAcc, r.W2SAcc-b.W2SAcc)
+			_, _, rs := rowScores(r)
+			_, _, bs := rowScores(b)
+			p.deltaScore = append(p.deltaScore, rs-bs)
 		}
 	}
 
 	threshold := opt.gapThreshold()
 	out := make([]Comparison, 0, len(order))
-	type poolKey struct{ weak, strong, method string }
+	type poolKey struct {
+		weak, strong, method string
+		setting              setting
+	}
 	var poolOrder []poolKey
 	pooled := map[poolKey][]int{} // indices into out
 	for _, k := range order {
 		p := pairs[k]
 		c := Comparison{Dataset: k.dataset, Weak: k.weak, Strong: k.strong, Method: k.method,
-			Baseline: baseline, N: len(p.deltaAcc), NDatasets: 1}
+			Baseline: baseline, N: len(p.deltaAcc), NDatasets: 1, Balance: k.setting.balance, PGRMetric: k.setting.metric}
 		c.DeltaAcc, c.DeltaAccCILow, c.DeltaAccCIHigh = TInterval(p.deltaAcc, Confidence)
+		c.DeltaScore, c.DeltaScoreCILow, c.DeltaScoreCIHigh = TInterval(p.deltaScore, Confidence)
 		c.DeltaPGR = deltaPGR(p.method, p.baseline, threshold)
 		if c.N > 0 {
-			sf := SignFlipTest(p.deltaAcc, groupSeed(opt.Seed, "signflip", k.dataset, k.weak, k.strong, k.method, baseline), opt.PermutationDraws)
+			sf := SignFlipTest(p.deltaScore, groupSeed(opt.Seed, append([]string{"signflip", k.dataset, k.weak, k.strong, k.method, baseline}, k.setting.seedParts()...)...), opt.PermutationDraws)
 			c.P, c.PExact, c.PDraws, c.MinP = sf.P, sf.Exact, sf.Draws, sf.MinP
 		} else {
 			c.P, c.MinP = math.NaN(), math.NaN()
 		}
 		out = append(out, c)
 		if c.N > 0 {
-			pk := poolKey{k.weak, k.strong, k.method}
+			pk := poolKey{k.weak, k.strong, k.method, k.setting}
 			if _, ok := pooled[pk]; !ok {
 				poolOrder = append(poolOrder, pk)
 			}
 			pooled[pk] = append(pooled[pk], len(out)-1)
 		}
 	}
-	holmByTable(out, func(c Comparison) [3]string { return [3]string{c.Dataset, c.Weak, c.Strong} })
+	holmByTable(out, perDatasetTable)
 
 	nPerDataset := len(out)
 	for _, pk := range poolOrder {
@@ -189,11 +214,13 @@ func CompareMethods(rows []store.Row, baseline string, opt Options) []Comparison
 			continue
 		}
 		c := Comparison{Weak: pk.weak, Strong: pk.strong, Method: pk.method, Baseline: baseline,
-			AcrossDatasets: true, NDatasets: len(idx)}
+			AcrossDatasets: true, NDatasets: len(idx), Balance: pk.setting.balance, PGRMetric: pk.setting.metric}
 		strata := make([][]float64, len(idx))
+		scoreStrata := make([][]float64, len(idx))
 		pgrSum, pgrAll := 0.0, true
 		for i, j := range idx {
-			strata[i] = pairs[cellKey{out[j].Dataset, pk.weak, pk.strong, pk.method}].deltaAcc
+			p := pairs[cellKey{out[j].Dataset, pk.weak, pk.strong, pk.method, pk.setting}]
+			strata[i], scoreStrata[i] = p.deltaAcc, p.deltaScore
 			c.N += len(strata[i])
 			if d := out[j].DeltaPGR; d != nil {
 				pgrSum += *d
@@ -202,22 +229,40 @@ func CompareMethods(rows []store.Row, baseline string, opt Options) []Comparison
 			}
 		}
 		c.DeltaAcc, c.DeltaAccCILow, c.DeltaAccCIHigh = StratifiedTInterval(strata, Confidence)
+		c.DeltaScore, c.DeltaScoreCILow, c.DeltaScoreCIHigh = StratifiedTInterval(scoreStrata, Confidence)
 		if pgrAll {
 			c.DeltaPGR = finite(pgrSum / float64(len(idx)))
 		}
-		sf := StratifiedSignFlipTest(strata, groupSeed(opt.Seed, "signflip-pooled", pk.weak, pk.strong, pk.method, baseline), opt.PermutationDraws)
+		sf := StratifiedSignFlipTest(scoreStrata, groupSeed(opt.Seed, append([]string{"signflip-pooled", pk.weak, pk.strong, pk.method, baseline}, pk.setting.seedParts()...)...), opt.PermutationDraws)
 		c.P, c.PExact, c.PDraws, c.MinP = sf.P, sf.Exact, sf.Draws, sf.MinP
 		out = append(out, c)
 	}
-	holmByTable(out[nPerDataset:], func(c Comparison) [3]string { return [3]string{"", c.Weak, c.Strong} })
+	holmByTable(out[nPerDataset:], pooledTable)
 	return out
+}
+
+// tableKey names one comparison table: Holm's family.
+type tableKey struct {
+	dataset, weak, strong string
+	setting               setting
+}
+
+// perDatasetTable and pooledTable are the Holm families: the per-dataset
+// rows of one dataset × weak × strong, and the pooled rows of one weak ×
+// strong, each under one balancing mode and PGR metric.
+func perDatasetTable(c Comparison) tableKey {
+	return tableKey{c.Dataset, c.Weak, c.Strong, setting{c.Balance, c.PGRMetric}}
+}
+
+func pooledTable(c Comparison) tableKey {
+	return tableKey{"", c.Weak, c.Strong, setting{c.Balance, c.PGRMetric}}
 }
 
 // holmByTable adjusts P with Holm over the comparisons that share a table
 // key, and sets HolmFamily and Underpowered.
-func holmByTable(cs []Comparison, table func(Comparison) [3]string) {
-	groups := map[[3]string][]int{}
-	var order [][3]string
+func holmByTable(cs []Comparison, table func(Comparison) tableKey) {
+	groups := map[tableKey][]int{}
+	var order []tableKey
 	for i, c := range cs {
 		k := table(c)
 		if _, ok := groups[k]; !ok {
@@ -261,7 +306,8 @@ func deltaPGR(method, baseline []store.Row, threshold float64) *float64 {
 	}
 	gaps := make([]float64, n)
 	for i, b := range baseline {
-		gaps[i] = b.CeilingAcc - b.FloorAcc
+		floor, ceiling, _ := rowScores(b)
+		gaps[i] = ceiling - floor
 	}
 	if _, lo, _ := TInterval(gaps, Confidence); !gapClears(lo, threshold) {
 		return nil
@@ -269,8 +315,9 @@ func deltaPGR(method, baseline []store.Row, threshold float64) *float64 {
 	ratio := func(rs []store.Row) float64 {
 		gain, gap := 0.0, 0.0
 		for _, r := range rs {
-			gain += r.W2SAcc - r.FloorAcc
-			gap += r.CeilingAcc - r.FloorAcc
+			floor, ceiling, w2s := rowScores(r)
+			gain += w2s - floor
+			gap += ceiling - floor
 		}
 		if !(gap > 0) {
 			return math.NaN()

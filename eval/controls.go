@@ -77,16 +77,16 @@ func CompareControls(rows []store.Row, opt Options) []Comparison {
 			}
 		}
 	}
-	holmByTable(perDataset, func(c Comparison) [3]string { return [3]string{c.Dataset, c.Weak, c.Strong} })
-	holmByTable(pooled, func(c Comparison) [3]string { return [3]string{"", c.Weak, c.Strong} })
+	holmByTable(perDataset, perDatasetTable)
+	holmByTable(pooled, pooledTable)
 	return append(perDataset, pooled...)
 }
 
 // Beats reports whether a comparison shows the method better than its
-// baseline after Holm's correction: a positive mean Δaccuracy with PHolm
-// at most Alpha.
+// baseline after Holm's correction: a positive mean paired difference in
+// the PGR metric (Δaccuracy by default) with PHolm at most Alpha.
 func Beats(c Comparison) bool {
-	return c.N > 0 && c.DeltaAcc > 0 && c.PHolm <= Alpha
+	return c.N > 0 && c.DeltaScore > 0 && c.PHolm <= Alpha
 }
 
 // GoldVerdict says, for one method on one dataset × weak × strong (or
@@ -114,7 +114,7 @@ func Verdicts(rows []store.Row, vsNaive, vsControls []Comparison) []GoldVerdict 
 		gold[r.Method] = max(gold[r.Method], r.GoldStrong)
 	}
 	key := func(c Comparison) string {
-		return fmt.Sprintf("%t\x00%s\x00%s\x00%s\x00%s", c.AcrossDatasets, c.Dataset, c.Weak, c.Strong, c.Method)
+		return fmt.Sprintf("%t\x00%s\x00%s\x00%s\x00%s\x00%s\x00%s", c.AcrossDatasets, c.Dataset, c.Weak, c.Strong, c.Method, c.Balance, c.PGRMetric)
 	}
 	ctrl := map[string][]Comparison{}
 	for _, c := range vsControls {

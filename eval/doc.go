@@ -16,6 +16,24 @@
 // with 95% paired-bootstrap CIs for PGR and gain: each resample draws test
 // indices with replacement and rescores all three models on the same draw.
 //
+// PGR is computed on a chosen metric (CellInputs.Metric, `--pgr-metric`):
+// accuracy (the default), auroc, balanced-accuracy or macro-f1. Floor,
+// ceiling and w2s are then also scored in it (FloorScore, ...), the gap
+// threshold applies to its gap, and the bootstrap rescores it on the same
+// draws as accuracy (as multiplicities, O(n·K) per draw), so the gain and
+// its CI, on accuracy, do not move with the choice. Accuracy is always
+// reported alongside. On imbalanced data accuracy rewards the majority
+// class: AUROC ranks scores and ignores the mix, balanced accuracy gives a
+// constant classifier 1/K whatever the mix. On the hand cell below PGR is
+// 0.5 on AUROC and balanced accuracy and 0.5625 on macro-F1
+// (TestScoreCellMetric).
+//
+// The weak labels' expected calibration error on train_strong (ECE:
+// top-label confidence in 10 equal-width bins over [0, 1]) is in every
+// row; a method that trains on recalibrated weak labels (calibrate=true)
+// passes them as TrainedLabels, and gets their ECE and its misfit against
+// them.
+//
 // Worked example (TestScoreCellHand): 10 test examples, gold 0000011111; the
 // floor is right on 6, the ceiling on 10, the student on 8. Then
 // PGR = (0.8 − 0.6)/(1.0 − 0.6) = 0.5. The floor is wrong on 4 examples, the
@@ -24,7 +42,11 @@
 // # Pure metrics
 //
 // Accuracy, AUROC (binary: Mann–Whitney with ties counting one half; K > 2:
-// macro one-vs-rest), PGR and CrossEntropy work on data.Matrix probabilities.
+// macro one-vs-rest), BalancedAccuracy (mean recall over the classes in
+// gold), MacroF1 (mean F1 over the classes in gold or predicted), ECE, PGR
+// and CrossEntropy work on data.Matrix probabilities. Gold 0,0,0,1
+// predicted 0,0,1,1 has balanced accuracy 5/6 and macro-F1 11/15; a
+// constant majority guess on it, accuracy 0.75 and balanced accuracy 0.5.
 // For class-1 scores {0.35, 0.8, 0.4} on positives and {0.1, 0.4} on
 // negatives, 4 of the 6 positive–negative pairs are ordered right and 1 is
 // tied, so AUROC = 4.5/6 = 0.75.
@@ -32,8 +54,10 @@
 // # Across seeds and methods
 //
 // Summarize turns results rows into one store.Summary per dataset × weak ×
-// strong × method, with Options carrying the bootstrap seed and the gap
-// threshold (`w2s run --gap-threshold`):
+// strong × method (× balancing mode × PGR metric: rows of two settings are
+// never pooled or paired, and the gap, PGR and Δ below are on the rows'
+// metric), with Options carrying the bootstrap seed and the gap threshold
+// (`w2s run --gap-threshold`):
 //
 //	accuracies: mean and 95% Student t-interval across seeds (TInterval)
 //	gap = ceiling − floor per seed: mean and t-interval
@@ -47,8 +71,9 @@
 // clear 0.02, so three such seeds read "no gap" and thirty do not.
 //
 // CompareMethods sets each method against a baseline (naive). The primary
-// quantity is the paired Δaccuracy per seed (method − baseline, same split,
-// weak model and ceiling):
+// quantity is the paired Δ of the PGR metric per seed (DeltaScore; on
+// accuracy, the default, it is Δaccuracy, reported always as DeltaAcc):
+// method − baseline, same split, weak model and ceiling:
 //
 //	per dataset: mean Δacc with a t-interval; SignFlipTest, exact for up
 //	             to ExactSignFlipMax = 20 seeds (Fisher's test on Darwin's

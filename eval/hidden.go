@@ -62,6 +62,12 @@ type CellInputs struct {
 	Seed                                int64       // seeds the bootstrap RNG (math/rand/v2 PCG)
 	GapThreshold                        float64     // 0 means DefaultGapThreshold; ceiling−floor below it => no gap; negative keeps every positive gap
 	Resamples                           int         // bootstrap resamples; 0 means DefaultResamples
+	// Metric is the test metric behind PGR ("" means MetricAccuracy).
+	Metric Metric
+	// TrainedLabels, when set [nTrainStrong,K], are the labels the method
+	// trained its student on in place of WeakLabels (calibrated weak
+	// labels): misfit is measured against them and their ECE reported.
+	TrainedLabels data.Matrix
 }
 
 // CellScores are the metrics of one cell. PGR and its CI are nil when NoGap.
@@ -76,11 +82,25 @@ type CellScores struct {
 	FloorAUROC, CeilingAUROC, W2SAUROC float64
 
 	Agreement, Inheritance, Correction, Misfit, WeakLabelAcc float64
+
+	// Metric is the metric PGR, its CI and the scores below are on;
+	// FloorScore, CeilingScore and W2SScore are floor, ceiling and w2s on
+	// test in it (the accuracies again when it is MetricAccuracy).
+	Metric                             Metric
+	FloorScore, CeilingScore, W2SScore float64
+	// WeakECE is the weak labels' expected calibration error on
+	// train_strong (ECE); TrainedECE that of CellInputs.TrainedLabels, nil
+	// when the method trained on the weak labels as they are.
+	WeakECE    float64
+	TrainedECE *float64
 }
 
 // ScoreCell scores one cell against the hidden gold.
 //
-// Accuracies and AUROCs are on test. The paired bootstrap draws test indices
+// Accuracies and AUROCs are on test, and so are the scores of in.Metric
+// (FloorScore, CeilingScore, W2SScore): PGR and its CI are computed on
+// that metric (accuracy by default), with the gap threshold applied to its
+// gap. The gain and its CI stay on accuracy. The paired bootstrap draws test indices
 // with replacement Resamples times and rescores floor, ceiling and student on
 // the same draw, so that their shared test-set luck cancels in PGR and gain:
 //   - gain CI: 2.5/97.5 percentiles of the resampled w2s − floor;
@@ -98,8 +118,10 @@ type CellScores struct {
 // inheritance = P(student wrong | weak wrong), correction = P(student right |
 // weak wrong) = 1 − inheritance; both are 0 when the weak model makes no test
 // errors (nothing to inherit; a JSON row cannot carry NaN). Misfit =
-// CrossEntropy(StudentTrainStrong, WeakLabels). WeakLabelAcc = accuracy of
-// the weak labels' argmax on train_strong.
+// CrossEntropy(StudentTrainStrong, WeakLabels), or TrainedLabels when set.
+// WeakLabelAcc = accuracy of the weak labels' argmax on train_strong,
+// WeakECE their expected calibration error there (ECE: top-label, 10
+// equal-width bins), TrainedECE that of TrainedLabels.
 //
 // It fails, wrapping ErrShape, ErrNotFinite or ErrGold, on mismatched shapes,
 // non-finite probabilities, out-of-range gold, or a test set with a single
@@ -107,6 +129,10 @@ type CellScores struct {
 func (h *Hidden) ScoreCell(in CellInputs) (CellScores, error) {
 	if err := h.check(in); err != nil {
 		return CellScores{}, err
+	}
+	metric, err := ParseMetric(string(in.Metric))
+	if err != nil {
+		return CellScores{}, fmt.Errorf("eval: %w", err)
 	}
 	threshold := in.GapThreshold
 	if threshold == 0 {
@@ -153,8 +179,29 @@ func (h *Hidden) ScoreCell(in CellInputs) (CellScores, error) {
 		s.Inheritance = float64(inherit) / float64(weakWrong)
 		s.Correction = 1 - s.Inheritance
 	}
-	s.Misfit = CrossEntropy(in.StudentTrainStrong, in.WeakLabels)
 	s.WeakLabelAcc = Accuracy(in.WeakLabels, h.trainStrong)
+	s.WeakECE = ECE(in.WeakLabels, h.trainStrong)
+	if in.TrainedLabels.Rows > 0 {
+		s.Misfit = CrossEntropy(in.StudentTrainStrong, in.TrainedLabels)
+		s.TrainedECE = finite(ECE(in.TrainedLabels, h.trainStrong))
+	} else {
+		s.Misfit = CrossEntropy(in.StudentTrainStrong, in.WeakLabels)
+	}
+
+	// The PGR metric's scores; on accuracy they are the accuracies, and
+	// PGR comes from the outcome codes below exactly as before the choice.
+	s.Metric = metric
+	var scorers [3]*scorer
+	if metric == MetricAccuracy {
+		s.FloorScore, s.CeilingScore, s.W2SScore = s.FloorAcc, s.CeilingAcc, s.W2SAcc
+	} else {
+		s.FloorScore = Score(metric, in.FloorTest, h.test)
+		s.CeilingScore = Score(metric, in.CeilingTest, h.test)
+		s.W2SScore = Score(metric, in.StudentTest, h.test)
+		for i, m := range []data.Matrix{in.FloorTest, in.CeilingTest, in.StudentTest} {
+			scorers[i] = newScorer(metric, m, h.test)
+		}
+	}
 
 	// Paired bootstrap over test examples.
 	resamples := resamplesOrDefault(in.Resamples)
@@ -168,10 +215,21 @@ func (h *Hidden) ScoreCell(in CellInputs) (CellScores, error) {
 	for i := range codes {
 		codes[i] = b2u(floorOK[i]) | b2u(ceilOK[i])<<1 | b2u(studOK[i])<<2
 	}
+	// Another metric rescores the three models on the same draws, given as
+	// multiplicities: the draws, and so the gain's CI, are those of
+	// accuracy.
+	var mult []int32
+	if metric != MetricAccuracy {
+		mult = make([]int32, n)
+	}
 	for b := range resamples {
 		var cnt [8]int
 		for range n {
-			cnt[codes[rng.IntN(n)]]++
+			i := rng.IntN(n)
+			cnt[codes[i]]++
+			if mult != nil {
+				mult[i]++
+			}
 		}
 		var f, c, st int
 		for code, m := range cnt {
@@ -181,13 +239,17 @@ func (h *Hidden) ScoreCell(in CellInputs) (CellScores, error) {
 		}
 		fa, ca, sa := float64(f)/float64(n), float64(c)/float64(n), float64(st)/float64(n)
 		gains[b] = sa - fa
+		if mult != nil {
+			fa, ca, sa = scorers[0].score(mult), scorers[1].score(mult), scorers[2].score(mult)
+			clear(mult)
+		}
 		if p, ok := PGR(sa, fa, ca, threshold); ok {
 			pgrs = append(pgrs, p)
 		}
 	}
 	s.GainAccCILow, s.GainAccCIHigh = percentileCI(gains)
 
-	pgr, ok := PGR(s.W2SAcc, s.FloorAcc, s.CeilingAcc, threshold)
+	pgr, ok := PGR(s.W2SScore, s.FloorScore, s.CeilingScore, threshold)
 	s.PGR, s.PGRCILow, s.PGRCIHigh, s.NoGap = pgrWithCI(pgr, ok, pgrs, resamples)
 	return s, nil
 }
@@ -239,6 +301,13 @@ func (h *Hidden) check(in CellInputs) error {
 		{"StudentTest", in.StudentTest, len(h.test)},
 		{"WeakLabels", in.WeakLabels, len(h.trainStrong)},
 		{"StudentTrainStrong", in.StudentTrainStrong, len(h.trainStrong)},
+	}
+	if in.TrainedLabels.Rows > 0 || len(in.TrainedLabels.Values) > 0 {
+		mats = append(mats, struct {
+			name string
+			m    data.Matrix
+			rows int
+		}{"TrainedLabels", in.TrainedLabels, len(h.trainStrong)})
 	}
 	for _, x := range mats {
 		if x.m.Rows != x.rows || x.m.Cols != h.k || len(x.m.Values) != x.rows*h.k {
@@ -308,6 +377,12 @@ func (s CellScores) Fill(r *store.Row) {
 	r.FloorAUROC, r.CeilingAUROC, r.W2SAUROC = s.FloorAUROC, s.CeilingAUROC, s.W2SAUROC
 	r.Agreement, r.Inheritance, r.Correction = s.Agreement, s.Inheritance, s.Correction
 	r.Misfit, r.WeakLabelAcc = s.Misfit, s.WeakLabelAcc
+	r.PGRMetric = string(s.Metric)
+	if r.PGRMetric == "" {
+		r.PGRMetric = string(MetricAccuracy)
+	}
+	r.FloorScore, r.CeilingScore, r.W2SScore = s.FloorScore, s.CeilingScore, s.W2SScore
+	r.WeakECE, r.TrainedECE = finite(s.WeakECE), clonePtr(s.TrainedECE)
 }
 
 func clonePtr(p *float64) *float64 {

@@ -144,3 +144,306 @@ func checkRows(fn string, m data.Matrix, gold []int) {
 		panic(fmt.Sprintf("eval: %s: %d prediction rows but %d gold labels", fn, m.Rows, len(gold)))
 	}
 }
+
+// Metric names the test metric behind PGR (`w2s run --pgr-metric`): floor,
+// ceiling and w2s are scored with it, and PGR, its CIs, the gap and the
+// comparisons' paired differences are computed on it. Accuracy is always
+// reported alongside.
+type Metric string
+
+// The metrics a PGR may be computed on.
+const (
+	// MetricAccuracy is the default: the fraction of argmax predictions
+	// that are right. On imbalanced data it rewards predicting the
+	// majority class.
+	MetricAccuracy Metric = "accuracy"
+	// MetricAUROC is the area under the ROC curve (AUROC): binary, the
+	// class-1 probability ranked against gold; K > 2, the macro average of
+	// the one-vs-rest areas. It reads the scores, not the argmax, so it
+	// does not depend on a threshold or on the class mix.
+	MetricAUROC Metric = "auroc"
+	// MetricBalancedAccuracy is the mean over classes of the recall
+	// (BalancedAccuracy): 0.5 for a constant classifier on two classes,
+	// whatever the mix.
+	MetricBalancedAccuracy Metric = "balanced-accuracy"
+	// MetricMacroF1 is the mean over classes of F1 (MacroF1).
+	MetricMacroF1 Metric = "macro-f1"
+)
+
+// Metrics lists the metrics ParseMetric accepts.
+var Metrics = []Metric{MetricAccuracy, MetricAUROC, MetricBalancedAccuracy, MetricMacroF1}
+
+// ParseMetric checks a metric name; "" is MetricAccuracy (rows written
+// before the choice existed are on accuracy).
+func ParseMetric(s string) (Metric, error) {
+	if s == "" {
+		return MetricAccuracy, nil
+	}
+	for _, m := range Metrics {
+		if string(m) == s {
+			return m, nil
+		}
+	}
+	return "", fmt.Errorf("PGR metric %q: want one of accuracy, auroc, balanced-accuracy, macro-f1", s)
+}
+
+// Label is the metric's name in tables: "accuracy", "AUROC", "balanced
+// accuracy", "macro-F1".
+func (m Metric) Label() string {
+	switch m {
+	case MetricAUROC:
+		return "AUROC"
+	case MetricBalancedAccuracy:
+		return "balanced accuracy"
+	case MetricMacroF1:
+		return "macro-F1"
+	case "":
+		return "accuracy"
+	}
+	return string(m)
+}
+
+// Score returns metric m of probs against gold (NaN where m is undefined,
+// e.g. AUROC with a single class in gold). It panics on an unknown metric
+// or when len(gold) != probs.Rows.
+func Score(m Metric, probs data.Matrix, gold []int) float64 {
+	switch m {
+	case MetricAccuracy, "":
+		return Accuracy(probs, gold)
+	case MetricAUROC:
+		return AUROC(probs, gold)
+	case MetricBalancedAccuracy:
+		return BalancedAccuracy(probs, gold)
+	case MetricMacroF1:
+		return MacroF1(probs, gold)
+	}
+	panic(fmt.Sprintf("eval: unknown metric %q", m))
+}
+
+// BalancedAccuracy is the mean, over the classes present in gold, of the
+// recall (the fraction of a class's examples whose argmax is that class).
+// Gold 0,0,0,1 with predictions 0,0,1,1 has recalls 2/3 and 1: 5/6. It
+// returns NaN for zero rows and panics when len(gold) != probs.Rows.
+func BalancedAccuracy(probs data.Matrix, gold []int) float64 {
+	checkRows("BalancedAccuracy", probs, gold)
+	c := confusionOf(probs.Argmax(), gold, probs.Cols, nil)
+	return c.balancedAccuracy()
+}
+
+// MacroF1 is the mean over classes of F1 = 2·TP/(2·TP + FP + FN), leaving
+// out classes neither in gold nor predicted (no F1 to speak of); a class
+// in gold that is never predicted right has F1 0. Gold 0,0,0,1 with
+// predictions 0,0,1,1: class 0 has F1 2·2/(4+0+1) = 0.8, class 1
+// 2·1/(2+1+0) = 2/3, so 11/15. It returns NaN for zero rows and panics
+// when len(gold) != probs.Rows.
+func MacroF1(probs data.Matrix, gold []int) float64 {
+	checkRows("MacroF1", probs, gold)
+	c := confusionOf(probs.Argmax(), gold, probs.Cols, nil)
+	return c.macroF1()
+}
+
+// confusion holds per-class counts of a (possibly weighted) resample.
+type confusion struct {
+	tp, fp, fn, n []float64 // n: gold count per class
+}
+
+// confusionOf counts predictions against gold; w, when set, gives each
+// example a multiplicity (a bootstrap resample).
+func confusionOf(pred, gold []int, k int, w []int32) confusion {
+	c := confusion{tp: make([]float64, k), fp: make([]float64, k), fn: make([]float64, k), n: make([]float64, k)}
+	for i, y := range gold {
+		m := 1.0
+		if w != nil {
+			if w[i] == 0 {
+				continue
+			}
+			m = float64(w[i])
+		}
+		c.n[y] += m
+		if pred[i] == y {
+			c.tp[y] += m
+		} else {
+			c.fp[pred[i]] += m
+			c.fn[y] += m
+		}
+	}
+	return c
+}
+
+func (c confusion) balancedAccuracy() float64 {
+	sum, classes := 0.0, 0
+	for k, n := range c.n {
+		if n > 0 {
+			sum += c.tp[k] / n
+			classes++
+		}
+	}
+	if classes == 0 {
+		return math.NaN()
+	}
+	return sum / float64(classes)
+}
+
+func (c confusion) macroF1() float64 {
+	sum, classes := 0.0, 0
+	for k := range c.n {
+		den := 2*c.tp[k] + c.fp[k] + c.fn[k]
+		if den > 0 {
+			sum += 2 * c.tp[k] / den
+			classes++
+		}
+	}
+	if classes == 0 {
+		return math.NaN()
+	}
+	return sum / float64(classes)
+}
+
+// ECEBins is the number of equal-width confidence bins of ECE.
+const ECEBins = 10
+
+// ECE is the expected calibration error of probs against gold, top-label
+// form (Guo et al. 2017): each row's confidence is its largest probability
+// and its prediction the argmax; rows fall into ECEBins equal-width bins
+// of confidence over [0, 1] (bin b holds [b/10, (b+1)/10), the last also
+// 1); ECE = Σ_b (n_b/n)·|accuracy_b − mean confidence_b|. 0 means the
+// confidences match the hit rates; an under-confident model (right 95% of
+// the time at confidence 0.6) and an over-confident one score high alike.
+// On two classes the confidences lie in [0.5, 1], so five bins are used.
+// It returns NaN for zero rows and panics when len(gold) != probs.Rows.
+func ECE(probs data.Matrix, gold []int) float64 {
+	checkRows("ECE", probs, gold)
+	if len(gold) == 0 {
+		return math.NaN()
+	}
+	var count [ECEBins]int
+	var conf, hits [ECEBins]float64
+	pred := probs.Argmax()
+	for i, y := range gold {
+		c := float64(probs.At(i, pred[i]))
+		b := min(int(c*ECEBins), ECEBins-1)
+		b = max(b, 0)
+		count[b]++
+		conf[b] += c
+		if pred[i] == y {
+			hits[b]++
+		}
+	}
+	ece := 0.0
+	for b := range count {
+		if count[b] > 0 {
+			ece += math.Abs(hits[b]-conf[b]) / float64(len(gold))
+		}
+	}
+	return ece
+}
+
+// scorer evaluates one metric of one model's test predictions on bootstrap
+// resamples given as multiplicities (w[i] copies of example i), in O(n·K)
+// per resample: the predictions are ranked (AUROC) or argmaxed (the rest)
+// once. With every multiplicity 1 it gives Score's value.
+type scorer struct {
+	metric Metric
+	gold   []int
+	k      int
+	pred   []int
+	// AUROC: per scored class, example indices in ascending score order
+	// and the start of each run of tied scores.
+	order [][]int
+	ties  [][]int
+}
+
+func newScorer(m Metric, probs data.Matrix, gold []int) *scorer {
+	s := &scorer{metric: m, gold: gold, k: probs.Cols}
+	if m != MetricAUROC {
+		s.pred = probs.Argmax()
+		return s
+	}
+	classes := []int{1}
+	if probs.Cols != 2 {
+		classes = make([]int, probs.Cols)
+		for c := range classes {
+			classes[c] = c
+		}
+	}
+	for _, c := range classes {
+		idx := make([]int, len(gold))
+		for i := range idx {
+			idx[i] = i
+		}
+		score := func(i int) float32 { return probs.At(i, c) }
+		sort.SliceStable(idx, func(a, b int) bool { return score(idx[a]) < score(idx[b]) })
+		var starts []int
+		for i := range idx {
+			if i == 0 || score(idx[i]) != score(idx[i-1]) {
+				starts = append(starts, i)
+			}
+		}
+		s.order = append(s.order, idx)
+		s.ties = append(s.ties, starts)
+	}
+	return s
+}
+
+// score is the metric on the resample w (nil: the test set itself).
+func (s *scorer) score(w []int32) float64 {
+	mult := func(i int) float64 {
+		if w == nil {
+			return 1
+		}
+		return float64(w[i])
+	}
+	switch s.metric {
+	case MetricAccuracy:
+		hit, n := 0.0, 0.0
+		for i, y := range s.gold {
+			m := mult(i)
+			n += m
+			if s.pred[i] == y {
+				hit += m
+			}
+		}
+		return hit / n
+	case MetricBalancedAccuracy:
+		return confusionOf(s.pred, s.gold, s.k, w).balancedAccuracy()
+	case MetricMacroF1:
+		return confusionOf(s.pred, s.gold, s.k, w).macroF1()
+	}
+	// AUROC: the weighted Mann–Whitney area per scored class, a tie
+	// between a positive and a negative counting one half.
+	sum, areas := 0.0, 0
+	for j, idx := range s.order {
+		c := 1
+		if len(s.order) > 1 {
+			c = j
+		}
+		starts := s.ties[j]
+		var below, pos, neg, u float64
+		for t, start := range starts {
+			end := len(idx)
+			if t+1 < len(starts) {
+				end = starts[t+1]
+			}
+			var p, q float64
+			for _, i := range idx[start:end] {
+				if s.gold[i] == c {
+					p += mult(i)
+				} else {
+					q += mult(i)
+				}
+			}
+			u += p * (below + q/2)
+			below += q
+			pos += p
+			neg += q
+		}
+		if pos > 0 && neg > 0 {
+			sum += u / (pos * neg)
+			areas++
+		}
+	}
+	if areas == 0 {
+		return math.NaN()
+	}
+	return sum / float64(areas)
+}

@@ -7,8 +7,52 @@ import (
 	"github.com/superalign/superalign/store"
 )
 
-// cellKey names one dataset × weak × strong × method cell.
-type cellKey struct{ dataset, weak, strong, method string }
+// cellKey names one dataset × weak × strong × method cell under one
+// balancing mode and PGR metric: rows that differ in either are never
+// pooled or paired.
+type cellKey struct {
+	dataset, weak, strong, method string
+	setting                       setting
+}
+
+// setting is what a row was computed under beyond its cell: the balancing
+// mode and the PGR metric.
+type setting struct {
+	balance string
+	metric  Metric
+}
+
+// rowSetting is r's setting, with the defaults ("undersample",
+// "accuracy") for the empty fields of rows written before the choice.
+func rowSetting(r store.Row) setting {
+	st := setting{balance: r.Balance, metric: Metric(r.PGRMetric)}
+	if st.balance == "" {
+		st.balance = "undersample"
+	}
+	if st.metric == "" {
+		st.metric = MetricAccuracy
+	}
+	return st
+}
+
+// seedParts are the setting's words in a group's bootstrap seed: none for
+// the defaults, so that their seeds, and every CI of a default run, are
+// those computed before the choice existed.
+func (st setting) seedParts() []string {
+	if st.balance == "undersample" && st.metric == MetricAccuracy {
+		return nil
+	}
+	return []string{"balance=" + st.balance, "metric=" + string(st.metric)}
+}
+
+// rowScores are r's floor, ceiling and w2s in its PGR metric (the
+// accuracies for accuracy, and for rows written before the choice).
+func rowScores(r store.Row) (floor, ceiling, w2s float64) {
+	if rowSetting(r).metric == MetricAccuracy {
+		return r.FloorAcc, r.CeilingAcc, r.W2SAcc
+	}
+	return r.FloorScore, r.CeilingScore, r.W2SScore
+}
 
 // groupSeed derives the bootstrap seed of one group from the caller's seed and
 // the group's name, so that a group's CI does not change when other groups are
@@ -55,7 +99,12 @@ func gapClears(gap, threshold float64) bool {
 }
 
 // Summarize aggregates results rows over seeds, one store.Summary per
-// dataset × weak × strong × method in order of first appearance.
+// dataset × weak × strong × method × balancing mode × PGR metric in order
+// of first appearance.
+//
+// The gap, PGR and the *Score* intervals are on the rows' PGR metric
+// (store.Row.PGRMetric; accuracy by default, where they equal the
+// accuracy fields).
 //
 // Accuracies get their mean with a 95% Student t-interval across seeds
 // (TInterval; one seed: the point). PGR is the ratio of means
@@ -81,7 +130,7 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 	var order []cellKey
 	groups := map[cellKey][]store.Row{}
 	for _, r := range rows {
-		k := cellKey{r.Dataset, r.Weak, r.Strong, r.Method}
+		k := cellKey{r.Dataset, r.Weak, r.Strong, r.Method, rowSetting(r)}
 		if _, seen := groups[k]; !seen {
 			order = append(order, k)
 		}
@@ -91,19 +140,32 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 	out := make([]store.Summary, 0, len(order))
 	for _, k := range order {
 		g := groups[k]
-		gs := groupSeed(opt.Seed, k.dataset, k.weak, k.strong, k.method)
+		gs := groupSeed(opt.Seed, append([]string{k.dataset, k.weak, k.strong, k.method}, k.setting.seedParts()...)...)
 		s := store.Summary{Dataset: k.dataset, Weak: k.weak, Strong: k.strong, Method: k.method,
-			NSeeds: len(g), GapThreshold: threshold}
+			NSeeds: len(g), GapThreshold: threshold, Balance: k.setting.balance, PGRMetric: string(k.setting.metric),
+			Classes: g[0].Classes, ClassCountsTrainWeak: g[0].ClassCountsTrainWeak,
+			ClassCountsTrainStrong: g[0].ClassCountsTrainStrong, ClassCountsTest: g[0].ClassCountsTest}
 
 		var gain, gap, w2s, floor, ceil, auroc, agree, misfit, inh, corr []float64
+		var floorScore, ceilScore, w2sScore, weakECE, trainedECE, temperature []float64
 		s.GoldFeatures = g[0].GoldFeatures
 		for _, r := range g {
 			s.GoldUsed, s.GoldStrong = max(s.GoldUsed, r.GoldUsed), max(s.GoldStrong, r.GoldStrong)
 			if r.PGR == nil || r.NoGap {
 				s.NSeedsNoGap++
 			}
-			gain = append(gain, r.W2SAcc-r.FloorAcc)
-			gap = append(gap, r.CeilingAcc-r.FloorAcc)
+			fs, cs, ws := rowScores(r)
+			gain = append(gain, ws-fs)
+			gap = append(gap, cs-fs)
+			floorScore, ceilScore, w2sScore = append(floorScore, fs), append(ceilScore, cs), append(w2sScore, ws)
+			for _, p := range []struct {
+				v  *float64
+				to *[]float64
+			}{{r.WeakECE, &weakECE}, {r.TrainedECE, &trainedECE}, {r.WeakTemperature, &temperature}} {
+				if p.v != nil {
+					*p.to = append(*p.to, *p.v)
+				}
+			}
 			w2s = append(w2s, r.W2SAcc)
 			floor = append(floor, r.FloorAcc)
 			ceil = append(ceil, r.CeilingAcc)
@@ -116,6 +178,10 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 		s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh = seedInterval(w2s)
 		s.FloorAccMean, s.FloorAccCILow, s.FloorAccCIHigh = seedInterval(floor)
 		s.CeilingAccMean, s.CeilingAccCILow, s.CeilingAccCIHigh = seedInterval(ceil)
+		s.W2SScoreMean, s.W2SScoreCILow, s.W2SScoreCIHigh = seedInterval(w2sScore)
+		s.FloorScoreMean, s.FloorScoreCILow, s.FloorScoreCIHigh = seedInterval(floorScore)
+		s.CeilingScoreMean, s.CeilingScoreCILow, s.CeilingScoreCIHigh = seedInterval(ceilScore)
+		s.WeakECEMean, s.TrainedECEMean, s.WeakTemperatureMean = meanOrNil(weakECE), meanOrNil(trainedECE), meanOrNil(temperature)
 
 		gapMean, gapLo, gapHi := TInterval(gap, Confidence)
 		s.GapMean, s.GapCILow, s.GapCIHigh = gapMean, finite(gapLo), finite(gapHi)
@@ -147,6 +213,15 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 		out = append(out, s)
 	}
 	return out
+}
+
+// meanOrNil is the mean of xs, nil when there are none (rows written before
+// a field existed).
+func meanOrNil(xs []float64) *float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	return finite(meanOf(xs))
 }
 
 // seedInterval is the mean and 95% t-interval across seeds of an accuracy;

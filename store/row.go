@@ -81,10 +81,44 @@ type Row struct {
 	ConfigHash string  `json:"config_hash" parquet:"config_hash"`
 	DurationS  float64 `json:"duration_s" parquet:"duration_s"`
 	Version    string  `json:"version" parquet:"version"`
+
+	// Fields added with issue 20 (imbalanced data); rows written before
+	// lack them, and readers take "" as the defaults.
+	//
+	// Balance is how the dataset's class mix was treated before the split
+	// (data.ParseBalance): "undersample" (the default), "none" or
+	// "weight".
+	Balance string `json:"balance" parquet:"balance"`
+	// PGRMetric is the test metric that PGR, its CI and no_gap are
+	// computed on (eval.Metric): "accuracy" (the default), "auroc",
+	// "balanced-accuracy" or "macro-f1"; FloorScore, CeilingScore and
+	// W2SScore are floor, ceiling and w2s in it on test (the accuracies
+	// again for "accuracy").
+	PGRMetric    string  `json:"pgr_metric" parquet:"pgr_metric"`
+	FloorScore   float64 `json:"floor_score" parquet:"floor_score"`
+	CeilingScore float64 `json:"ceiling_score" parquet:"ceiling_score"`
+	W2SScore     float64 `json:"w2s_score" parquet:"w2s_score"`
+	// WeakECE is the weak labels' expected calibration error on
+	// train_strong against hidden gold (top-label confidence, 10
+	// equal-width bins; eval.ECE). With calibrate=true, WeakTemperature is
+	// the temperature fitted on the weak model's out-of-fold train_weak
+	// predictions and TrainedECE the ECE of the calibrated labels the
+	// student trained on (nil otherwise; misfit is then measured against
+	// them).
+	WeakECE         *float64 `json:"weak_ece" parquet:"weak_ece,optional"`
+	WeakTemperature *float64 `json:"weak_temperature" parquet:"weak_temperature,optional"`
+	TrainedECE      *float64 `json:"trained_ece" parquet:"trained_ece,optional"`
+	// Classes names the classes in label order, and the ClassCounts*
+	// fields give each split's examples per class in that order: the
+	// class mix every score above was computed under.
+	Classes                []string `json:"classes" parquet:"classes,list"`
+	ClassCountsTrainWeak   []int    `json:"class_counts_train_weak" parquet:"class_counts_train_weak,list"`
+	ClassCountsTrainStrong []int    `json:"class_counts_train_strong" parquet:"class_counts_train_strong,list"`
+	ClassCountsTest        []int    `json:"class_counts_test" parquet:"class_counts_test,list"`
 }
 
-// Summary aggregates the rows of one dataset × weak × strong × method over
-// seeds (eval.Summarize). Accuracy intervals are 95% Student t-intervals
+// Summary aggregates the rows of one dataset × weak × strong × method
+// (and balancing mode and PGR metric) over seeds (eval.Summarize). Accuracy intervals are 95% Student t-intervals
 // across seeds (one value per seed); with one seed there is no spread
 // across seeds and the interval is the point.
 //
@@ -153,4 +187,34 @@ type Summary struct {
 	MisfitMean      float64 `json:"misfit_mean"`
 	InheritanceMean float64 `json:"error_inheritance_mean"`
 	CorrectionMean  float64 `json:"error_correction_mean"`
+
+	// Fields added with issue 20. Balance and PGRMetric are the rows'
+	// (summaries never pool rows that differ in them; "undersample" and
+	// "accuracy" for rows written before). The gap fields, the PGR fields
+	// and no_gap are on PGRMetric; the *Score* fields are floor, ceiling
+	// and w2s in it (mean and t-interval across seeds, equal to the
+	// accuracy fields for accuracy).
+	Balance            string  `json:"balance"`
+	PGRMetric          string  `json:"pgr_metric"`
+	FloorScoreMean     float64 `json:"floor_score_mean"`
+	FloorScoreCILow    float64 `json:"floor_score_ci_low"`
+	FloorScoreCIHigh   float64 `json:"floor_score_ci_high"`
+	CeilingScoreMean   float64 `json:"ceiling_score_mean"`
+	CeilingScoreCILow  float64 `json:"ceiling_score_ci_low"`
+	CeilingScoreCIHigh float64 `json:"ceiling_score_ci_high"`
+	W2SScoreMean       float64 `json:"w2s_score_mean"`
+	W2SScoreCILow      float64 `json:"w2s_score_ci_low"`
+	W2SScoreCIHigh     float64 `json:"w2s_score_ci_high"`
+	// Calibration means over the seeds that have them (nil for none):
+	// the weak labels' ECE on train_strong, and with calibrate=true the
+	// fitted temperature and the calibrated labels' ECE.
+	WeakECEMean         *float64 `json:"weak_ece_mean"`
+	WeakTemperatureMean *float64 `json:"weak_temperature_mean"`
+	TrainedECEMean      *float64 `json:"trained_ece_mean"`
+	// The class mix of the first seed's splits (stratified splits give
+	// every seed the same counts): class names and examples per class.
+	Classes                []string `json:"classes"`
+	ClassCountsTrainWeak   []int    `json:"class_counts_train_weak"`
+	ClassCountsTrainStrong []int    `json:"class_counts_train_strong"`
+	ClassCountsTest        []int    `json:"class_counts_test"`
 }
