@@ -152,6 +152,9 @@ func WithControls(specs []string) (out, added []string, err error) {
 			return nil, nil, err
 		}
 		name, _, _ := ParseSpec(s)
+		if _, ok := m.(calibrated); ok {
+			name = m.Name() // naive:calibrate=true is not the naive baseline
+		}
 		b := DeclaredGold(m)
 		have[key(name, b)] = true
 		if b > 0 && !IsGoldControl(s) {

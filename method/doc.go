@@ -55,6 +55,25 @@
 // sentences) s2s:rounds=0 trains naive's student bit for bit, and
 // s2s:rounds=1 a different one (TestDegenerateToNaive).
 //
+// # General options
+//
+// calibrate=true, accepted by every method (New, calibrate.go), plans the
+// method on temperature-scaled weak labels: T is fitted (FitTemperature,
+// golden-section on the log-loss, convex in 1/T) on the weak probe's
+// 5-fold out-of-fold predictions of train_weak, whose gold comes through
+// View.Gold.WeakSide (free, recorded as gold_used with gold_features
+// "weak"), and the weak labels of train_strong are rescaled to
+// softmax(log p / T) before the method sees them; argmaxes do not change,
+// so naive-hard is unaffected. Predictions sharpened by a factor 2 are
+// fitted T = 2 exactly (TestFitTemperature); on the sentiment cell of the
+// tests the bow weak model is under-confident, T ≈ 0.56.
+//
+// Under --balance weight the runner sets Executor.ClassBalanced, which
+// weights every stage's objective by inverse class frequency of its
+// targets (train.ClassBalanced) after the method's own weights and gold
+// rows, and View.WeakProbe/StrongProbe.ClassBalanced, which weights the
+// probes a method fits while it plans; no method needs code of its own.
+//
 // Objectives of cleaning and selection methods carry a Selection, so eval
 // can score what they kept or replaced against hidden gold. METHODS.md is
 // generated from the registry (w2s methods --markdown).

@@ -97,6 +97,9 @@ type Method interface {
 // (self-distillation, co-supervision).
 type Plan struct {
 	Stages []Stage
+	// Calibration, when set, says the stages trained from recalibrated
+	// weak labels (calibrate=true) in place of View.TrainStrong.WeakLabels.
+	Calibration *Calibration
 }
 
 // Stage is one training of the student.
@@ -223,10 +226,18 @@ func Register(info Info, make func(Params) (Method, error)) {
 // NAME:key=value[,key=value...] (e.g. "logconf:schedule=linear,coef=0.5").
 // The returned method's Name() is expected to give spec back in canonical
 // form, so results rows name exactly what ran.
+//
+// One parameter is general, handled here for every method: calibrate=true
+// plans the method on temperature-scaled weak labels (calibrate.go), and
+// calibrate=false is the method as it is.
 func New(spec string) (Method, error) {
 	name, params, err := ParseSpec(spec)
 	if err != nil {
 		return nil, err
+	}
+	calibrate, err := params.take("calibrate")
+	if err != nil {
+		return nil, fmt.Errorf("method %s: %w", spec, err)
 	}
 	registryMu.RLock()
 	e, ok := registry[name]
@@ -238,8 +249,16 @@ func New(spec string) (Method, error) {
 	if err != nil {
 		return nil, fmt.Errorf("method %s: %w", spec, err)
 	}
+	if calibrate {
+		return calibrated{inner: m}, nil
+	}
 	return m, nil
 }
+
+// GeneralOptions documents the parameters every method takes (New).
+const GeneralOptions = "calibrate=true: the method plans on the weak labels of train_strong rescaled by a temperature (Guo et al. 2017) fitted on the weak model's " +
+	"out-of-fold train_weak predictions (5-fold cross-fit of the weak probe on weak features; argmaxes unchanged); reads train_weak gold weak-side (free, recorded); " +
+	"rows record the temperature (weak_temperature) and the calibration error of the labels trained on (trained_ece)"
 
 // Names lists registered methods, sorted.
 func Names() []string {

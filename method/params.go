@@ -99,6 +99,21 @@ func (p Params) Str(key, def string) string {
 	return v
 }
 
+// take removes a boolean parameter from p, for the general options New
+// handles before a method's constructor sees the rest: false when absent.
+func (p Params) take(key string) (bool, error) {
+	v, ok := p.values[key]
+	if !ok {
+		return false, nil
+	}
+	delete(p.values, key)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("parameter %s=%q: want true or false", key, v)
+	}
+	return b, nil
+}
+
 // Unused returns an error naming any parameter no getter asked for.
 func (p Params) Unused() error {
 	var extra []string

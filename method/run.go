@@ -41,6 +41,11 @@ type Executor struct {
 	// texts), rows aligned with View.TrainWeak, for objectives with
 	// GoldRows. Empty: such objectives fail.
 	TrainWeakInputs student.Inputs
+	// ClassBalanced (--balance weight) multiplies every stage's weights by
+	// inverse class frequency of its targets over its training rows
+	// (train.ClassBalanced), after the method's own weights and gold rows:
+	// every method gets it without code of its own.
+	ClassBalanced bool
 }
 
 // Trained is a plan's final student.
@@ -57,6 +62,8 @@ type Trained struct {
 	Checkpoints []string
 	// Gold is the train_weak gold the method read through its budget.
 	Gold GoldUse
+	// Calibration is the plan's (calibrate=true), or nil.
+	Calibration *Calibration
 }
 
 // Run plans m on v and trains each stage on the executor's student; a
@@ -81,7 +88,7 @@ func (e *Executor) Run(ctx context.Context, m Method, v *View) (*Trained, error)
 	if e.Inputs.Len() != n {
 		return nil, fmt.Errorf("%s: the student has %d train_strong inputs, the view %d examples", m.Name(), e.Inputs.Len(), n)
 	}
-	out := &Trained{Stages: len(plan.Stages)}
+	out := &Trained{Stages: len(plan.Stages), Calibration: plan.Calibration}
 	var prev data.Matrix
 	for i, st := range plan.Stages {
 		o, err := st.Build(ctx, v, prev)
@@ -105,6 +112,11 @@ func (e *Executor) Run(ctx context.Context, m Method, v *View) (*Trained, error)
 		in, obj, err := e.withGoldRows(o, budget)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", m.Name(), st.Name, err)
+		}
+		if e.ClassBalanced {
+			if obj, err = train.ClassBalanced(obj); err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", m.Name(), st.Name, err)
+			}
 		}
 		if e.CheckpointDir != "" {
 			cfg.Checkpoint = filepath.Join(e.CheckpointDir, checkpointName(e.Key, i, cfg, obj, o.GoldRows))

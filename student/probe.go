@@ -51,6 +51,13 @@ type ProbeConfig struct {
 	// standard deviation; the statistics are kept in the model and applied
 	// again by Predict.
 	Standardize bool
+	// ClassBalanced makes FitProbe weight the loss by inverse class
+	// frequency of its targets (train.ClassBalanced). Under --balance
+	// weight the cell sets it in View.WeakProbe and View.StrongProbe, so
+	// the probes a method trains while it plans are weighted as the cell's
+	// own models are. Probe.Fit ignores it: the student's objective
+	// carries its weights.
+	ClassBalanced bool
 }
 
 // DefaultProbeConfig returns the defaults for head "linear" or "mlp" (any
@@ -141,6 +148,10 @@ func (c ProbeConfig) Hash() string {
 		"|wd=" + strconv.FormatFloat(c.WeightDecay, 'g', -1, 64) +
 		"|seed=" + strconv.FormatInt(c.Seed, 10) +
 		"|std=" + strconv.FormatBool(c.Standardize)
+	if c.ClassBalanced {
+		// Only when set, so that every unweighted probe keeps its hash.
+		s += "|balanced=true"
+	}
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
 }
@@ -162,8 +173,17 @@ func (c ProbeConfig) Train() train.Config {
 // labels, or data.OneHot of hard ones) and soft cross-entropy. It is what a
 // method's auxiliary probes (P(IK), specialists, ensemble members,
 // bootstrap rungs, critics) use.
+//
+// With cfg.ClassBalanced the loss is weighted by inverse class frequency.
 func FitProbe(ctx context.Context, x, targets data.Matrix, cfg ProbeConfig) (*ProbeModel, error) {
-	m, _, err := fitProbe(ctx, x, train.Objective{Targets: targets}, cfg, cfg.Train())
+	o := train.Objective{Targets: targets}
+	if cfg.ClassBalanced {
+		var err error
+		if o, err = train.ClassBalanced(o); err != nil {
+			return nil, fmt.Errorf("student: %w", err)
+		}
+	}
+	m, _, err := fitProbe(ctx, x, o, cfg, cfg.Train())
 	return m, err
 }
 

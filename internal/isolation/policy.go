@@ -47,7 +47,7 @@ func dataRule(name string) string {
 	switch {
 	case hasAnyPrefix(name, "Load", "Read", "Open", "Fetch"):
 		return "dataset loader: a method gets its data from the view, never from a dataset"
-	case strings.Contains(name, "Split") || strings.Contains(name, "Balance") || strings.Contains(name, "Subsample"):
+	case strings.Contains(name, "Split") || strings.Contains(name, "Balance") || strings.Contains(name, "Subsample") || name == "KeptIndices":
 		return "split/balance/subsample indices index the gold-labelled dataset"
 	case name == "Dataset" || name == "Example":
 		return "a data." + name + " carries gold labels"
@@ -88,9 +88,10 @@ func hasAnyPrefix(s string, prefixes ...string) bool {
 
 func members() map[string]Member {
 	return map[string]Member{
-		"Labels":      {CallOnly: true, Reason: reasonLabels},
-		"ClassCounts": {CallOnly: true, Reason: "Dataset.ClassCounts counts gold labels"},
-		"Examples":    {Reason: reasonExample},
+		"Labels":        {CallOnly: true, Reason: reasonLabels},
+		"ClassCounts":   {CallOnly: true, Reason: "Dataset.ClassCounts counts gold labels"},
+		"ClassCountsOf": {CallOnly: true, Reason: "Dataset.ClassCountsOf counts gold labels"},
+		"Examples":      {Reason: reasonExample},
 	}
 }
 
