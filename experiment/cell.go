@@ -194,16 +194,32 @@ func keys(cs CellSpec, dsHash string, weak, strong student.Student, weakFP, stro
 	k.WeakFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": weak.Spec().Encoder, "fp": weakFP})
 	k.StrongFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": strong.Spec().Encoder, "fp": strongFP})
 	split := map[string]any{"limit": cs.Limit, "fractions": cs.Fractions, "seed": cs.Seed}
+	// The settings of issue 20 enter the keys only when they are not the
+	// defaults, so that every key computed before them stays valid: none
+	// and weight change the examples (and weight the training) of the weak
+	// model and the ceiling, and so every node below them; the PGR metric
+	// changes only the scores, so it enters the setup and the student
+	// node, not the teachers, which are shared across metrics.
+	if b := cs.balance(); b != data.BalanceUndersample {
+		split["balance"] = b
+	}
 	node := func(name, features string, s student.Student, seed int64) string {
 		return hashJSON(map[string]any{"protocol": ProtocolVersion, "node": name, "features": features, "student": s.Spec().String(),
 			"student_fp": s.Fingerprint(), "train": trainConfig(s, seed).String(), "split": split})
 	}
 	k.Weak = node("weak", k.WeakFeatures, weak, weakSeed(cs.Seed))
 	k.Ceiling = node("ceiling", k.StrongFeatures, strong, strongSeed(cs.Seed))
-	k.Setup = hashJSON(map[string]any{"protocol": ProtocolVersion, "dataset": dsHash, "name": cs.Name,
+	setup := map[string]any{"protocol": ProtocolVersion, "dataset": dsHash, "name": cs.Name,
 		"weak": weak.Spec().String(), "weak_fp": weakFP, "weak_student": weak.Fingerprint(), "weak_train": trainConfig(weak, 0).String(),
 		"strong": strong.Spec().String(), "strong_fp": strongFP, "strong_student": strong.Fingerprint(), "strong_train": trainConfig(strong, 0).String(),
-		"limit": cs.Limit, "fractions": cs.Fractions, "gap": cs.GapThreshold, "resamples": cs.Resamples})
+		"limit": cs.Limit, "fractions": cs.Fractions, "gap": cs.GapThreshold, "resamples": cs.Resamples}
+	if b := cs.balance(); b != data.BalanceUndersample {
+		setup["balance"] = b
+	}
+	if m := cs.metric(); m != eval.MetricAccuracy {
+		setup["pgr_metric"] = string(m)
+	}
+	k.Setup = hashJSON(setup)
 	return withMethod(k, cs)
 }
 
@@ -218,8 +234,12 @@ func withMethod(k CellKeys, cs CellSpec) CellKeys {
 // studentKey is the key of the student node of cs.Method on a cell with
 // weak and ceiling keys k: it names the finished row.
 func studentKey(k CellKeys, cs CellSpec) string {
-	return hashJSON(map[string]any{"protocol": ProtocolVersion, "node": "student", "weak": k.Weak, "name": cs.Name,
-		"ceiling": k.Ceiling, "method": cs.Method, "gap": cs.GapThreshold, "resamples": cs.Resamples, "version": Version})
+	node := map[string]any{"protocol": ProtocolVersion, "node": "student", "weak": k.Weak, "name": cs.Name,
+		"ceiling": k.Ceiling, "method": cs.Method, "gap": cs.GapThreshold, "resamples": cs.Resamples, "version": Version}
+	if m := cs.metric(); m != eval.MetricAccuracy {
+		node["pgr_metric"] = string(m)
+	}
+	return hashJSON(node)
 }
 
 // Keys returns the job-graph keys of a cell. It loads the dataset and the
@@ -296,7 +316,10 @@ type Cell struct {
 	testTexts []string       // for the attacker (inputs only)
 	// trainStrongTexts are shown at the review desk (inputs only).
 	trainStrongTexts []string
-	stats            CellStats
+	// classCounts are the examples per class of train_weak, train_strong
+	// and test: the class mix the rows report.
+	classCounts [3][]int
+	stats       CellStats
 }
 
 // Cell builds the cell of cs (cs.Method is ignored): features through the
@@ -366,7 +389,7 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	}
 	weakPred, reused, err := c.teacher(cell.keys.Weak, func() (teacher, error) {
 		c.logf("%s seed %d: training the weak model (%s on %d train_weak examples)", ds.Name, cs.Seed, weak.Spec(), len(split.TrainWeak))
-		return c.fitTeacher(ctx, weak, weakIn["train_weak"], data.OneHot(goldTW, k), weakSeed(cs.Seed),
+		return c.fitTeacher(ctx, weak, weakIn["train_weak"], data.OneHot(goldTW, k), cs.classBalanced(), weakSeed(cs.Seed),
 			"weak-"+cell.keys.Weak, fmt.Sprintf("%s seed %d weak model (%s)", ds.Name, cs.Seed, weak.Spec()),
 			map[string]student.Inputs{"train_strong": weakIn["train_strong"], "test": weakIn["test"]})
 	})
@@ -385,7 +408,7 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	}
 	ceilPred, reused, err := c.teacher(cell.keys.Ceiling, func() (teacher, error) {
 		c.logf("%s seed %d: training the ceiling (%s on %d train_strong examples, gold labels)", ds.Name, cs.Seed, strong.Spec(), len(split.TrainStrong))
-		return c.fitTeacher(ctx, strong, strongTS, data.OneHot(ds.Labels(split.TrainStrong), k), strongSeed(cs.Seed),
+		return c.fitTeacher(ctx, strong, strongTS, data.OneHot(ds.Labels(split.TrainStrong), k), cs.classBalanced(), strongSeed(cs.Seed),
 			"ceiling-"+cell.keys.Ceiling, fmt.Sprintf("%s seed %d ceiling (%s)", ds.Name, cs.Seed, strong.Spec()),
 			map[string]student.Inputs{"test": cell.test})
 	})
@@ -408,6 +431,7 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	}
 	cell.hidden = eval.NewHidden(ds.Labels(split.TrainStrong), ds.Labels(split.Test), k)
 	cell.testTexts, cell.trainStrongTexts = ds.Texts(split.Test), ds.Texts(split.TrainStrong)
+	cell.classCounts = [3][]int{ds.ClassCountsOf(split.TrainWeak), ds.ClassCountsOf(split.TrainStrong), ds.ClassCountsOf(split.Test)}
 
 	strongProbe := student.ProbeFor(student.Spec{Encoder: strong.Spec().Encoder, Head: strong.Spec().Head}, student.Options{HeadEpochs: cs.Epochs})
 	if p, ok := strong.(*student.Probe); ok {
@@ -416,6 +440,9 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	strongProbe.Seed = strongSeed(cs.Seed)
 	weakProbe := student.ProbeFor(student.Spec{Encoder: weak.Spec().Encoder, Head: weak.Spec().Head}, student.Options{HeadEpochs: cs.Epochs})
 	weakProbe.Seed = weakSeed(cs.Seed)
+	// --balance weight: the probes methods fit while they plan are
+	// weighted as the cell's weak model, ceiling and students are.
+	strongProbe.ClassBalanced, weakProbe.ClassBalanced = cs.classBalanced(), cs.classBalanced()
 	cell.view = method.View{
 		K:           k,
 		Seed:        cs.Seed,
@@ -438,7 +465,8 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	if strong.Reads() == student.ReadsTexts {
 		cfg.Log = c.Log
 	}
-	cell.exec = method.Executor{Student: strong, Inputs: strongTS, Config: cfg, Key: cell.keys.Ceiling, Gold: gold, TrainWeakInputs: strongTW}
+	cell.exec = method.Executor{Student: strong, Inputs: strongTS, Config: cfg, Key: cell.keys.Ceiling, Gold: gold, TrainWeakInputs: strongTW,
+		ClassBalanced: cs.classBalanced()}
 	if c.checkpoints(strong) {
 		cell.exec.CheckpointDir = c.Checkpoints
 	}
@@ -452,9 +480,10 @@ func (c *CellRunner) checkpoints(s student.Student) bool {
 	return c.Checkpoints != "" && s.Reads() == student.ReadsTexts
 }
 
-// fitTeacher trains s on in with hard targets and returns its predictions
-// on the named inputs; file names its checkpoint, label its log lines.
-func (c *CellRunner) fitTeacher(ctx context.Context, s student.Student, in student.Inputs, targets data.Matrix, seed int64, file, label string, predict map[string]student.Inputs) (teacher, error) {
+// fitTeacher trains s on in with hard targets (weighted by inverse class
+// frequency when balanced) and returns its predictions on the named
+// inputs; file names its checkpoint, label its log lines.
+func (c *CellRunner) fitTeacher(ctx context.Context, s student.Student, in student.Inputs, targets data.Matrix, balanced bool, seed int64, file, label string, predict map[string]student.Inputs) (teacher, error) {
 	cfg := trainConfig(s, seed)
 	if c.checkpoints(s) {
 		cfg.Checkpoint = filepath.Join(c.Checkpoints, file+".ckpt")
@@ -462,7 +491,14 @@ func (c *CellRunner) fitTeacher(ctx context.Context, s student.Student, in stude
 	if s.Reads() == student.ReadsTexts {
 		cfg.Log, cfg.Name = c.Log, label
 	}
-	m, _, err := s.Fit(ctx, in, train.Objective{Targets: targets}, cfg)
+	obj := train.Objective{Targets: targets}
+	if balanced {
+		var err error
+		if obj, err = train.ClassBalanced(obj); err != nil {
+			return nil, err
+		}
+	}
+	m, _, err := s.Fit(ctx, in, obj, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -526,7 +562,7 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 	if err != nil {
 		return store.Row{}, nil, fmt.Errorf("%s: student predictions on test: %w", m.Name(), err)
 	}
-	scores, err := cell.hidden.ScoreCell(eval.CellInputs{
+	in := eval.CellInputs{
 		FloorTest:          cell.floorTest,
 		CeilingTest:        cell.ceilTest,
 		StudentTest:        studentTest,
@@ -535,7 +571,12 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 		Seed:               subSeed(cs.Seed, "bootstrap"),
 		GapThreshold:       cs.GapThreshold,
 		Resamples:          cs.Resamples,
-	})
+		Metric:             cs.metric(),
+	}
+	if tr.Calibration != nil {
+		in.TrainedLabels = tr.Calibration.WeakLabels
+	}
+	scores, err := cell.hidden.ScoreCell(in)
 	if err != nil {
 		return store.Row{}, nil, err
 	}
@@ -544,25 +585,34 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 		name = cell.ds.Name
 	}
 	row := store.Row{
-		Dataset:      name,
-		Weak:         cell.weak.Spec().String(),
-		Strong:       cell.strong.Spec().String(),
-		Method:       m.Name(),
-		Seed:         cs.Seed,
-		K:            cell.view.K,
-		NTrainWeak:   cell.view.TrainWeak.Weak.Rows,
-		NTrainStrong: cell.view.TrainStrong.Weak.Rows,
-		NTest:        cell.hidden.NTest(),
-		FineTuned:    cell.strong.Spec().FineTune,
-		StrongTrain:  cell.exec.Config.String(),
-		Stages:       tr.Stages,
-		GoldUsed:     tr.Gold.Labels(),
-		GoldStrong:   tr.Gold.Strong,
-		GoldFeatures: tr.Gold.Features(),
-		ConfigHash:   k.Config,
-		Version:      Version,
+		Dataset:                name,
+		Weak:                   cell.weak.Spec().String(),
+		Strong:                 cell.strong.Spec().String(),
+		Method:                 m.Name(),
+		Seed:                   cs.Seed,
+		K:                      cell.view.K,
+		NTrainWeak:             cell.view.TrainWeak.Weak.Rows,
+		NTrainStrong:           cell.view.TrainStrong.Weak.Rows,
+		NTest:                  cell.hidden.NTest(),
+		FineTuned:              cell.strong.Spec().FineTune,
+		StrongTrain:            cell.exec.Config.String(),
+		Stages:                 tr.Stages,
+		GoldUsed:               tr.Gold.Labels(),
+		GoldStrong:             tr.Gold.Strong,
+		GoldFeatures:           tr.Gold.Features(),
+		ConfigHash:             k.Config,
+		Version:                Version,
+		Balance:                cs.balance(),
+		Classes:                append([]string(nil), cell.ds.Classes...),
+		ClassCountsTrainWeak:   cell.classCounts[0],
+		ClassCountsTrainStrong: cell.classCounts[1],
+		ClassCountsTest:        cell.classCounts[2],
 	}
 	scores.Fill(&row)
+	if tr.Calibration != nil {
+		t := tr.Calibration.Temperature
+		row.WeakTemperature = &t
+	}
 	if tr.Selection != nil {
 		if err := fillSelection(&row, cell.hidden, *tr.Selection, cell.view.TrainStrong.WeakLabels); err != nil {
 			return store.Row{}, nil, fmt.Errorf("%s: %w", m.Name(), err)

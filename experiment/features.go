@@ -134,9 +134,15 @@ func usedRows(cs CellSpec, ds *data.Dataset) ([]int, error) {
 	return rows, nil
 }
 
-// splitFor balances (binary sets), limits and splits the dataset for a seed.
+// splitFor balances (binary sets, by cs.Balance: undersampled by default,
+// the natural mix for none and weight), limits and splits the dataset for a
+// seed. Every step is stratified, so the class mix of what is kept is the
+// mix of every part within one example per class.
 func splitFor(cs CellSpec, ds *data.Dataset, seed int64) (data.Split, error) {
-	idx := data.BalanceIndices(ds, seed)
+	idx, err := data.KeptIndices(ds, cs.Balance, seed)
+	if err != nil {
+		return data.Split{}, err
+	}
 	if cs.Limit > 0 {
 		idx = data.SubsampleIndices(ds, idx, cs.Limit, seed)
 	}

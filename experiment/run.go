@@ -126,6 +126,11 @@ func (r *Runner) runSeed(ctx context.Context, cr *CellRunner, spec Spec, dataset
 			return nil, err
 		}
 		if row, ok := r.Out.Done(k.Student); ok {
+			if row.Balance == "" && row.PGRMetric == "" {
+				// Saved before the settings of issue 20 existed: its key is
+				// that of the defaults, which it ran with.
+				row.Balance, row.PGRMetric = data.BalanceUndersample, string(eval.MetricAccuracy)
+			}
 			rows[i] = row
 			r.logf("%s seed %d %s: already done, reusing", row.Dataset, seed, m.Name())
 			continue
@@ -160,6 +165,12 @@ func (r *Runner) runSeed(ctx context.Context, cr *CellRunner, spec Spec, dataset
 		pgr := "no gap"
 		if row.PGR != nil {
 			pgr = fmt.Sprintf("%.3f [%.3f, %.3f]", *row.PGR, *row.PGRCILow, *row.PGRCIHigh)
+		}
+		if row.PGRMetric != string(eval.MetricAccuracy) {
+			r.logf("%s seed %d %s: %s floor %.3f ceiling %.3f w2s %.3f PGR %s (accuracy %.3f, %.3f, %.3f; %.1fs)",
+				row.Dataset, seed, m.Name(), eval.Metric(row.PGRMetric).Label(), row.FloorScore, row.CeilingScore, row.W2SScore, pgr,
+				row.FloorAcc, row.CeilingAcc, row.W2SAcc, row.DurationS)
+			continue
 		}
 		r.logf("%s seed %d %s: floor %.3f ceiling %.3f w2s %.3f PGR %s (%.1fs)",
 			row.Dataset, seed, m.Name(), row.FloorAcc, row.CeilingAcc, row.W2SAcc, pgr, row.DurationS)

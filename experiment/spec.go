@@ -7,6 +7,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/student"
 )
 
@@ -22,6 +24,15 @@ type Spec struct {
 	SeedBase int64    `yaml:"seed_base"`
 	// Limit caps the examples used after balancing (0 = all), chosen by seed.
 	Limit int `yaml:"limit"`
+	// Balance is what a binary dataset's class mix gets before the split
+	// (data.ParseBalance): "undersample" (the default, also ""), "none"
+	// (the natural mix, split stratified) or "weight" (the natural mix,
+	// every model's loss weighted by inverse class frequency).
+	Balance string `yaml:"balance"`
+	// PGRMetric is the test metric PGR is computed on (eval.ParseMetric):
+	// "accuracy" (the default, also ""), "auroc", "balanced-accuracy" or
+	// "macro-f1".
+	PGRMetric string `yaml:"pgr_metric"`
 	// GapThreshold: cells whose ceiling − floor accuracy is below it are "no gap".
 	GapThreshold float64 `yaml:"gap_threshold"`
 	// Fractions of train_weak, train_strong and test.
@@ -100,7 +111,7 @@ func (s Spec) Validate() error {
 func (s Spec) cell(dataset, name, methodSpec string, seed int64) CellSpec {
 	return CellSpec{
 		Dataset: dataset, Name: name, Weak: s.Weak, Strong: s.Strong, Method: methodSpec, Seed: seed,
-		Limit: s.Limit, Epochs: s.Epochs, FTEpochs: s.FTEpochs, FTLR: s.FTLR,
+		Limit: s.Limit, Balance: s.Balance, PGRMetric: s.PGRMetric, Epochs: s.Epochs, FTEpochs: s.FTEpochs, FTLR: s.FTLR,
 		GapThreshold: s.GapThreshold, Fractions: s.Fractions, Resamples: s.Resamples,
 		EncodeSeeds: [2]int64{s.SeedBase, int64(s.Seeds)},
 	}
@@ -115,12 +126,17 @@ type CellSpec struct {
 	// or sweep (data.DisplayNames); "" is the dataset's own name. It is part
 	// of the row's key, so identical content under two names gives two
 	// rows; teachers are shared by content.
-	Name         string     `json:"name,omitempty"`
-	Weak         string     `json:"weak"`
-	Strong       string     `json:"strong"`
-	Method       string     `json:"method"`
-	Seed         int64      `json:"seed"`
-	Limit        int        `json:"limit"`
+	Name   string `json:"name,omitempty"`
+	Weak   string `json:"weak"`
+	Strong string `json:"strong"`
+	Method string `json:"method"`
+	Seed   int64  `json:"seed"`
+	Limit  int    `json:"limit"`
+	// Balance and PGRMetric are Spec's; "" is the default (undersample,
+	// accuracy), and keys treat the default spelled out the same, so that
+	// runs and plans from before the choice keep their keys.
+	Balance      string     `json:"balance,omitempty"`
+	PGRMetric    string     `json:"pgr_metric,omitempty"`
 	Epochs       int        `json:"epochs"`
 	FTEpochs     int        `json:"ft_epochs,omitempty"`
 	FTLR         float64    `json:"ft_lr,omitempty"`
@@ -146,6 +162,12 @@ func (c CellSpec) Validate() error {
 	}
 	if c.Limit < 0 {
 		return fmt.Errorf("--limit must be >= 0, got %d", c.Limit)
+	}
+	if _, err := data.ParseBalance(c.Balance); err != nil {
+		return fmt.Errorf("--balance: %w", err)
+	}
+	if _, err := eval.ParseMetric(c.PGRMetric); err != nil {
+		return fmt.Errorf("--pgr-metric: %w", err)
 	}
 	if c.Epochs < 0 {
 		return fmt.Errorf("--epochs must be >= 0 (0: the probes' defaults), got %d", c.Epochs)
@@ -177,6 +199,22 @@ func (c CellSpec) Validate() error {
 	}
 	return nil
 }
+
+// balance is the cell's balancing mode, "" read as the default.
+func (c CellSpec) balance() string {
+	b, _ := data.ParseBalance(c.Balance)
+	return b
+}
+
+// metric is the cell's PGR metric, "" read as the default.
+func (c CellSpec) metric() eval.Metric {
+	m, _ := eval.ParseMetric(c.PGRMetric)
+	return m
+}
+
+// classBalanced reports whether every model of the cell weights its loss
+// by inverse class frequency (--balance weight).
+func (c CellSpec) classBalanced() bool { return c.balance() == data.BalanceWeight }
 
 // options are the training settings the cell gives its strong student.
 func (c CellSpec) strongOptions() student.Options {

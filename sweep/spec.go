@@ -47,6 +47,8 @@ func (p *Pair) UnmarshalYAML(n *yaml.Node) error {
 //	methods: [naive, naive-hard, "logconf:coef=0.25|0.5"]
 //	seeds: 5
 //	limit: 600
+//	balance: none       # undersample (default) | none | weight
+//	pgr_metric: auroc   # accuracy (default) | auroc | balanced-accuracy | macro-f1
 //	ft_epochs: 2        # fine-tuned strong students (ENC-ft) only
 //
 // A method parameter written v1|v2|... expands to one method spec per value
@@ -58,7 +60,12 @@ type Config struct {
 	Seeds    int      `yaml:"seeds" json:"seeds"`
 	SeedBase int64    `yaml:"seed_base" json:"seed_base"`
 	Limit    int      `yaml:"limit" json:"limit"`
-	Epochs   int      `yaml:"epochs" json:"epochs"`
+	// Balance and PGRMetric are experiment.Spec's (balance:
+	// undersample|none|weight; pgr_metric:
+	// accuracy|auroc|balanced-accuracy|macro-f1), one for the sweep.
+	Balance   string `yaml:"balance" json:"balance,omitempty"`
+	PGRMetric string `yaml:"pgr_metric" json:"pgr_metric,omitempty"`
+	Epochs    int    `yaml:"epochs" json:"epochs"`
 	// FTEpochs and FTLR set the fine-tuning of the pairs whose strong
 	// student is fine-tuned (ENC-ft); probe pairs ignore them.
 	FTEpochs     int        `yaml:"ft_epochs" json:"ft_epochs,omitempty"`
@@ -174,7 +181,7 @@ func (c Config) Cells() ([]experiment.CellSpec, error) {
 			for s := 0; s < c.Seeds; s++ {
 				for _, m := range methods {
 					cs := experiment.CellSpec{Dataset: d, Name: names[di], Weak: p.Weak, Strong: p.Strong, Method: m, Seed: c.SeedBase + int64(s),
-						Limit: c.Limit, Epochs: c.Epochs, FTEpochs: ftEpochs, FTLR: ftLR, GapThreshold: c.GapThreshold,
+						Limit: c.Limit, Balance: c.Balance, PGRMetric: c.PGRMetric, Epochs: c.Epochs, FTEpochs: ftEpochs, FTLR: ftLR, GapThreshold: c.GapThreshold,
 						Fractions: c.Fractions, Resamples: c.Resamples, EncodeSeeds: [2]int64{c.SeedBase, int64(c.Seeds)}}
 					if err := cs.Validate(); err != nil {
 						return nil, err

@@ -31,6 +31,8 @@ func cmdRun(ctx context.Context, args []string) error {
 	seeds := fs.Int("seeds", def.Seeds, "number of seeds")
 	seedBase := fs.Int64("seed-base", def.SeedBase, "first seed")
 	limit := fs.Int("limit", 0, "use at most N examples per dataset after balancing (0: all)")
+	balance := fs.String("balance", data.BalanceUndersample, "binary datasets' class mix: undersample (the majority, to the minority's count), none (keep the natural mix; splits are stratified) or weight (keep it and weight every model's loss by inverse class frequency)")
+	pgrMetric := fs.String("pgr-metric", string(eval.MetricAccuracy), "test metric floor, ceiling, w2s and PGR are computed on: accuracy, auroc (K > 2: macro one-vs-rest), balanced-accuracy or macro-f1 (accuracy is reported alongside)")
 	epochs := fs.Int("epochs", 0, "override the probes' default epochs (0: defaults)")
 	ftEpochs := fs.Int("ft-epochs", 0, "fine-tuned (ENC-ft) strong student: epochs of the ceiling and every student (0: default)")
 	ftLR := fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)")
@@ -72,6 +74,12 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	if set["limit"] {
 		spec.Limit = *limit
+	}
+	if set["balance"] {
+		spec.Balance = *balance
+	}
+	if set["pgr-metric"] {
+		spec.PGRMetric = *pgrMetric
 	}
 	if set["epochs"] {
 		spec.Epochs = *epochs
@@ -221,9 +229,9 @@ func printControls(w io.Writer, rep eval.ComparisonReport) {
 		return fmt.Sprintf(f, x)
 	}
 	if len(rep.Controls) > 0 {
-		fmt.Fprintf(w, "\nPaired Δaccuracy from the gold-matched controls (same B train_weak gold labels; positive: better than the control); Holm over the control comparisons of each table\n")
+		fmt.Fprintf(w, "\nPaired Δ%s from the gold-matched controls (same B train_weak gold labels; positive: better than the control); Holm over the control comparisons of each table\n", rep.Controls[0].PGRMetric.Label())
 		tw := tabwriterFor(w)
-		fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tCONTROL\tN\tΔACC [95% t-CI]\tp\tp HOLM (m)")
+		fmt.Fprintf(tw, "DATASET\tWEAK → STRONG\tMETHOD\tCONTROL\tN\tΔ%s [95%% t-CI]\tp\tp HOLM (m)\n", strings.ToUpper(rep.Controls[0].PGRMetric.Label()))
 		for _, c := range rep.Controls {
 			if c.N == 0 {
 				continue
@@ -233,7 +241,7 @@ func printControls(w io.Writer, rep eval.ComparisonReport) {
 				ds, n = "all datasets", fmt.Sprintf("%d (%d datasets)", c.N, c.NDatasets)
 			}
 			fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%s\t%s [%s, %s]\t%s\t%s (%d)\n", ds, c.Weak, c.Strong, c.Method, c.Baseline, n,
-				num("%+.3f", c.DeltaAcc), num("%+.3f", c.DeltaAccCILow), num("%+.3f", c.DeltaAccCIHigh), num("%.4f", c.P), num("%.4f", c.PHolm), c.HolmFamily)
+				num("%+.3f", c.DeltaScore), num("%+.3f", c.DeltaScoreCILow), num("%+.3f", c.DeltaScoreCIHigh), num("%.4f", c.P), num("%.4f", c.PHolm), c.HolmFamily)
 		}
 		tw.Flush()
 	}
@@ -260,25 +268,90 @@ func printControls(w io.Writer, rep eval.ComparisonReport) {
 	fmt.Fprintln(w, strings.Join(honest, "; "))
 }
 
-// printSummaries prints the results table: accuracies with 95% t-intervals
-// across seeds, the weak–strong gap, and the ratio-of-means PGR with its
-// seed-bootstrap CI, or "no gap" with the reason (the gap's lower bound
-// against the threshold).
+// printSummaries prints the results table, one per balancing mode and PGR
+// metric (a line before each says which): floor, ceiling and w2s with 95%
+// t-intervals across seeds, the weak–strong gap, the ratio-of-means PGR
+// with its seed-bootstrap CI or "no gap" with the reason (the gap's lower
+// bound against the threshold), and the weak labels' calibration error;
+// on another metric than accuracy the accuracies follow. Then each
+// dataset's class mix per split.
 func printSummaries(w io.Writer, sums []store.Summary) {
-	tw := tabwriterFor(w)
-	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tGOLD\tSEEDS\tFLOOR\tCEILING\tW2S\tGAP\tPGR [95% CI]")
+	type setting struct{ balance, metric string }
+	var order []setting
+	groups := map[setting][]store.Summary{}
 	for _, s := range sums {
-		pgr := "no gap (" + report.GapNote(s) + ")"
-		if s.PGRMean != nil {
-			pgr = fmt.Sprintf("%.3f %s", *s.PGRMean, ciPtr(s.PGRCILow, s.PGRCIHigh))
+		k := setting{s.Balance, s.PGRMetric}
+		if k.balance == "" {
+			k.balance = data.BalanceUndersample
 		}
-		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", s.Dataset, s.Weak, s.Strong, s.Method, goldNote(s.GoldUsed, s.GoldFeatures), s.NSeeds,
-			ci(s.FloorAccMean, s.FloorAccCILow, s.FloorAccCIHigh),
-			ci(s.CeilingAccMean, s.CeilingAccCILow, s.CeilingAccCIHigh),
-			ci(s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh),
-			fmt.Sprintf("%.3f %s", s.GapMean, ciPtr(s.GapCILow, s.GapCIHigh)), pgr)
+		if k.metric == "" {
+			k.metric = string(eval.MetricAccuracy)
+		}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], s)
 	}
-	tw.Flush()
+	for gi, k := range order {
+		if gi > 0 {
+			fmt.Fprintln(w)
+		}
+		fmt.Fprintf(w, "%s\n", report.SettingNote(k.balance, k.metric))
+		onAccuracy := k.metric == string(eval.MetricAccuracy)
+		label := strings.ToUpper(eval.Metric(k.metric).Label())
+		tw := tabwriterFor(w)
+		head := "DATASET\tWEAK → STRONG\tMETHOD\tGOLD\tSEEDS\tFLOOR\tCEILING\tW2S\tGAP\tPGR [95% CI]\tWEAK ECE"
+		if !onAccuracy {
+			head = fmt.Sprintf("DATASET\tWEAK → STRONG\tMETHOD\tGOLD\tSEEDS\tFLOOR %[1]s\tCEILING %[1]s\tW2S %[1]s\tGAP\tPGR ON %[1]s [95%% CI]\tWEAK ECE\tACCURACY FLOOR/CEILING/W2S", label)
+		}
+		fmt.Fprintln(tw, head)
+		for _, s := range groups[k] {
+			pgr := "no gap (" + report.GapNote(s) + ")"
+			if s.PGRMean != nil {
+				pgr = fmt.Sprintf("%.3f %s", *s.PGRMean, ciPtr(s.PGRCILow, s.PGRCIHigh))
+			}
+			ece := "–"
+			if s.WeakECEMean != nil {
+				ece = fmt.Sprintf("%.3f", *s.WeakECEMean)
+				if s.TrainedECEMean != nil && s.WeakTemperatureMean != nil {
+					ece += fmt.Sprintf(" → %.3f (T %.2f)", *s.TrainedECEMean, *s.WeakTemperatureMean)
+				}
+			}
+			floor, ceiling, w2s := ci(s.FloorAccMean, s.FloorAccCILow, s.FloorAccCIHigh), ci(s.CeilingAccMean, s.CeilingAccCILow, s.CeilingAccCIHigh), ci(s.W2SAccMean, s.W2SAccCILow, s.W2SAccCIHigh)
+			extra := ""
+			if !onAccuracy {
+				extra = fmt.Sprintf("\t%.3f/%.3f/%.3f", s.FloorAccMean, s.CeilingAccMean, s.W2SAccMean)
+				floor, ceiling, w2s = ci(s.FloorScoreMean, s.FloorScoreCILow, s.FloorScoreCIHigh), ci(s.CeilingScoreMean, s.CeilingScoreCILow, s.CeilingScoreCIHigh), ci(s.W2SScoreMean, s.W2SScoreCILow, s.W2SScoreCIHigh)
+			}
+			fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s%s\n", s.Dataset, s.Weak, s.Strong, s.Method, goldNote(s.GoldUsed, s.GoldFeatures), s.NSeeds,
+				floor, ceiling, w2s, fmt.Sprintf("%.3f %s", s.GapMean, ciPtr(s.GapCILow, s.GapCIHigh)), pgr, ece, extra)
+		}
+		tw.Flush()
+	}
+	printClassMix(w, sums)
+}
+
+// printClassMix prints the examples per class of each split, once per
+// dataset and balancing mode (the first seed's: stratified splits give
+// every seed the same counts).
+func printClassMix(w io.Writer, sums []store.Summary) {
+	seen := map[string]bool{}
+	var lines []string
+	for _, s := range sums {
+		if len(s.ClassCountsTest) == 0 {
+			continue
+		}
+		key := s.Dataset + "\x00" + s.Balance
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		lines = append(lines, fmt.Sprintf("  %s (balance %s; %s): train_weak %s, train_strong %s, test %s", s.Dataset, s.Balance, strings.Join(s.Classes, "/"),
+			report.ClassMix(s.ClassCountsTrainWeak), report.ClassMix(s.ClassCountsTrainStrong), report.ClassMix(s.ClassCountsTest)))
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(w, "\nClass mix per split (examples per class; two classes: the minority's share):\n%s\n", strings.Join(lines, "\n"))
+	}
 }
 
 // ciPtr formats an interval whose bounds may be missing: "[–]" with one
@@ -335,9 +408,26 @@ func printComparisons(w io.Writer, comps []eval.Comparison) {
 		return fmt.Sprintf(f, x)
 	}
 	base := comps[0].Baseline
-	fmt.Fprintf(w, "\nPaired Δaccuracy from %s (positive: better than %s); p: two-sided sign-flip test; Holm over the m methods of each table\n", base, base)
+	metric := comps[0].PGRMetric
+	mixed := false
+	for _, c := range comps {
+		mixed = mixed || c.PGRMetric != metric || c.Balance != comps[0].Balance
+	}
+	onAccuracy := !mixed && (metric == "" || metric == eval.MetricAccuracy)
+	delta := "Δ" + metric.Label()
+	if mixed {
+		delta = "Δ of each row's PGR metric (SETTING column)"
+	}
+	fmt.Fprintf(w, "\nPaired %s from %s (positive: better than %s); p: two-sided sign-flip test on it; Holm over the m methods of each table\n", delta, base, base)
 	tw := tabwriterFor(w)
-	fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tN\tΔACC [95% t-CI]\tΔPGR\tp\tp HOLM (m)\tNOTE")
+	switch {
+	case onAccuracy:
+		fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tMETHOD\tN\tΔACC [95% t-CI]\tΔPGR\tp\tp HOLM (m)\tNOTE")
+	case mixed:
+		fmt.Fprintln(tw, "DATASET\tWEAK → STRONG\tSETTING\tMETHOD\tN\tΔ [95% t-CI]\tΔPGR\tp\tp HOLM (m)\tΔACC\tNOTE")
+	default:
+		fmt.Fprintf(tw, "DATASET\tWEAK → STRONG\tMETHOD\tN\tΔ%s [95%% t-CI]\tΔPGR\tp\tp HOLM (m)\tΔACC\tNOTE\n", strings.ToUpper(metric.Label()))
+	}
 	var notes []string
 	noted := map[string]bool{}
 	for _, c := range comps {
@@ -368,9 +458,19 @@ func printComparisons(w io.Writer, comps []eval.Comparison) {
 				notes = append(notes, note)
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%s [%s, %s]\t%s\t%s\t%s (%d)\t%s\n", ds, c.Weak, c.Strong, c.Method, n,
-			num("%+.3f", c.DeltaAcc), num("%+.3f", c.DeltaAccCILow), num("%+.3f", c.DeltaAccCIHigh), dpgr,
-			p, num("%.4f", c.PHolm), c.HolmFamily, strings.Join(flags, ", "))
+		if onAccuracy {
+			fmt.Fprintf(tw, "%s\t%s → %s\t%s\t%s\t%s [%s, %s]\t%s\t%s\t%s (%d)\t%s\n", ds, c.Weak, c.Strong, c.Method, n,
+				num("%+.3f", c.DeltaAcc), num("%+.3f", c.DeltaAccCILow), num("%+.3f", c.DeltaAccCIHigh), dpgr,
+				p, num("%.4f", c.PHolm), c.HolmFamily, strings.Join(flags, ", "))
+			continue
+		}
+		setting := ""
+		if mixed {
+			setting = report.Setting(c.Balance, string(c.PGRMetric)) + "\t"
+		}
+		fmt.Fprintf(tw, "%s\t%s → %s\t%s%s\t%s\t%s [%s, %s]\t%s\t%s\t%s (%d)\t%s\t%s\n", ds, c.Weak, c.Strong, setting, c.Method, n,
+			num("%+.3f", c.DeltaScore), num("%+.3f", c.DeltaScoreCILow), num("%+.3f", c.DeltaScoreCIHigh), dpgr,
+			p, num("%.4f", c.PHolm), c.HolmFamily, num("%+.3f", c.DeltaAcc), strings.Join(flags, ", "))
 	}
 	tw.Flush()
 	for _, n := range notes {
