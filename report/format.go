@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/store"
@@ -105,6 +106,68 @@ func signed3(x float64) string {
 	s := f3(x)
 	if s != dash && s != "0.000" && s[0] != '-' {
 		s = "+" + s
+	}
+	return s
+}
+
+// Setting says how a summary's class mix was treated and which metric its
+// PGR is on: "balance undersample · PGR on accuracy". Empty fields (rows
+// from before the choice) read as the defaults.
+func Setting(balance, metric string) string {
+	if balance == "" {
+		balance = "undersample"
+	}
+	return "balance " + balance + " · PGR on " + eval.Metric(metric).Label()
+}
+
+// SettingNote explains a setting in a sentence, for headings.
+func SettingNote(balance, metric string) string {
+	var mix string
+	switch balance {
+	case "", "undersample":
+		mix = "binary datasets undersampled to balance (--balance undersample)"
+	case "none":
+		mix = "natural class mix, stratified splits (--balance none)"
+	case "weight":
+		mix = "natural class mix, stratified splits, every loss weighted by inverse class frequency (--balance weight)"
+	default:
+		mix = "balance " + balance
+	}
+	m := eval.Metric(metric)
+	on := "floor, ceiling, w2s, gap and PGR on " + m.Label()
+	switch m {
+	case "", eval.MetricAccuracy:
+	case eval.MetricAUROC:
+		on += " (K > 2: macro one-vs-rest), accuracy alongside"
+	default:
+		on += ", accuracy alongside"
+	}
+	return mix + "; " + on
+}
+
+// ClassMix formats one split's examples per class: for two classes with
+// the minority's share in whole percent ("1300/83 (6%)"; "<1%" below one),
+// the counts alone for more ("1300/83/625"). Empty for rows from before
+// class counts were recorded.
+func ClassMix(counts []int) string {
+	if len(counts) == 0 {
+		return ""
+	}
+	parts := make([]string, len(counts))
+	total, least := 0, counts[0]
+	for i, c := range counts {
+		parts[i] = fmt.Sprint(c)
+		total += c
+		least = min(least, c)
+	}
+	s := strings.Join(parts, "/")
+	if len(counts) == 2 && total > 0 && counts[0] != counts[1] {
+		share := 100 * float64(least) / float64(total)
+		if share < 1 {
+			s += " (<1%)"
+		} else {
+			s += fmt.Sprintf(" (%.0f%%)", share)
+		}
 	}
 	return s
 }

@@ -125,9 +125,12 @@ func TestRenderContent(t *testing.T) {
 	}
 	for _, want := range []string{
 		"no gap", "gap 0.010, lower 95% bound -0.050 &lt; 0.020", // nil PGR: why
-		"1 of 3 seeds below the threshold alone, kept",   // partial no-gap
-		"0.667 <span class=\"ci\">[0.500, 0.800]</span>", // PGR 2/3 with its CI, 3 decimals
-		"0.300 <span class=\"ci\">[0.280, 0.320]</span>", // the gap
+		"1 of 3 seeds below the threshold alone, kept",      // partial no-gap
+		"0.667 <span class=\"ci\">[0.500, 0.800]</span>",    // PGR 2/3 with its CI, 3 decimals
+		"0.300<br><span class=\"ci\">[0.280, 0.320]</span>", // the gap, its CI beneath
+		"0.667<br><span class=\"ci\">[0.500, 0.800]</span>", // the summary PGR, its CI beneath
+		"floor, ceiling, w2s, gap and PGR on accuracy",      // what the table is on
+		"<th>PGR on accuracy</th>",
 		"Method comparisons", "&#43;0.040", "[0.010, 0.070]", "&#43;0.133", "3 paired seeds", "no gap",
 		"all datasets", "30 pairs, 3 datasets", "&lt;0.001 (MC 100000)", "0.500 (m=2)",
 		"underpowered: n=3 seeds, smallest attainable p = 0.250 (Holm over 2 methods: 0.500)",
@@ -275,5 +278,106 @@ func TestGapPlotUnboundedCI(t *testing.T) {
 	withCI := GapPlot(sums[:1])
 	if strings.Count(svg, `stroke="#000"`) != strings.Count(withCI, `stroke="#000"`) {
 		t.Errorf("the unbounded PGR got a whisker")
+	}
+}
+
+// imbalancedFixture is a run on an imbalanced set under two settings, as
+// `w2s report` shows two run directories: undersampled on accuracy, and
+// the natural mix on AUROC with a calibrated method.
+func imbalancedFixture() ([]store.Row, []store.Summary) {
+	sum := func(balance, metric, method string, counts [3][]int, floor, ceil, w2s float64) store.Summary {
+		return store.Summary{Dataset: "spam-hardham", Weak: "bow:linear", Strong: "glove:linear", Method: method, NSeeds: 10,
+			Balance: balance, PGRMetric: metric, GapMean: ceil - floor, GapCILow: ptr(ceil - floor - 0.01), GapCIHigh: ptr(ceil - floor + 0.01), GapThreshold: 0.02,
+			PGRMean: ptr((w2s - floor) / (ceil - floor)), PGRCILow: ptr(-0.5), PGRCIHigh: ptr(0.9),
+			FloorAccMean: 0.95, CeilingAccMean: 0.96, W2SAccMean: 0.941,
+			FloorScoreMean: floor, CeilingScoreMean: ceil, W2SScoreMean: w2s, WeakECEMean: ptr(0.032),
+			Classes: []string{"easy-ham", "hard-ham"}, ClassCountsTrainWeak: counts[0], ClassCountsTrainStrong: counts[1], ClassCountsTest: counts[2]}
+	}
+	natural := [3][]int{{1300, 83}, {1300, 84}, {1300, 83}}
+	even := [3][]int{{83, 83}, {84, 84}, {83, 83}}
+	a := sum("undersample", "accuracy", "naive", even, 0.8, 0.9, 0.85)
+	a.FloorScoreMean, a.CeilingScoreMean, a.W2SScoreMean = a.FloorAccMean, a.CeilingAccMean, a.W2SAccMean
+	b := sum("none", "auroc", "naive", natural, 0.902, 0.925, 0.865)
+	c := sum("none", "auroc", "logconf:calibrate=true,schedule=linear", natural, 0.902, 0.925, 0.91)
+	c.TrainedECEMean, c.WeakTemperatureMean = ptr(0.017), ptr(0.83)
+	rows := []store.Row{{Dataset: "spam-hardham", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", Balance: "none", PGRMetric: "auroc", NTest: 1383, WeakECE: ptr(0.03)}}
+	return rows, []store.Summary{b, a, c}
+}
+
+// TestRenderImbalanced: the class mix of each split, one summary table per
+// setting headed by what it is on, the metric's scores with accuracy
+// beneath, and the calibration columns.
+func TestRenderImbalanced(t *testing.T) {
+	rows, sums := imbalancedFixture()
+	page := render(t, Meta{}, rows, sums, nil)
+	checkBalanced(t, page)
+	for _, want := range []string{
+		"<h2>Class mix</h2>", "easy-ham / hard-ham", "1300/83 (6%)", "1300/84 (6%)", "83/83",
+		"natural class mix, stratified splits (--balance none); floor, ceiling, w2s, gap and PGR on AUROC (K &gt; 2: macro one-vs-rest), accuracy alongside",
+		"binary datasets undersampled to balance (--balance undersample); floor, ceiling, w2s, gap and PGR on accuracy",
+		"<th>PGR on AUROC</th>", "<th>floor AUROC</th>", "<th>PGR on accuracy</th>",
+		"0.902<br>", "acc 0.950", // the metric's score, accuracy beneath
+		"calibrated 0.017, T 0.830", "0.032",
+		"balance none · PGR on AUROC", // per-seed rows and plot groups say their setting
+		"test score (each group&#39;s PGR metric)",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	// Two summary tables (two settings), the second setting's two
+	// summaries in one of them although the summaries interleave.
+	if n := strings.Count(page, `<p class="setting">`); n != 2 {
+		t.Errorf("%d summary tables, want 2", n)
+	}
+	if strings.Index(page, "logconf:calibrate=true") > strings.Index(page, "undersampled to balance") {
+		t.Error("the calibrated AUROC summary is not in the AUROC table")
+	}
+}
+
+// TestSummaryFitsWidth: the summary table fits a page of 80rem (the body's
+// max-width). Browsers size a column by its longest unbreakable line: the
+// values and their intervals are on lines of their own, and names may
+// break anywhere (overflow-wrap), so the table's width is about the sum of
+// the columns' longest number lines. This counts them, at 0.6em per
+// character of the table's 0.85rem font plus 0.8rem of padding a column,
+// and allows the names a generous 12 characters each.
+func TestSummaryFitsWidth(t *testing.T) {
+	rows, sums := imbalancedFixture()
+	_, _, fsums, _ := fixture()
+	page := render(t, Meta{}, rows, append(sums, fsums...), nil)
+	for _, css := range []string{"width: 100%", "overflow-wrap: anywhere"} {
+		if !strings.Contains(page, css) {
+			t.Errorf("stylesheet lacks %q", css)
+		}
+	}
+	start := strings.Index(page, "<h2>Summary</h2>")
+	end := strings.Index(page, "<h2>Diagnostics</h2>")
+	if start < 0 || end < start {
+		t.Fatal("no summary section")
+	}
+	rowRE := regexp.MustCompile(`(?s)<tr>(.*?)</tr>`)
+	cellRE := regexp.MustCompile(`(?s)<t([dh])( class="num")?>(.*?)</t[dh]>`)
+	for _, tr := range rowRE.FindAllStringSubmatch(page[start:end], -1) {
+		cells := cellRE.FindAllStringSubmatch(tr[1], -1)
+		if len(cells) > 10 {
+			t.Errorf("a summary row has %d columns", len(cells))
+		}
+		ems := 0.0
+		for _, c := range cells {
+			longest := 0
+			for _, line := range strings.Split(c[3], "<br>") {
+				line = tagRE.ReplaceAllString(line, "")
+				n := len([]rune(line))
+				if c[2] == "" && n > 12 {
+					n = 12 // text: wraps
+				}
+				longest = max(longest, n)
+			}
+			ems += 0.6*0.85*float64(longest) + 0.8
+		}
+		if ems > 78 {
+			t.Errorf("a summary row needs about %.1frem, more than the page's 80rem: %q", ems, tagRE.ReplaceAllString(tr[1], " "))
+		}
 	}
 }

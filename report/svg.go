@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/store"
 )
 
@@ -28,18 +29,29 @@ const (
 // (dataset and method names) must pass through here.
 func esc(s string) string { return html.EscapeString(s) }
 
-// pairKey is one dataset × weak → strong group of a plot.
-type pairKey struct{ dataset, weak, strong string }
+// pairKey is one dataset × weak → strong group of a plot, under one
+// setting (balancing mode and PGR metric; "" for the defaults).
+type pairKey struct{ dataset, weak, strong, setting string }
 
 func (k pairKey) label() string { return k.weak + " → " + k.strong }
 
-// groups returns the dataset × weak × strong groups of sums in order of first
-// appearance, each with the indices of its summaries.
+// summarySetting is a summary's setting as a group label, "" for the
+// defaults (undersample, accuracy) so default plots read as before.
+func summarySetting(s store.Summary) string {
+	b, m := settingOf(s.Balance, s.PGRMetric)
+	if b == "undersample" && m == eval.MetricAccuracy {
+		return ""
+	}
+	return Setting(b, string(m))
+}
+
+// groups returns the dataset × weak × strong (× setting) groups of sums in
+// order of first appearance, each with the indices of its summaries.
 func groups(sums []store.Summary) ([]pairKey, map[pairKey][]int) {
 	var order []pairKey
 	idx := map[pairKey][]int{}
 	for i, s := range sums {
-		k := pairKey{s.Dataset, s.Weak, s.Strong}
+		k := pairKey{s.Dataset, s.Weak, s.Strong, summarySetting(s)}
 		if _, ok := idx[k]; !ok {
 			order = append(order, k)
 		}
@@ -138,10 +150,24 @@ func (b *svgBuilder) legend(names, colours []string, x0, y0, width float64) floa
 	return y - y0 + 16
 }
 
-// groupLabel writes the two-line label (dataset, weak → strong) under a group.
+// groupLabel writes the label (dataset, weak → strong, and the setting
+// when it is not the default) under a group.
 func (b *svgBuilder) groupLabel(k pairKey, cx, y float64) {
 	b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle" font-weight="bold">%s</text>`, cx, y, esc(k.dataset))
 	b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, cx, y+14, esc(k.label()))
+	if k.setting != "" {
+		b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, cx, y+28, esc(k.setting))
+	}
+}
+
+// labelSpace is the height below a plot for its group labels.
+func labelSpace(order []pairKey) float64 {
+	for _, k := range order {
+		if k.setting != "" {
+			return marginBottom + 14
+		}
+	}
+	return marginBottom
 }
 
 // whisker draws a vertical CI line with caps.
@@ -163,7 +189,7 @@ func (b *svgBuilder) open(w, h float64, aria string) {
 // groupWidth leaves room for n slots and for the group's label.
 func groupWidth(n int, k pairKey, slot float64) float64 {
 	w := float64(n)*slot + 24
-	lw := 6.5*float64(max(len([]rune(k.dataset)), len([]rune(k.label())))) + 12
+	lw := 6.5*float64(max(len([]rune(k.dataset)), len([]rune(k.label())), len([]rune(k.setting)))) + 12
 	return math.Max(w, lw)
 }
 
@@ -198,7 +224,7 @@ func pgrPlot(sums []store.Summary) string {
 	legendH := lg.legend(methods, colours, marginLeft, 14, width)
 	top := 14 + legendH
 	s := yScale{lo: dlo, hi: dhi, top: top, bottm: top + plotHeight}
-	height := s.bottm + marginBottom
+	height := s.bottm + labelSpace(order)
 
 	var b svgBuilder
 	b.open(width, height, "PGR per method with 95% CI across seeds, grouped by dataset")
@@ -241,18 +267,20 @@ func pgrPlot(sums []store.Summary) string {
 }
 
 // accPlot draws, per dataset × weak → strong, the floor (weak model), each
-// method's w2s and the ceiling accuracy as dots with 95% CI whiskers across
-// seeds. Dots, not bars: accuracies sit far above zero and a bar would
-// exaggerate small differences once the axis does not start at zero.
+// method's w2s and the ceiling in the PGR metric (accuracy by default) as
+// dots with 95% CI whiskers across seeds. Dots, not bars: scores sit far
+// above zero and a bar would exaggerate small differences once the axis
+// does not start at zero.
 func accPlot(sums []store.Summary) string {
 	const slot = 24.0
 	order, idx := groups(sums)
 	methods, col := methodColours(sums)
+	label := scoreLabel(sums)
 
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range sums {
-		for _, v := range []float64{s.FloorAccCILow, s.FloorAccCIHigh, s.W2SAccCILow, s.W2SAccCIHigh,
-			s.CeilingAccCILow, s.CeilingAccCIHigh, s.FloorAccMean, s.W2SAccMean, s.CeilingAccMean} {
+		floor, w2s, ceiling := sumScores(s)
+		for _, v := range []float64{floor[0], floor[1], floor[2], w2s[0], w2s[1], w2s[2], ceiling[0], ceiling[1], ceiling[2]} {
 			if !math.IsNaN(v) && !math.IsInf(v, 0) {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
@@ -278,12 +306,12 @@ func accPlot(sums []store.Summary) string {
 	legendH := lg.legend(names, colours, marginLeft, 14, width)
 	top := 14 + legendH
 	s := yScale{lo: dlo, hi: dhi, top: top, bottm: top + plotHeight}
-	height := s.bottm + marginBottom
+	height := s.bottm + labelSpace(order)
 
 	var b svgBuilder
-	b.open(width, height, "Floor, weak-to-strong and ceiling test accuracy with 95% CI across seeds")
+	b.open(width, height, "Floor, weak-to-strong and ceiling, "+label+", with 95% CI across seeds")
 	b.WriteString(lg.String())
-	b.axis(s, step, marginLeft, width-marginRight, "test accuracy")
+	b.axis(s, step, marginLeft, width-marginRight, label)
 
 	dot := func(cx, mean, clo, chi float64, colour, title string) {
 		b.whisker(cx, s, clo, chi)
@@ -295,16 +323,17 @@ func accPlot(sums []store.Summary) string {
 		n := len(idx[k]) + 2
 		gw := groupWidth(n, k, slot)
 		bx := x + (gw-float64(n)*slot)/2
-		first := sums[idx[k][0]]
-		dot(bx+slot/2, first.FloorAccMean, first.FloorAccCILow, first.FloorAccCIHigh, floorColour,
-			fmt.Sprintf("%s floor %s %s", k.dataset, f3(first.FloorAccMean), ci(first.FloorAccCILow, first.FloorAccCIHigh)))
+		floor, _, ceiling := sumScores(sums[idx[k][0]])
+		dot(bx+slot/2, floor[0], floor[1], floor[2], floorColour,
+			fmt.Sprintf("%s floor %s %s", k.dataset, f3(floor[0]), ci(floor[1], floor[2])))
 		for j, i := range idx[k] {
 			sm := sums[i]
-			dot(bx+float64(j+1)*slot+slot/2, sm.W2SAccMean, sm.W2SAccCILow, sm.W2SAccCIHigh, col[sm.Method],
-				fmt.Sprintf("%s %s w2s %s %s", k.dataset, sm.Method, f3(sm.W2SAccMean), ci(sm.W2SAccCILow, sm.W2SAccCIHigh)))
+			_, w2s, _ := sumScores(sm)
+			dot(bx+float64(j+1)*slot+slot/2, w2s[0], w2s[1], w2s[2], col[sm.Method],
+				fmt.Sprintf("%s %s w2s %s %s", k.dataset, sm.Method, f3(w2s[0]), ci(w2s[1], w2s[2])))
 		}
-		dot(bx+float64(n-1)*slot+slot/2, first.CeilingAccMean, first.CeilingAccCILow, first.CeilingAccCIHigh, ceilingColour,
-			fmt.Sprintf("%s ceiling %s %s", k.dataset, f3(first.CeilingAccMean), ci(first.CeilingAccCILow, first.CeilingAccCIHigh)))
+		dot(bx+float64(n-1)*slot+slot/2, ceiling[0], ceiling[1], ceiling[2], ceilingColour,
+			fmt.Sprintf("%s ceiling %s %s", k.dataset, f3(ceiling[0]), ci(ceiling[1], ceiling[2])))
 		b.groupLabel(k, x+gw/2, s.bottm+18)
 		x += gw
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 // RenderSweep writes the Render page plus a sweep section: PGR against the
-// weak–strong gap (ceiling − floor accuracy), one point per dataset × weak →
+// weak–strong gap (ceiling − floor in the PGR metric), one point per dataset × weak →
 // strong × method with its 95% CI across seeds, coloured by method. Cells
 // whose PGR is undefined ("no gap") are left out of the plot and counted in
 // its caption.
@@ -34,7 +34,7 @@ func RenderSweep(w io.Writer, m Meta, rows []store.Row, sums []store.Summary, co
 	}
 	section := ""
 	if len(sums) > 0 {
-		section = "<h2>PGR against the weak–strong gap</h2>\n<p>One point per dataset × weak → strong × method: mean PGR with its 95% CI across seeds against the mean ceiling − floor accuracy gap. Methods of the same pair share a gap and are drawn slightly apart. Dashed: PGR 0 (the weak model) and 1 (the ceiling).</p>\n<div class=\"plot\">" + GapPlot(sums) + "</div>\n\n"
+		section = "<h2>PGR against the weak–strong gap</h2>\n<p>One point per dataset × weak → strong × method: mean PGR with its 95% CI across seeds against the mean ceiling − floor gap in the PGR metric. Methods of the same pair share a gap and are drawn slightly apart. Dashed: PGR 0 (the weak model) and 1 (the ceiling).</p>\n<div class=\"plot\">" + GapPlot(sums) + "</div>\n\n"
 	}
 	if _, err := w.Write(b[:i]); err != nil {
 		return err
@@ -47,7 +47,7 @@ func RenderSweep(w io.Writer, m Meta, rows []store.Row, sums []store.Summary, co
 }
 
 // GapPlot returns the SVG scatter of mean PGR (y, with CI bars) against the
-// mean ceiling − floor accuracy gap (x). Names are escaped.
+// mean ceiling − floor gap in the PGR metric (x). Names are escaped.
 func GapPlot(sums []store.Summary) string {
 	const W, H, left, right, top, bottom = 640.0, 320.0, 52.0, 16.0, 16.0, 70.0
 	methods, col := methodColours(sums)
@@ -60,7 +60,7 @@ func GapPlot(sums []store.Summary) string {
 			continue
 		}
 		pts = append(pts, s)
-		g := s.CeilingAccMean - s.FloorAccMean
+		g := gapOf(s)
 		xlo, xhi = math.Min(xlo, g), math.Max(xhi, g)
 		// An unbounded CI (nil) does not stretch the axis; its whisker is
 		// left out.
@@ -70,7 +70,7 @@ func GapPlot(sums []store.Summary) string {
 		}
 	}
 	var b svgBuilder
-	b.open(W, H, "PGR against the weak–strong accuracy gap")
+	b.open(W, H, "PGR against the weak–strong gap")
 	if len(pts) == 0 {
 		b.printf(`<text x="%.0f" y="%.0f" text-anchor="middle">no cell has a weak–strong gap</text></svg>`, W/2, H/2)
 		return b.String()
@@ -88,7 +88,7 @@ func GapPlot(sums []store.Summary) string {
 		}
 		b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(v), H-bottom+14, esc(trimTick(v)))
 	}
-	b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle">ceiling − floor accuracy</text>`, (left+W-right)/2, H-bottom+30)
+	b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, (left+W-right)/2, H-bottom+30, esc("ceiling − floor, "+scoreLabel(sums)))
 	for _, ref := range []float64{0, 1} {
 		if ref >= yl && ref <= yh {
 			b.printf(`<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999" stroke-dasharray="4 3"/>`, left, ys.y(ref), W-right, ys.y(ref))
@@ -101,12 +101,12 @@ func GapPlot(sums []store.Summary) string {
 	for _, s := range pts {
 		// Methods of one pair share its gap: offset each by its index so
 		// their whiskers do not cover one another.
-		cx := x(s.CeilingAccMean-s.FloorAccMean) + 5*(float64(mi[s.Method])-float64(len(methods)-1)/2)
+		cx := x(gapOf(s)) + 5*(float64(mi[s.Method])-float64(len(methods)-1)/2)
 		if s.PGRCILow != nil && s.PGRCIHigh != nil {
 			b.whisker(cx, ys, *s.PGRCILow, *s.PGRCIHigh)
 		}
 		b.printf(`<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s</title></circle>`, cx, ys.y(*s.PGRMean), col[s.Method],
-			esc(fmt.Sprintf("%s %s → %s %s: PGR %.3f, gap %.3f", s.Dataset, s.Weak, s.Strong, s.Method, *s.PGRMean, s.CeilingAccMean-s.FloorAccMean)))
+			esc(fmt.Sprintf("%s %s → %s %s: PGR %.3f, gap %.3f", s.Dataset, s.Weak, s.Strong, s.Method, *s.PGRMean, gapOf(s))))
 	}
 	colours := make([]string, len(methods))
 	for i, m := range methods {
@@ -118,6 +118,12 @@ func GapPlot(sums []store.Summary) string {
 	}
 	b.printf(`</svg>`)
 	return b.String()
+}
+
+// gapOf is a summary's mean ceiling − floor in its PGR metric.
+func gapOf(s store.Summary) float64 {
+	floor, _, ceiling := sumScores(s)
+	return ceiling[0] - floor[0]
 }
 
 // Baseline is the method the comparison table is relative to when none is
