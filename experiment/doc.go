@@ -2,7 +2,11 @@
 // path, one key scheme for `w2s run`, sweep cells and `w2s oversee`.
 //
 // A cell (CellRunner.Cell) is one dataset, weak → strong pair and seed: it
-// balances and splits the data, trains the weak student on train_weak gold
+// balances (CellSpec.Balance: undersample by default, none keeps the
+// natural class mix, weight keeps it and weights the loss of the weak
+// model, the ceiling, every student stage and the probes methods fit by
+// inverse class frequency) and splits the data (stratified), trains the
+// weak student on train_weak gold
 // and lets it label train_strong, trains the ceiling (the strong student on
 // train_strong gold), and assembles the method.View (frozen features of
 // both encoders, weak labels) and the method.Executor that trains the
@@ -15,6 +19,14 @@
 // eval.Hidden that methods never receive. RunMethod runs one method on a
 // cell and scores its student; the methods of a seed share the cell, so
 // comparisons are paired.
+//
+// Rows are scored on CellSpec.PGRMetric (accuracy by default; auroc,
+// balanced-accuracy, macro-f1) and record the balancing mode, the metric,
+// the class mix of each split and the weak labels' calibration error. The
+// two settings enter the keys only when they are not the defaults, so
+// every key, config hash and row computed before them stays valid: the
+// balancing mode in the split (teachers and below), the metric in the
+// setup and the student node (teachers are shared across metrics).
 //
 // Every expensive piece is computed once: features through the
 // content-addressed feature cache; the weak model's and the ceiling's

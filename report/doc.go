@@ -16,16 +16,27 @@
 // SweepPage does all three with one eval.Options and returns the summaries
 // and comparisons it rendered.
 //
-// The page holds, in order: the summary table (floor / w2s / ceiling
-// accuracy and the weak–strong gap with 95% t-intervals across seeds, PGR as
-// a ratio of means with its seed-bootstrap CI; "no gap" with "gap 0.010,
+// The page holds, in order: the class mix (examples per class of each
+// split, per dataset and balancing mode: "1300/83 (6%)"), one summary table
+// per balancing mode × PGR metric, headed by what it is on (floor / w2s /
+// ceiling in the PGR metric, accuracy beneath when that is another metric,
+// and the weak–strong gap with 95% t-intervals across seeds, PGR as a
+// ratio of means with its seed-bootstrap CI; "no gap" with "gap 0.010,
 // lower 95% bound -0.050 < 0.020" where the gap does not clear the
-// threshold), a bar plot of PGR per method with CI whiskers grouped by
-// dataset × weak → strong, a dot plot of floor, w2s and ceiling accuracy
-// with CI whiskers, the method-comparison table (paired Δacc with t-CI,
-// ΔPGR, sign-flip p, Holm p, underpowered notes, the A/A null's false
-// positives) when there are comparisons, and every per-seed row in a
-// collapsed <details>.
+// threshold; the weak labels' ECE, and with calibrate=true the ECE after
+// and the temperature), the diagnostics (w2s AUROC, agreement,
+// inheritance, correction, misfit), a bar plot of PGR per method with CI
+// whiskers grouped by dataset × weak → strong (× setting), a dot plot of
+// floor, w2s and ceiling in the PGR metric with CI whiskers, the
+// method-comparison table (paired Δ of the PGR metric with t-CI, ΔPGR,
+// sign-flip p, Holm p, underpowered notes, the A/A null's false positives)
+// when there are comparisons, and every per-seed row in a collapsed
+// <details>.
+//
+// The page fits its width: tables take the body's 80rem, intervals sit
+// under their values and names wrap, so the summary table needs about
+// 61rem on the spam-hardham fixture (TestSummaryFitsWidth); only the
+// per-seed table, inside <details>, scrolls sideways in its own box.
 //
 // Numbers are printed with three decimals (PGR 2/3 reads 0.667); undefined
 // numbers read "—". Every piece of text is HTML-escaped, so a dataset named

@@ -10,7 +10,9 @@ func TestParquetRoundTripAndIndex(t *testing.T) {
 	pgr := 0.4
 	rows := []Row{
 		{Dataset: "sentiment", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", Seed: 0, K: 2, FloorAcc: 0.6, CeilingAcc: 0.7, W2SAcc: 0.64, PGR: &pgr, PGRCILow: &pgr, PGRCIHigh: &pgr, Version: "x"},
-		{Dataset: "spam", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", Seed: 1, K: 2, FloorAcc: 0.9, CeilingAcc: 0.905, W2SAcc: 0.9, NoGap: true},
+		{Dataset: "spam", Weak: "bow:linear", Strong: "glove:linear", Method: "naive", Seed: 1, K: 2, FloorAcc: 0.9, CeilingAcc: 0.905, W2SAcc: 0.9, NoGap: true,
+			Balance: "none", PGRMetric: "auroc", FloorScore: 0.95, WeakECE: &pgr, Classes: []string{"ham", "spam"},
+			ClassCountsTrainWeak: []int{1384, 625}, ClassCountsTrainStrong: []int{1383, 626}, ClassCountsTest: []int{1383, 625}},
 	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "results.parquet")

@@ -62,6 +62,26 @@ func TestLoadConfigErrors(t *testing.T) {
 	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "typo") {
 		t.Errorf("unknown key: got %v", err)
 	}
+	os.WriteFile(p, []byte("datasets: [sentiment]\npairs: [\"bow->glove\"]\nmethods: [naive]\nbalance: oversample\n"), 0o644)
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "undersample, none, weight") || !strings.Contains(err.Error(), p) {
+		t.Errorf("bad balance: got %v", err)
+	}
+	os.WriteFile(p, []byte("datasets: [sentiment]\npairs: [\"bow->glove\"]\nmethods: [naive]\npgr_metric: f1\n"), 0o644)
+	if _, err := LoadConfig(p); err == nil || !strings.Contains(err.Error(), "macro-f1") {
+		t.Errorf("bad pgr_metric: got %v", err)
+	}
+	os.WriteFile(p, []byte("datasets: [sentiment]\npairs: [\"bow->glove\"]\nmethods: [naive]\nbalance: none\npgr_metric: auroc\n"), 0o644)
+	c, err := LoadConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, err := c.Cells()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cells[0].Balance != "none" || cells[0].PGRMetric != "auroc" {
+		t.Errorf("cell settings %q, %q: want none, auroc", cells[0].Balance, cells[0].PGRMetric)
+	}
 }
 
 func smallConfig() Config {
