@@ -72,8 +72,9 @@ type Options struct {
 	// Seed seeds every bootstrap and Monte Carlo draw (runs pass their
 	// first seed); each group derives its own stream from it and its name.
 	Seed int64
-	// GapThreshold is the smallest weak–strong gap (ceiling − floor
-	// accuracy) the gap's lower 95% bound must reach for a PGR to be
+	// GapThreshold is the smallest weak–strong gap (ceiling − floor in
+	// the rows' PGR metric, accuracy by default; one threshold for every
+	// metric) the gap's lower 95% bound must reach for a PGR to be
 	// reported, as in results rows: 0 means DefaultGapThreshold, a
 	// negative value accepts any positive bound. `w2s run --gap-threshold`
 	// sets it.

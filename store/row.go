@@ -145,7 +145,8 @@ type Summary struct {
 	Method  string `json:"method"`
 	NSeeds  int    `json:"n_seeds"`
 
-	// The weak–strong gap, ceiling − floor accuracy: mean over seeds and
+	// The weak–strong gap, ceiling − floor in PGRMetric (accuracy by
+	// default): mean over seeds and
 	// its 95% t-interval (nil with one seed), and the threshold its lower
 	// bound had to clear for a PGR to be reported.
 	GapMean      float64  `json:"gap_mean"`
