@@ -99,8 +99,11 @@
 // control comparisons of each table; Verdicts says which methods beat
 // naive and, where they drew gold, every control, after correction.
 //
+// Oversight tables summarise their rounds with the same rule
+// (PGROverSeeds, TInterval).
+//
 // MeanCI (95% percentile bootstrap of a mean) and PairedDiffCI remain as
-// diagnostics and for the oversight summaries: across 5 seeds they cover
+// diagnostics: across 5 seeds they cover
 // about 84%, not 95% (TestTIntervalCoverage). WilcoxonSignedRank, the
 // two-sided signed-rank test exact for up to 25 non-zero differences (W =
 // 24, p = 0.041259765625 on Darwin's differences, as scipy.stats.wilcoxon),

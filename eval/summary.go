@@ -184,27 +184,17 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 		s.CeilingScoreMean, s.CeilingScoreCILow, s.CeilingScoreCIHigh = seedInterval(ceilScore)
 		s.WeakECEMean, s.TrainedECEMean, s.WeakTemperatureMean = meanOrNil(weakECE), meanOrNil(trainedECE), meanOrNil(temperature)
 
-		gapMean, gapLo, gapHi := TInterval(gap, Confidence)
-		s.GapMean, s.GapCILow, s.GapCIHigh = gapMean, finite(gapLo), finite(gapHi)
-		switch {
-		case len(g) == 1:
-			// One seed: no across-seed bound; the seed's own gap against
-			// the threshold decides, and the row's paired bootstrap CI
-			// over test examples stands.
-			r := g[0]
-			if r.PGR == nil || r.NoGap || !gapClears(gap[0], threshold) {
-				s.NoGap = true
-			} else {
-				s.PGRMean, s.PGRCILow, s.PGRCIHigh = r.PGR, r.PGRCILow, r.PGRCIHigh
+		sp := PGROverSeeds(gain, gap, threshold, gs, opt.Resamples)
+		s.GapMean, s.GapCILow, s.GapCIHigh = sp.GapMean, finite(sp.GapCILow), finite(sp.GapCIHigh)
+		s.NoGap, s.PGRMean, s.PGRCILow, s.PGRCIHigh = sp.NoGap, finite(sp.PGR), finite(sp.PGRCILow), finite(sp.PGRCIHigh)
+		s.PGRBootstrapNoGap = sp.BootstrapNoGap
+		if r := g[0]; len(g) == 1 && !sp.NoGap {
+			// One seed: the row's paired bootstrap CI over test examples
+			// stands, and a row without a PGR has none to summarise.
+			s.PGRMean, s.PGRCILow, s.PGRCIHigh = r.PGR, r.PGRCILow, r.PGRCIHigh
+			if r.PGR == nil || r.NoGap {
+				s.NoGap, s.PGRMean, s.PGRCILow, s.PGRCIHigh = true, nil, nil, nil
 			}
-		case !gapClears(gapLo, threshold):
-			// A bound below the threshold (or NaN: no spread could be
-			// estimated) means the data do not show a gap to recover.
-			s.NoGap = true
-		default:
-			ratio, lo, hi, degenerate := RatioOfMeansCI(gain, gap, gs, opt.Resamples)
-			s.PGRMean, s.PGRCILow, s.PGRCIHigh = finite(ratio), finite(lo), finite(hi)
-			s.PGRBootstrapNoGap = degenerate
 		}
 		s.W2SAUROCMean = meanOf(auroc)
 		s.AgreementMean = meanOf(agree)
@@ -212,6 +202,51 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 		s.InheritanceMean = meanOf(inh)
 		s.CorrectionMean = meanOf(corr)
 		out = append(out, s)
+	}
+	return out
+}
+
+// SeedsPGR is the across-seed PGR of one setting (PGROverSeeds): plain
+// numbers, NaN where there is no value.
+type SeedsPGR struct {
+	// GapMean and its 95% t-interval across seeds (NaN bounds with one
+	// seed: no spread to estimate).
+	GapMean, GapCILow, GapCIHigh float64
+	NoGap                        bool
+	// PGR and its CI: NaN when NoGap; the CI also with one seed.
+	PGR, PGRCILow, PGRCIHigh float64
+	// BootstrapNoGap counts bootstrap resamples whose summed gap was not
+	// positive (RatioOfMeansCI's degenerate count).
+	BootstrapNoGap int
+}
+
+// PGROverSeeds is the summary rule for PGR over paired seeds, shared by
+// run and sweep summaries (Summarize) and oversight tables: gain[i] =
+// w2s − floor and gap[i] = ceiling − floor of seed i, on one metric.
+// PGR is the ratio of means Σgain/Σgap with a 95% bootstrap over whole
+// seeds (RatioOfMeansCI, seeded by seed); it is reported only when the
+// lower 95% t-bound of the gap clears threshold, else NoGap. With one seed
+// that seed's gap must clear the threshold and PGR is its ratio, without a
+// CI (the caller may have a per-example one).
+func PGROverSeeds(gain, gap []float64, threshold float64, seed int64, resamples int) SeedsPGR {
+	nan := math.NaN()
+	out := SeedsPGR{PGR: nan, PGRCILow: nan, PGRCIHigh: nan}
+	out.GapMean, out.GapCILow, out.GapCIHigh = TInterval(gap, Confidence)
+	switch {
+	case len(gap) == 0:
+		out.NoGap = true
+	case len(gap) == 1:
+		if !gapClears(gap[0], threshold) {
+			out.NoGap = true
+		} else {
+			out.PGR = gain[0] / gap[0]
+		}
+	case !gapClears(out.GapCILow, threshold):
+		// A bound below the threshold (or NaN: no spread could be
+		// estimated) means the data do not show a gap to recover.
+		out.NoGap = true
+	default:
+		out.PGR, out.PGRCILow, out.PGRCIHigh, out.BootstrapNoGap = RatioOfMeansCI(gain, gap, seed, resamples)
 	}
 	return out
 }

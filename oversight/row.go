@@ -60,8 +60,10 @@ type Row struct {
 	AttackN       int                `json:"attack_n,omitempty"`
 }
 
-// Summary aggregates rows of one strategy × budget × round over seeds, with
-// bootstrap 95% CIs across seeds (eval.MeanCI).
+// Summary aggregates rows of one strategy × budget × round over seeds by the
+// rules of run summaries: means with 95% t-intervals across seeds, and PGR
+// as a ratio of means reported only when the gap's lower bound clears the
+// threshold (eval.PGROverSeeds).
 type Summary struct {
 	Strategy        string     `json:"strategy"`
 	BudgetFrac      float64    `json:"budget_frac"`
@@ -70,15 +72,19 @@ type Summary struct {
 	Spent           float64    `json:"spent"`
 	CriticGold      float64    `json:"critic_gold"` // mean train_weak labels the critic drew (charged besides Spent)
 	Acc             [3]float64 `json:"acc"`         // mean, CI low, CI high
-	PGR             [3]float64 `json:"pgr"`         // over seeds with a gap; NaN none
+	Gap             [3]float64 `json:"gap"`         // ceiling − floor accuracy: mean, t-interval
+	NoGap           bool       `json:"no_gap"`      // the gap's lower bound is below the threshold: no PGR
+	PGR             [3]float64 `json:"pgr"`         // ratio of means, bootstrap CI over seeds; NaN: none
 	AttackSuccess   [3]float64 `json:"attack_success"`
 	CriticPrecision [3]float64 `json:"critic_precision"`
 	CriticRecall    [3]float64 `json:"critic_recall"`
 	WeakErrRate     float64    `json:"weak_err_rate"`
 }
 
-// Summarize groups rows by strategy, budget and round, in that order.
-func Summarize(rows []Row, seed int64) []Summary {
+// Summarize groups rows by strategy, budget and round, in that order; seed
+// seeds the PGR bootstrap, gapThreshold is the smallest lower bound of the
+// gap that has a PGR (the run's --gap-threshold).
+func Summarize(rows []Row, seed int64, gapThreshold float64) []Summary {
 	type key struct {
 		s string
 		b float64
@@ -104,26 +110,29 @@ func Summarize(rows []Row, seed int64) []Summary {
 		}
 		return a.r < b.r
 	})
+	nan := [3]float64{math.NaN(), math.NaN(), math.NaN()}
 	ci := func(xs []float64) [3]float64 {
 		if len(xs) == 0 {
-			return [3]float64{math.NaN(), math.NaN(), math.NaN()}
+			return nan
 		}
-		m, lo, hi := eval.MeanCI(xs, seed, 2000)
+		m, lo, hi := eval.TInterval(xs, 0.95)
+		if len(xs) == 1 {
+			lo, hi = m, m
+		}
 		return [3]float64{m, lo, hi}
 	}
 	var out []Summary
 	for _, k := range keys {
 		g := groups[k]
 		s := Summary{Strategy: k.s, BudgetFrac: k.b, Round: k.r, Seeds: len(g)}
-		var acc, pgr, att, cp, cr []float64
+		var acc, gain, gap, att, cp, cr []float64
 		for _, r := range g {
 			s.Spent += float64(r.Spent) / float64(len(g))
 			s.CriticGold += float64(r.CriticGold) / float64(len(g))
 			s.WeakErrRate += r.WeakErrRate / float64(len(g))
 			acc = append(acc, r.Acc)
-			if r.PGR != nil {
-				pgr = append(pgr, *r.PGR)
-			}
+			gain = append(gain, r.Acc-r.FloorAcc)
+			gap = append(gap, r.CeilingAcc-r.FloorAcc)
 			if r.AttackSuccess != nil {
 				att = append(att, *r.AttackSuccess)
 			}
@@ -134,7 +143,12 @@ func Summarize(rows []Row, seed int64) []Summary {
 				cr = append(cr, *r.CriticRecall)
 			}
 		}
-		s.Acc, s.PGR, s.AttackSuccess, s.CriticPrecision, s.CriticRecall = ci(acc), ci(pgr), ci(att), ci(cp), ci(cr)
+		s.Acc, s.Gap, s.AttackSuccess, s.CriticPrecision, s.CriticRecall = ci(acc), ci(gap), ci(att), ci(cp), ci(cr)
+		s.PGR = nan
+		if k.s != "ceiling" { // the ceiling recovers its own gap by definition
+			p := eval.PGROverSeeds(gain, gap, gapThreshold, seed, 0)
+			s.NoGap, s.PGR = p.NoGap, [3]float64{p.PGR, p.PGRCILow, p.PGRCIHigh}
+		}
 		out = append(out, s)
 	}
 	return out
@@ -149,19 +163,28 @@ func WriteTable(w io.Writer, sums []Summary, finalOnly bool) error {
 		last[k] = max(last[k], s.Round)
 	}
 	f3 := func(v [3]float64) string {
-		if math.IsNaN(v[0]) {
+		switch {
+		case math.IsNaN(v[0]):
 			return "-"
+		case math.IsNaN(v[1]):
+			return fmt.Sprintf("%.3f", v[0])
 		}
 		return fmt.Sprintf("%.3f [%.3f, %.3f]", v[0], v[1], v[2])
 	}
+	pgr := func(s Summary) string {
+		if s.NoGap {
+			return "no gap"
+		}
+		return f3(s.PGR)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join([]string{"strategy", "budget", "round", "spent", "critic gold", "acc [95% CI]", "PGR [95% CI]", "attack success", "critic P", "critic R", "seeds"}, "\t"))
+	fmt.Fprintln(tw, strings.Join([]string{"strategy", "budget", "round", "spent", "critic gold", "acc [95% CI]", "gap [95% CI]", "PGR [95% CI]", "attack success", "critic P", "critic R", "seeds"}, "\t"))
 	for _, s := range sums {
 		if finalOnly && s.Round != last[fmt.Sprintf("%s|%g", s.Strategy, s.BudgetFrac)] {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%.0f%%\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Strategy, 100*s.BudgetFrac, s.Round, s.Spent, s.CriticGold,
-			f3(s.Acc), f3(s.PGR), f3(s.AttackSuccess), f3(s.CriticPrecision), f3(s.CriticRecall), s.Seeds)
+		fmt.Fprintf(tw, "%s\t%.0f%%\t%d\t%.1f\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", s.Strategy, 100*s.BudgetFrac, s.Round, s.Spent, s.CriticGold,
+			f3(s.Acc), f3(s.Gap), pgr(s), f3(s.AttackSuccess), f3(s.CriticPrecision), f3(s.CriticRecall), s.Seeds)
 	}
 	return tw.Flush()
 }
@@ -173,13 +196,19 @@ func SummariesJSON(sums []Summary) []map[string]any {
 		if math.IsNaN(v[0]) {
 			return nil
 		}
-		return v
+		out := make([]any, 3)
+		for i, x := range v {
+			if !math.IsNaN(x) {
+				out[i] = x
+			}
+		}
+		return out
 	}
 	out := make([]map[string]any, len(sums))
 	for i, s := range sums {
 		out[i] = map[string]any{
 			"strategy": s.Strategy, "budget_frac": s.BudgetFrac, "round": s.Round, "seeds": s.Seeds,
-			"spent": s.Spent, "critic_gold": s.CriticGold, "weak_err_rate": s.WeakErrRate, "acc": tri(s.Acc), "pgr": tri(s.PGR),
+			"spent": s.Spent, "critic_gold": s.CriticGold, "weak_err_rate": s.WeakErrRate, "acc": tri(s.Acc), "gap": tri(s.Gap), "no_gap": s.NoGap, "pgr": tri(s.PGR),
 			"attack_success": tri(s.AttackSuccess), "critic_precision": tri(s.CriticPrecision), "critic_recall": tri(s.CriticRecall),
 		}
 	}

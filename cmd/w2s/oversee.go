@@ -13,6 +13,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
@@ -47,12 +48,16 @@ func cmdOversee(ctx context.Context, args []string) error {
 	attackN := fs.Int("attack-texts", 200, "test texts the attacker perturbs")
 	out := fs.String("out", "runs/oversee", "output directory (results.jsonl, summary.json, oracle-audit.jsonl, oracle-access.json)")
 	access := fs.String("access", "", "file (mode 0600) the oracle's URL and each run's desk token are written to, for `w2s serve --token-file` (default OUT/oracle-access.json)")
+	gap := fs.Float64("gap-threshold", eval.DefaultGapThreshold, "report \"no gap\" instead of a PGR when the lower 95% bound of ceiling − floor is below this")
 	quiet := fs.Bool("quiet", false, "only print the tables")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	if !(*gap > 0) {
+		return usageError{fmt.Errorf("--gap-threshold must be positive, got %g", *gap)}
 	}
 	if !(*criticShare >= 0 && *criticShare <= 1) {
 		return usageError{fmt.Errorf("--critic-share must be in [0,1], got %g", *criticShare)}
@@ -67,7 +72,7 @@ func cmdOversee(ctx context.Context, args []string) error {
 	}
 	spec := experiment.OverseeSpec{Dataset: *dataFlag, Weak: *weak, Strong: *strong, Method: *meth, Budgets: fracs,
 		Rounds: *rounds, Seeds: *seeds, SeedBase: *seedBase, Limit: *limit, Epochs: *epochs, FTEpochs: *ftEpochs, FTLR: *ftLR,
-		EscalateK: *escalate, CriticShare: criticShareSpec(*criticShare), AttackTexts: *attackN, GapThreshold: 0.02, AuditPath: experiment.DefaultAuditPath(*out),
+		EscalateK: *escalate, CriticShare: criticShareSpec(*criticShare), AttackTexts: *attackN, GapThreshold: *gap, AuditPath: experiment.DefaultAuditPath(*out),
 		Checkpoints: filepath.Join(*out, "checkpoints")}
 	if err := spec.Validate(); err != nil {
 		return usageError{err}
@@ -92,14 +97,14 @@ func cmdOversee(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	sums := oversight.Summarize(rows, spec.SeedBase)
+	sums := oversight.Summarize(rows, spec.SeedBase, spec.GapThreshold)
 	if err := writeOversee(*out, rows, sums); err != nil {
 		return err
 	}
 	if err := lock.Finish(); err != nil {
 		return err
 	}
-	fmt.Printf("\n%s, %s → %s, %s, %d seeds: last round per budget (95%% bootstrap CIs over seeds)\n", spec.Dataset, spec.Weak, spec.Strong, spec.Method, spec.Seeds)
+	fmt.Printf("\n%s, %s → %s, %s, %d seeds: last round per budget (95%% t-intervals over seeds; PGR a ratio of means with a seed bootstrap)\n", spec.Dataset, spec.Weak, spec.Strong, spec.Method, spec.Seeds)
 	if err := oversight.WriteTable(os.Stdout, sums, true); err != nil {
 		return err
 	}

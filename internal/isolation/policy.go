@@ -125,7 +125,7 @@ func MethodPolicy() Policy {
 // checks their signatures mention no eval type).
 var PureEvalStatistics = []string{
 	"MeanCI", "PairedDiffCI", "TInterval", "StratifiedTInterval", "SignFlipTest",
-	"StratifiedSignFlipTest", "Holm", "RatioOfMeansCI", "WilcoxonSignedRank",
+	"StratifiedSignFlipTest", "Holm", "RatioOfMeansCI", "WilcoxonSignedRank", "PGROverSeeds",
 }
 
 // OversightPolicy is MethodPolicy for package oversight, with two
