@@ -128,7 +128,15 @@ func (c *CellRunner) logf(format string, args ...any) {
 }
 
 func (c *CellRunner) dataset(ctx context.Context, name string) (*data.Dataset, string, error) {
-	ds, err := getOnce(c, &c.datasets, name, func() (*data.Dataset, error) { return data.Load(ctx, name, c.Log) })
+	ds, err := getOnce(c, &c.datasets, name, func() (*data.Dataset, error) {
+		ds, err := data.Load(ctx, name, c.Log)
+		if err == nil {
+			// The classes as loaded, before any split: a label trimmed or
+			// merged by the input rules shows here.
+			c.logf("%s: %d examples, %d classes %q, counts %v", ds.Name, len(ds.Examples), ds.K(), ds.Classes, ds.ClassCounts())
+		}
+		return ds, err
+	})
 	if err != nil {
 		return nil, "", err
 	}
