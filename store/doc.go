@@ -23,8 +23,8 @@
 //	dir := store.RunDir{Dir: "runs/x"}
 //	if row, ok := dir.Done(key); ok { ... reuse ... } // key: the cell's student key
 //	err = dir.SaveCell(key, row)
-//	err = dir.WriteResults(rows, sums, store.File{Name: "comparisons.json", Data: cmp},
-//		store.File{Name: "report.html", Data: page})
+//	err = dir.WriteResults(rows, sums, atomicfile.File{Name: "comparisons.json", Data: cmp},
+//		atomicfile.File{Name: "report.html", Data: page})
 //	err = lock.Finish()
 //	err = store.WriteParquet("runs/x/results.parquet", rows)
 package store

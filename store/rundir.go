@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 // RunDir is the layout of one `w2s run` output directory:
@@ -167,13 +169,13 @@ func (r RunDir) SaveCell(key string, row Row) error {
 	if err != nil {
 		return fmt.Errorf("encoding row %s: %w", key, err)
 	}
-	return WriteFileAtomic(r.cellPath(key), append(b, '\n'))
+	return atomicfile.WriteFile(r.cellPath(key), append(b, '\n'))
 }
 
 // WriteResults writes results.jsonl (rows in the given order), summary.json
 // and any extra files (report.html) as one group: all of them or, when a
 // write fails, none (CommitFiles).
-func (r RunDir) WriteResults(rows []Row, sums []Summary, extra ...File) error {
+func (r RunDir) WriteResults(rows []Row, sums []Summary, extra ...atomicfile.File) error {
 	var buf bytes.Buffer
 	for _, row := range rows {
 		b, err := json.Marshal(row)
@@ -187,19 +189,19 @@ func (r RunDir) WriteResults(rows []Row, sums []Summary, extra ...File) error {
 	if err != nil {
 		return fmt.Errorf("encoding summary: %w", err)
 	}
-	files := append([]File{{Name: "results.jsonl", Data: buf.Bytes()}, {Name: "summary.json", Data: append(b, '\n')}}, extra...)
-	return CommitFiles(r.Dir, files...)
+	files := append([]atomicfile.File{{Name: "results.jsonl", Data: buf.Bytes()}, {Name: "summary.json", Data: append(b, '\n')}}, extra...)
+	return atomicfile.Commit(r.Dir, files...)
 }
 
 // JSONFile is v as an indented JSON file of the results group
 // (comparisons.json: the caller's eval comparisons; store does not depend
 // on eval).
-func JSONFile(name string, v any) (File, error) {
+func JSONFile(name string, v any) (atomicfile.File, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return File{}, fmt.Errorf("encoding %s: %w", name, err)
+		return atomicfile.File{}, fmt.Errorf("encoding %s: %w", name, err)
 	}
-	return File{Name: name, Data: append(b, '\n')}, nil
+	return atomicfile.File{Name: name, Data: append(b, '\n')}, nil
 }
 
 // ReadResults reads DIR/results.jsonl (DIR may also name the file itself).

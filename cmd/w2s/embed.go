@@ -9,7 +9,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
-	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 func cmdEmbed(ctx context.Context, args []string) error {
@@ -55,7 +55,7 @@ func cmdEmbed(ctx context.Context, args []string) error {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	}
-	if err := store.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(*out, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %d × %d embeddings to %s\n", m.Rows, m.Cols, *out)

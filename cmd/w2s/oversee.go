@@ -14,6 +14,7 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
 	"github.com/superalign/superalign/store"
@@ -145,5 +146,5 @@ func writeOversee(dir string, rows []oversight.Row, sums []oversight.Summary) er
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	return store.CommitFiles(dir, store.File{Name: "results.jsonl", Data: b.Bytes()}, store.File{Name: "summary.json", Data: append(js, '\n')})
+	return atomicfile.Commit(dir, atomicfile.File{Name: "results.jsonl", Data: b.Bytes()}, atomicfile.File{Name: "summary.json", Data: append(js, '\n')})
 }
