@@ -11,6 +11,7 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
@@ -205,7 +206,7 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 				env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, run, tok), Exec: c.exec, Test: c.test,
 					PoolTexts: poolTexts, Classes: ds.Classes, Attack: attack}
 				cfg := oversight.Config{Method: spec.Method, Budget: budget, CriticGold: criticGold, Rounds: spec.Rounds, Strategy: strat,
-					EscalateK: spec.EscalateK, Seed: subSeed(seed, "oversee-"+strat), Log: log}
+					EscalateK: spec.EscalateK, Seed: seeds.Derive(seed, "oversee-"+strat), Log: log}
 				if budget == 0 {
 					cfg.Rounds, cfg.Strategy = 0, oversight.StrategyRandom
 				}
@@ -294,7 +295,7 @@ func score(c *Cell, studentTest, studentTS data.Matrix, cs CellSpec) (eval.CellS
 	return c.hidden.ScoreCell(eval.CellInputs{
 		FloorTest: c.floorTest, CeilingTest: c.ceilTest, StudentTest: studentTest,
 		WeakLabels: c.view.TrainStrong.WeakLabels, StudentTrainStrong: studentTS,
-		Seed: subSeed(cs.Seed, "bootstrap"), GapThreshold: cs.GapThreshold, Resamples: cs.Resamples,
+		Seed: seeds.Derive(cs.Seed, "bootstrap"), GapThreshold: cs.GapThreshold, Resamples: cs.Resamples,
 	})
 }
 

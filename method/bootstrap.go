@@ -38,6 +38,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -139,7 +140,7 @@ func (b bootstrap) objective(ctx context.Context, v *View, chain []student.Spec)
 		if err != nil {
 			return Objective{}, fmt.Errorf("%s: rung %d: %w", b.spec, i+1, err)
 		}
-		cfg := lsHeadConfig(v, rung, lsSeed(v.Seed, "bootstrap", fmt.Sprint(i), rung.String()))
+		cfg := lsHeadConfig(v, rung, seeds.Derive(v.Seed, seeds.Lead("bootstrap", fmt.Sprint(i), rung.String())))
 		labels, err = crossFitLabels(ctx, x, labels, cfg, b.folds)
 		if err != nil {
 			return Objective{}, fmt.Errorf("%s: rung %d (%s): %w", b.spec, i+1, rung, err)
@@ -184,7 +185,7 @@ func crossFitLabels(ctx context.Context, x, targets data.Matrix, cfg student.Pro
 			}
 		}
 		fcfg := cfg
-		fcfg.Seed = lsSeed(cfg.Seed, "fold", fmt.Sprint(f))
+		fcfg.Seed = seeds.Derive(cfg.Seed, seeds.Lead("fold", fmt.Sprint(f)))
 		h, err := student.FitProbe(ctx, x.SelectRows(in), targets.SelectRows(in), fcfg)
 		if err != nil {
 			return data.Matrix{}, fmt.Errorf("fold %d: %w", f, err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -141,7 +142,7 @@ func TestCalibrateOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := v.WeakProbe
-	cfg.Seed = lsSeed(v.Seed, "calibrate")
+	cfg.Seed = seeds.Derive(v.Seed, seeds.Lead("calibrate"))
 	oof, err := crossFitLabels(context.Background(), v.TrainWeak.Weak, data.OneHot(gold, v.K), cfg, CalibrateFolds)
 	if err != nil {
 		t.Fatal(err)

@@ -7,31 +7,17 @@ package method
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"sort"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/knn"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
-
-// clSeed derives an independent seed for one random component of a method
-// from the cell's seed, so that e.g. the folds of a probe never share a
-// stream with the student's initialisation.
-func clSeed(seed int64, parts ...string) int64 {
-	h := sha256.New()
-	binary.Write(h, binary.LittleEndian, seed)
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return int64(binary.LittleEndian.Uint64(h.Sum(nil)) >> 1)
-}
 
 // clAll returns n copies of b.
 func clAll(n int, b bool) []bool {
@@ -231,7 +217,7 @@ func clCrossFitPool(ctx context.Context, x, targets data.Matrix, cfg student.Pro
 			}
 		}
 		c := cfg
-		c.Seed = clSeed(seed, "fold", fmt.Sprint(f))
+		c.Seed = seeds.Derive(seed, seeds.Trail("fold", fmt.Sprint(f)))
 		head, err := student.FitProbe(ctx, x.SelectRows(tr), targets.SelectRows(tr), c)
 		if err != nil {
 			return data.Matrix{}, fmt.Errorf("fold %d of %d: %w", f+1, folds, err)

@@ -43,6 +43,7 @@ import (
 	"sort"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 )
 
@@ -135,7 +136,7 @@ func (m cosupervise) csSpecialists(ctx context.Context, v *View, t int) ([]data.
 			return nil, fmt.Errorf("specialist %d of %d (classes %d..%d) has %d train_weak examples", j+1, t, r[0], r[1]-1, len(idx))
 		}
 		cfg := student.DefaultProbeConfig(student.HeadLinear)
-		cfg.Seed = clSeed(v.Seed, m.spec, "teacher", fmt.Sprint(t), fmt.Sprint(j))
+		cfg.Seed = seeds.Derive(v.Seed, seeds.Trail(m.spec, "teacher", fmt.Sprint(t), fmt.Sprint(j)))
 		head, err := student.FitProbeLabels(ctx, v.TrainWeak.Weak.SelectRows(idx), local, width, cfg)
 		if err != nil {
 			return nil, fmt.Errorf("specialist %d of %d: %w", j+1, t, err)

@@ -30,6 +30,7 @@ import (
 	"math"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -155,7 +156,7 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 		}
 		for s := range e.seeds {
 			m := ensembleMember{name: fmt.Sprintf("%s#%d", enc, s)}
-			cfg := lsHeadConfig(v, enc, lsSeed(v.Seed, "ensemble", enc.String(), fmt.Sprint(s)))
+			cfg := lsHeadConfig(v, enc, seeds.Derive(v.Seed, seeds.Lead("ensemble", enc.String(), fmt.Sprint(s))))
 			if lsIsWeak(v, enc.Encoder) && (v.WeakProbe.Head == "" || enc.Head == v.WeakProbe.Head) && s == 0 {
 				m.strong = v.TrainStrong.WeakLabels
 			} else {

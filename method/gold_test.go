@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -341,7 +342,7 @@ func TestGoldControls(t *testing.T) {
 	}
 
 	cfg = ex.Config
-	cfg.Seed = lsSeed(cfg.Seed, "aa")
+	cfg.Seed = seeds.Derive(cfg.Seed, seeds.Lead("aa"))
 	byHand = fit(ex.Inputs.Features, v.TrainStrong.WeakLabels, cfg)
 	if got := lvPredict(t, lvNew(t, "naive@aa"), v); !reflect.DeepEqual(got.Values, byHand.Values) {
 		t.Error("naive@aa is not naive under the derived seed")

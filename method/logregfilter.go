@@ -17,6 +17,7 @@ import (
 	"fmt"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 )
 
@@ -62,7 +63,7 @@ func (m logregFilter) Name() string { return m.spec }
 
 // probe returns the out-of-fold probe predictions on train_strong [N, K].
 func (m logregFilter) probe(ctx context.Context, v *View) (data.Matrix, error) {
-	return clCrossFit(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, m.probeConfig(v), m.folds, clSeed(v.Seed, "logreg-filter"))
+	return clCrossFit(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, m.probeConfig(v), m.folds, seeds.Derive(v.Seed, seeds.Trail("logreg-filter")))
 }
 
 // probeConfig is the probe's head: linear, weight decay wd, standardised

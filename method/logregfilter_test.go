@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 )
 
@@ -57,7 +58,7 @@ func TestLogregFilter(t *testing.T) {
 
 	// Out of fold: refitting fold 0's probe on the other folds by hand
 	// reproduces exactly the probe's predictions on fold 0's rows.
-	seed := clSeed(v.Seed, "logreg-filter")
+	seed := seeds.Derive(v.Seed, seeds.Trail("logreg-filter"))
 	fold := clFolds(weak.Rows, 3, seed)
 	var tr, te []int
 	for i, f := range fold {
@@ -68,7 +69,7 @@ func TestLogregFilter(t *testing.T) {
 		}
 	}
 	cfg := m.probeConfig(v)
-	cfg.Seed = clSeed(seed, "fold", "0")
+	cfg.Seed = seeds.Derive(seed, seeds.Trail("fold", "0"))
 	head, err := student.FitProbe(t.Context(), v.TrainStrong.Strong.SelectRows(tr), weak.SelectRows(tr), cfg)
 	if err != nil {
 		t.Fatal(err)

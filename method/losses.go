@@ -9,8 +9,6 @@ package method
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
@@ -179,19 +177,6 @@ const lsTiny = 1e-30
 
 func lsLog(y *graph.Node) *graph.Node {
 	return graph.Log(graph.Max(y, graph.Scalar(y.Graph(), y.DType(), lsTiny)))
-}
-
-// lsSeed derives an independent seed for one component of a method from the
-// cell's seed, so that e.g. adding a rung never changes another's
-// initialisation.
-func lsSeed(seed int64, parts ...string) int64 {
-	h := sha256.New()
-	binary.Write(h, binary.LittleEndian, seed)
-	for _, p := range parts {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
-	}
-	return int64(binary.LittleEndian.Uint64(h.Sum(nil)) >> 1)
 }
 
 // lsMedianConfidence is the median over rows of max_k y[i,k] of y [N, K].

@@ -8,6 +8,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -221,7 +222,7 @@ type testGoldEntry struct {
 // registerTestGold makes v's train_weak gold and strong features known to
 // probeExecutor and testBudget.
 func registerTestGold(v *View, twStrong data.Matrix, gold []int) error {
-	pool, err := NewGoldPool(twStrong, gold, lsSeed(v.Seed, "test-gold"))
+	pool, err := NewGoldPool(twStrong, gold, seeds.Derive(v.Seed, seeds.Lead("test-gold")))
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/train"
 )
 
@@ -60,7 +61,7 @@ func (s s2s) Plan(_ context.Context, _ *View) (*Plan, error) {
 		p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("round %d", r), Build: func(_ context.Context, _ *View, prev data.Matrix) (Objective, error) {
 			return Objective{
 				Objective: train.Objective{Targets: prev},
-				Reseed:    func(base int64) int64 { return lsSeed(base, "s2s", fmt.Sprint(r)) },
+				Reseed:    func(base int64) int64 { return seeds.Derive(base, seeds.Lead("s2s", fmt.Sprint(r))) },
 			}, nil
 		}})
 	}

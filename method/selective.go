@@ -48,6 +48,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/knn"
 	"github.com/superalign/superalign/student"
 )
@@ -156,13 +157,13 @@ func (m selective) pikStage(ctx context.Context, v *View) (*pikStage, error) {
 		return nil, errorf2(m.spec, "P(IK) gold", err)
 	}
 	cfg := v.StrongProbe
-	cfg.Seed = clSeed(v.Seed, "selective", "self-probe")
+	cfg.Seed = seeds.Derive(v.Seed, seeds.Trail("selective", "self-probe"))
 	// Gold-free self-labels: out-of-fold on train_strong, the fold probes'
 	// mean on the drawn train_weak examples.
 	st := &pikStage{}
 	selfTW := drawn.Strong
 	if st.selfLabels, err = clCrossFitPool(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, cfg, m.folds,
-		clSeed(v.Seed, "selective", "folds"), &selfTW); err != nil {
+		seeds.Derive(v.Seed, seeds.Trail("selective", "folds")), &selfTW); err != nil {
 		return nil, errorf2(m.spec, "cross-fitting the strong probe on train_strong's weak labels", err)
 	}
 	z := make([]int, len(drawn.Gold))
@@ -179,7 +180,7 @@ func (m selective) pikStage(ctx context.Context, v *View) (*pikStage, error) {
 	}
 	pikCfg := student.DefaultProbeConfig(student.HeadLinear)
 	pikCfg.Standardize = v.StrongProbe.Standardize
-	pikCfg.Seed = clSeed(v.Seed, "selective", "pik")
+	pikCfg.Seed = seeds.Derive(v.Seed, seeds.Trail("selective", "pik"))
 	pikHead, err := student.FitProbeLabels(ctx, drawn.Strong, z, 2, pikCfg)
 	if err != nil {
 		return nil, errorf2(m.spec, "P(IK) classifier", err)
@@ -215,7 +216,7 @@ func (m selective) targets(ctx context.Context, v *View) (data.Matrix, []bool, *
 			// As many rows as P(IK) picks, uniformly at random.
 			count := clCount(replaced)
 			replaced = clAll(n, false)
-			for _, i := range rand.New(rand.NewPCG(uint64(clSeed(v.Seed, "pik-random")), 0x5e1)).Perm(n)[:count] {
+			for _, i := range rand.New(rand.NewPCG(uint64(seeds.Derive(v.Seed, seeds.Trail("pik-random"))), 0x5e1)).Perm(n)[:count] {
 				replaced[i] = true
 			}
 		}

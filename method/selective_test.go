@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/knn"
 )
 
@@ -46,8 +47,8 @@ func TestSelective(t *testing.T) {
 	}
 	// The self-labels are the weak labels' cross-fit, no gold: recompute.
 	cfg := v.StrongProbe
-	cfg.Seed = clSeed(v.Seed, "selective", "self-probe")
-	oof, err := clCrossFit(t.Context(), v.TrainStrong.Strong, weak, cfg, 5, clSeed(v.Seed, "selective", "folds"))
+	cfg.Seed = seeds.Derive(v.Seed, seeds.Trail("selective", "self-probe"))
+	oof, err := clCrossFit(t.Context(), v.TrainStrong.Strong, weak, cfg, 5, seeds.Derive(v.Seed, seeds.Trail("selective", "folds")))
 	if err != nil {
 		t.Fatal(err)
 	}
