@@ -1,4 +1,4 @@
-package encode
+package assets
 
 import (
 	"context"
@@ -91,7 +91,7 @@ func FetchHF(ctx context.Context, spec string, log io.Writer) (string, error) {
 	if !hfRevRE.MatchString(rev) || strings.Contains(rev, "..") {
 		return "", fmt.Errorf("hf: %q: bad revision %q", spec, rev)
 	}
-	dir := filepath.Join(cacheDir(), "hf", filepath.FromSlash(repo), filepath.FromSlash(rev))
+	dir := filepath.Join(CacheDir(), "hf", filepath.FromSlash(repo), filepath.FromSlash(rev))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("hf: %w", err)
 	}
