@@ -11,9 +11,6 @@ import (
 	"github.com/superalign/superalign/assets"
 )
 
-// cacheDir is the shared cache root ($SUPERALIGN_CACHE or ~/.cache/superalign).
-func cacheDir() string { return assets.CacheDir() }
-
 // gloveMemo keeps one loaded table per process: the encoder is immutable and
 // its 137 MB table need not be loaded twice by a run that builds it again.
 var gloveMemo struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -77,7 +78,7 @@ type CellStats struct {
 // shared across processes through the teacher cache (teachers.go).
 // Safe for concurrent use.
 type CellRunner struct {
-	Cache *encode.Cache
+	Cache *featcache.Cache
 	// Teachers is the teacher cache directory ("" = DefaultTeacherDir).
 	Teachers string
 	// Checkpoints, when set, receives the training checkpoints of

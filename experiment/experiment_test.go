@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // testRunner is a Runner with its own empty teacher cache, so that every
@@ -19,7 +19,7 @@ import (
 // them).
 func testRunner(t *testing.T) *Runner {
 	t.Helper()
-	return &Runner{Cache: &encode.Cache{}, Log: testLog(), Teachers: t.TempDir()}
+	return &Runner{Cache: &featcache.Cache{}, Log: testLog(), Teachers: t.TempDir()}
 }
 
 func testLog() io.Writer {
@@ -31,7 +31,7 @@ func testLog() io.Writer {
 
 func testCells(t *testing.T) *CellRunner {
 	t.Helper()
-	return &CellRunner{Cache: &encode.Cache{}, Log: testLog(), Teachers: t.TempDir()}
+	return &CellRunner{Cache: &featcache.Cache{}, Log: testLog(), Teachers: t.TempDir()}
 }
 
 func smallSpec() Spec {

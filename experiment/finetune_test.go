@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // ftSpec is glove → USE-lite fine-tuned on the real sentiment sentences,
@@ -81,7 +81,7 @@ func TestRunFineTunedStudent(t *testing.T) {
 	teachers := t.TempDir()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	killed := &Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"epoch 1/1", cancel}, Teachers: teachers}
+	killed := &Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"epoch 1/1", cancel}, Teachers: teachers}
 	if _, _, err := killed.Run(cctx, spec); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: got %v, want context.Canceled", err)
 	}
@@ -89,7 +89,7 @@ func TestRunFineTunedStudent(t *testing.T) {
 		t.Fatalf("after the interruption: ceiling checkpoints %v, want one", ck)
 	}
 	var log strings.Builder
-	again, _, err := (&Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: &log, Teachers: teachers}).Run(ctx, spec)
+	again, _, err := (&Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: out}, Log: &log, Teachers: teachers}).Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,19 +170,19 @@ func TestMultiStageResume(t *testing.T) {
 	spec.FTEpochs = 2
 	spec.Methods = []string{"s2s:rounds=1"}
 	teachers := t.TempDir()
-	whole, _, err := (&Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: t.TempDir()}, Log: testLog(), Teachers: teachers}).Run(ctx, spec)
+	whole, _, err := (&Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: t.TempDir()}, Log: testLog(), Teachers: teachers}).Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	killed := &Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"stage 2/2 (round 1, use-lite-ft:linear): epoch 1/2", cancel}, Teachers: teachers}
+	killed := &Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"stage 2/2 (round 1, use-lite-ft:linear): epoch 1/2", cancel}, Teachers: teachers}
 	if _, _, err := killed.Run(cctx, spec); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: got %v, want context.Canceled", err)
 	}
 	var log strings.Builder
-	resumed, _, err := (&Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: &log, Teachers: teachers}).Run(ctx, spec)
+	resumed, _, err := (&Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: out}, Log: &log, Teachers: teachers}).Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,12 @@ import (
 	"strings"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 )
 
@@ -115,7 +115,7 @@ func (s OverseeSpec) Validate() error {
 // server, and the loop gets only an oracle client and the cell's executor,
 // so a fine-tuned student is retrained every round like a probe. Rows are
 // scored here, against the hidden gold, after each loop returns.
-func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log io.Writer) ([]oversight.Row, error) {
+func RunOversee(ctx context.Context, cache *featcache.Cache, spec OverseeSpec, log io.Writer) ([]oversight.Row, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // TestOverseeSentiment runs the loop on real sentiment sentences (bow →
@@ -21,7 +21,7 @@ func TestOverseeSentiment(t *testing.T) {
 	spec := OverseeSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive",
 		Budgets: []float64{0, 0.05}, Rounds: 2, Seeds: 2, Limit: 900, EscalateK: 3, AttackTexts: 100, Resamples: 200,
 		AuditPath: filepath.Join(t.TempDir(), "audit.jsonl"), Teachers: t.TempDir()}
-	rows, err := RunOversee(context.Background(), &encode.Cache{}, spec, testRunner(t).Log)
+	rows, err := RunOversee(context.Background(), &featcache.Cache{}, spec, testRunner(t).Log)
 	if err != nil {
 		t.Fatal(err)
 	}

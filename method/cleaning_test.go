@@ -9,6 +9,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 )
 
@@ -80,7 +81,7 @@ func clBuildCell(ctx context.Context, sets []string, perClass int, seed int64) (
 			if err != nil {
 				return nil, err
 			}
-			if feats[enc], err = (&encode.Cache{}).Features(ctx, e, ds.ContentHash(), texts, nil); err != nil {
+			if feats[enc], err = (&featcache.Cache{}).Features(ctx, e, ds.ContentHash(), texts, nil); err != nil {
 				return nil, err
 			}
 		}

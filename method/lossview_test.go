@@ -9,6 +9,7 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -60,7 +61,7 @@ func lvBuild(ctx context.Context) (*lvCell, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := (&encode.Cache{}).Features(ctx, enc, ds.ContentHash(), texts, nil)
+		m, err := (&featcache.Cache{}).Features(ctx, enc, ds.ContentHash(), texts, nil)
 		if err != nil {
 			return nil, err
 		}

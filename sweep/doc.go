@@ -35,7 +35,7 @@
 //
 // In code:
 //
-//	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Shared: filepath.Join(dir, "shared")}
+//	cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Shared: filepath.Join(dir, "shared")}
 //	plan, cached, _ := sweep.PlanCached(ctx, cfg, cr, dir) // or sweep.NewPlan(ctx, cfg, cr)
 //	plan.Save(dir)
 //	st, _ := sweep.RunLocal(ctx, dir, plan, cr, sweep.DefaultWorkers(), os.Stderr)

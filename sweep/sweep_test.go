@@ -15,16 +15,16 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // TestMain lets the test binary act as `w2s cell` inside SLURM tasks.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("SWEEP_TEST_CELL_DIR"); dir != "" {
 		i, _ := strconv.Atoi(os.Getenv("SLURM_ARRAY_TASK_ID"))
-		cr := &experiment.CellRunner{Cache: &encode.Cache{}, Log: os.Stderr, Teachers: os.Getenv("SWEEP_TEST_TEACHERS")}
+		cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Log: os.Stderr, Teachers: os.Getenv("SWEEP_TEST_TEACHERS")}
 		if err := CellMain(context.Background(), dir, i, cr); err != nil {
 			fmt.Fprintln(os.Stderr, "cell:", err)
 			os.Exit(1)
@@ -102,7 +102,7 @@ func stripDurations(rows []store.Row) []store.Row {
 // student keys only; changing the strong head changes ceiling and student.
 func TestKeysInvalidateDescendants(t *testing.T) {
 	ctx := context.Background()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}}
+	cr := &experiment.CellRunner{Cache: &featcache.Cache{}}
 	base := experiment.CellSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive", Seed: 0, Limit: 600,
 		GapThreshold: 0.02, Fractions: [3]float64{1. / 3, 1. / 3, 1. / 3}, Resamples: 1000}
 	k0, err := cr.Keys(ctx, base)
@@ -133,7 +133,7 @@ func TestKeysInvalidateDescendants(t *testing.T) {
 func runLocal(t *testing.T, dir string, cfg Config) ([]store.Row, Stats) {
 	t.Helper()
 	ctx := context.Background()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Teachers: filepath.Join(dir, "teachers"), Checkpoints: CheckpointDir(dir)}
+	cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Teachers: filepath.Join(dir, "teachers"), Checkpoints: CheckpointDir(dir)}
 	plan, err := NewPlan(ctx, cfg, cr)
 	if err != nil {
 		t.Fatal(err)
@@ -163,7 +163,7 @@ func TestLocalMatchesRunner(t *testing.T) {
 	}
 	spec := experiment.DefaultSpec()
 	spec.Datasets, spec.Methods, spec.Seeds, spec.Limit = cfg.Datasets, cfg.Methods, cfg.Seeds, cfg.Limit
-	want, _, err := (&experiment.Runner{Cache: &encode.Cache{}, Teachers: t.TempDir()}).Run(context.Background(), spec)
+	want, _, err := (&experiment.Runner{Cache: &featcache.Cache{}, Teachers: t.TempDir()}).Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestSlurm(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	teachers := t.TempDir()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Teachers: teachers}
+	cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Teachers: teachers}
 	plan, err := NewPlan(ctx, cfg, cr)
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +270,7 @@ func TestPlanCached(t *testing.T) {
 	dir := t.TempDir()
 	plan := func(wantCached bool) *Plan {
 		t.Helper()
-		p, cached, err := PlanCached(ctx, cfg, &experiment.CellRunner{Cache: &encode.Cache{}}, dir)
+		p, cached, err := PlanCached(ctx, cfg, &experiment.CellRunner{Cache: &featcache.Cache{}}, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +299,7 @@ func TestPlanCached(t *testing.T) {
 	os.WriteFile(file, changed, 0o644)
 	os.Chtimes(file, fi.ModTime(), fi.ModTime())
 	p3 := plan(false)
-	fresh, err := NewPlan(ctx, cfg, &experiment.CellRunner{Cache: &encode.Cache{}})
+	fresh, err := NewPlan(ctx, cfg, &experiment.CellRunner{Cache: &featcache.Cache{}})
 	if err != nil {
 		t.Fatal(err)
 	}

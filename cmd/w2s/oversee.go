@@ -12,12 +12,12 @@ import (
 	"strings"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // criticShareSpec maps the --critic-share flag to OverseeSpec.CriticShare,
@@ -89,7 +89,7 @@ func cmdOversee(ctx context.Context, args []string) error {
 		*access = filepath.Join(*out, "oracle-access.json")
 	}
 	spec.OnOracleRun = reachPerson(*access)
-	rows, err := experiment.RunOversee(ctx, &encode.Cache{}, spec, log)
+	rows, err := experiment.RunOversee(ctx, &featcache.Cache{}, spec, log)
 	if err != nil {
 		return err
 	}

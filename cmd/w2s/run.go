@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/report"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 func cmdRun(ctx context.Context, args []string) error {
@@ -129,7 +129,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	defer lock.Release()
 	runner := &experiment.Runner{
-		Cache: &encode.Cache{},
+		Cache: &featcache.Cache{},
 		Out:   store.RunDir{Dir: *out},
 		Log:   log,
 	}

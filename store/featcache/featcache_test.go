@@ -1,4 +1,4 @@
-package encode
+package featcache
 
 import (
 	"bytes"
@@ -11,13 +11,31 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/progress"
 )
+
+// realSentences are from the UCI Sentiment Labelled Sentences data set
+// (imdb and yelp files, CC BY 4.0), as shipped in npm sentiment@5.0.2.
+var realSentences = []string{
+	"A very, very, very slow-moving, aimless movie about a distressed, drifting young man.  ",
+	"Not sure who was more lost - the flat characters or the audience, nearly half of whom walked out.  ",
+	"Very little music or anything to speak of.  ",
+	"The best scene in the movie was when Gerardo is trying to find a song that keeps running through his head.  ",
+	"The rest of the movie lacks art, charm, meaning... If it's about emptiness, it works I guess because it's empty.  ",
+	"Wasted two hours.  ",
+	"Saw the movie today and thought it was a good effort, good messages for kids.  ",
+	"Loved the casting of Jimmy Buffet as the science teacher.  ",
+	"Wow... Loved this place.",
+	"Crust is not good.",
+	"Not tasty and the texture was just nasty.",
+	"The selection on the menu was great and so were the prices.",
+}
 
 // countingEncoder wraps an encoder, counts Encode calls and can pose with a
 // different fingerprint.
 type countingEncoder struct {
-	Encoder
+	encode.Encoder
 	fp    string
 	calls atomic.Int32
 }
@@ -35,7 +53,11 @@ func (c *countingEncoder) Encode(ctx context.Context, texts []string, bar *progr
 }
 
 func newCounting(t *testing.T) *countingEncoder {
-	return &countingEncoder{Encoder: mustBoW(t, 512)}
+	b, err := encode.NewBoW(512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &countingEncoder{Encoder: b}
 }
 
 func TestCacheHitMiss(t *testing.T) {
@@ -207,5 +229,27 @@ func TestCacheDefaultDir(t *testing.T) {
 	key := Key("ds", "bow", "fp")
 	if got, want := c.Path(key), "/tmp/superalign-test-root/features/"+key[:2]+"/"+key+".feat"; got != want {
 		t.Errorf("Path = %s, want %s", got, want)
+	}
+}
+
+func TestImageFeaturesCache(t *testing.T) {
+	ctx := context.Background()
+	c := &Cache{Dir: t.TempDir()}
+	enc, err := encode.NewImage(ctx, "pixels", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := encode.ImageBatch{Pixels: []float32{0.1, 0.2, 0.3, 0.4}, Shape: [4]int{2, 1, 2, 1}}
+	m1, err := c.ImageFeatures(ctx, enc, "h1", b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Pixels = []float32{9, 9, 9, 9} // same hash: must be served from the cache
+	m2, err := c.ImageFeatures(ctx, enc, "h1", b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Rows != 2 || m2.Cols != 2 || m2.At(1, 1) != m1.At(1, 1) || m2.At(1, 1) != 0.4 {
+		t.Errorf("cached %+v, first %+v", m2, m1)
 	}
 }
