@@ -24,6 +24,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -71,9 +72,9 @@ func adaptconfAlpha(logits, y *graph.Node, thr float64) (alpha, ceSelf *graph.No
 
 func adaptconfLoss(logits, y *graph.Node, thr, temp float64) *graph.Node {
 	alpha, ceSelf := adaptconfAlpha(logits, y, thr)
-	pt := graph.StopGradient(graph.Softmax(graph.DivScalar(lsLog(y), temp), -1))
+	pt := graph.StopGradient(graph.Softmax(graph.DivScalar(lossgraph.Log(y), temp), -1))
 	logps := graph.LogSoftmax(graph.DivScalar(logits, temp), -1)
-	kd := graph.MulScalar(graph.ReduceSum(graph.Mul(pt, graph.Sub(lsLog(pt), logps)), -1), temp*temp)
+	kd := graph.MulScalar(graph.ReduceSum(graph.Mul(pt, graph.Sub(lossgraph.Log(pt), logps)), -1), temp*temp)
 	per := graph.Add(graph.Mul(graph.OneMinus(alpha), kd), graph.Mul(alpha, ceSelf))
 	return per
 }

@@ -68,7 +68,7 @@ func init() {
 		}
 		var chain []student.Spec
 		if chainSpec != "none" && chainSpec != "auto" {
-			if chain, err = lsParseModels(chainSpec); err != nil {
+			if chain, err = parseModels(chainSpec); err != nil {
 				return nil, fmt.Errorf("chain: %w", err)
 			}
 		}
@@ -136,18 +136,18 @@ func (b bootstrap) Plan(_ context.Context, v *View) (*Plan, error) {
 func (b bootstrap) objective(ctx context.Context, v *View, chain []student.Spec) (Objective, error) {
 	labels := v.TrainStrong.WeakLabels
 	for i, rung := range chain {
-		_, x, err := lsFeatures(ctx, v, rung.Encoder)
+		_, x, err := modelFeatures(ctx, v, rung.Encoder)
 		if err != nil {
 			return Objective{}, fmt.Errorf("%s: rung %d: %w", b.spec, i+1, err)
 		}
-		cfg := lsHeadConfig(v, rung, seeds.Derive(v.Seed, seeds.Lead("bootstrap", fmt.Sprint(i), rung.String())))
+		cfg := auxHeadConfig(v, rung, seeds.Derive(v.Seed, seeds.Lead("bootstrap", fmt.Sprint(i), rung.String())))
 		labels, err = crossFitLabels(ctx, x, labels, cfg, b.folds)
 		if err != nil {
 			return Objective{}, fmt.Errorf("%s: rung %d (%s): %w", b.spec, i+1, rung, err)
 		}
 		if v.Log != nil {
 			fmt.Fprintf(v.Log, "%s: rung %d (%s) agrees with the weak labels on %.3f of train_strong\n",
-				b.spec, i+1, rung, lsAgreement(labels, v.TrainStrong.WeakLabels))
+				b.spec, i+1, rung, argmaxAgreement(labels, v.TrainStrong.WeakLabels))
 		}
 	}
 	return Objective{Objective: train.Objective{Targets: labels}}, nil
@@ -201,8 +201,8 @@ func crossFitLabels(ctx context.Context, x, targets data.Matrix, cfg student.Pro
 	return out, nil
 }
 
-// lsAgreement is the fraction of rows of a and b [N, K] with the same argmax.
-func lsAgreement(a, b data.Matrix) float64 {
+// argmaxAgreement is the fraction of rows of a and b [N, K] with the same argmax.
+func argmaxAgreement(a, b data.Matrix) float64 {
 	aa, bb := a.Argmax(), b.Argmax()
 	same := 0
 	for i := range aa {

@@ -53,7 +53,7 @@ func TestDegenerateToNaive(t *testing.T) {
 func TestCrossFitLabels(t *testing.T) {
 	v := lvView(t)
 	ctx := context.Background()
-	cfg := lsHeadConfig(v, student.Spec{Encoder: "bow", Head: student.HeadLinear}, 5)
+	cfg := auxHeadConfig(v, student.Spec{Encoder: "bow", Head: student.HeadLinear}, 5)
 	x, y := v.TrainStrong.Weak, v.TrainStrong.WeakLabels
 	in, err := crossFitLabels(ctx, x, y, cfg, 1)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"math"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 func init() {
@@ -51,11 +52,11 @@ func newConfFilter(p Params) (Method, error) {
 	}
 	var err error
 	if hasK {
-		if m.keep, err = clFrac(p, "keep", 0.5, 0, 1); err != nil {
+		if m.keep, err = paramFraction(p, "keep", 0.5, 0, 1); err != nil {
 			return nil, err
 		}
 	} else if hasT {
-		if m.threshold, err = clFrac(p, "threshold", 0.75, 0, 1); err != nil {
+		if m.threshold, err = paramFraction(p, "threshold", 0.75, 0, 1); err != nil {
 			return nil, err
 		}
 	} else {
@@ -83,7 +84,7 @@ func (m confFilter) selection(weak data.Matrix) []bool {
 		for i, c := range conf {
 			neg[i] = -c
 		}
-		return clDropTop(neg, 1-m.keep)
+		return cleaning.DropTop(neg, 1-m.keep)
 	}
 	kept := make([]bool, len(conf))
 	for i, c := range conf {
@@ -95,7 +96,7 @@ func (m confFilter) selection(weak data.Matrix) []bool {
 func (m confFilter) Plan(_ context.Context, _ *View) (*Plan, error) {
 	return Single("student", func(_ context.Context, v *View) (Objective, error) {
 		kept := m.selection(v.TrainStrong.WeakLabels)
-		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
-		return clObjective(m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
+		logNote(v, "%s: kept %d of %d weak labels", m.spec, cleaning.Count(kept), len(kept))
+		return keptObjective(m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
 	}), nil
 }

@@ -2,6 +2,8 @@ package method
 
 import (
 	"testing"
+
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 // TestConfFilter checks the defining behaviour on real sentiment weak
@@ -23,7 +25,7 @@ func TestConfFilter(t *testing.T) {
 			t.Fatal("conf-filter replaced a label")
 		}
 	}
-	n := clCount(kept)
+	n := cleaning.Count(kept)
 	if n == 0 || n == len(kept) {
 		t.Fatalf("threshold 0.7 kept %d of %d: the test does not exercise the filter", n, len(kept))
 	}
@@ -39,7 +41,7 @@ func TestConfFilter(t *testing.T) {
 
 	m := clMust(t, "conf-filter:keep=0.3").(confFilter)
 	kept = m.selection(weak)
-	if got, want := clCount(kept), 90; got != want { // round(0.3 · 300)
+	if got, want := cleaning.Count(kept), 90; got != want { // round(0.3 · 300)
 		t.Fatalf("keep=0.3 kept %d, want %d", got, want)
 	}
 	minKept := float32(2)

@@ -44,6 +44,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
 
@@ -77,13 +78,13 @@ type cosupervise struct {
 func newCosupervise(p Params) (Method, error) {
 	m := cosupervise{spec: Spec("cosupervise", p)}
 	var err error
-	if m.teachers, err = clPositive(p, "teachers", 8); err != nil {
+	if m.teachers, err = paramPositive(p, "teachers", 8); err != nil {
 		return nil, err
 	}
 	if m.teachers&(m.teachers-1) != 0 {
 		return nil, fmt.Errorf("parameter teachers=%d must be a power of two", m.teachers)
 	}
-	if m.topk, err = clPositive(p, "topk", 1); err != nil {
+	if m.topk, err = paramPositive(p, "topk", 1); err != nil {
 		return nil, err
 	}
 	return m, p.Unused()
@@ -91,9 +92,9 @@ func newCosupervise(p Params) (Method, error) {
 
 func (m cosupervise) Name() string { return m.spec }
 
-// csRanges splits classes 0..k-1 into t contiguous ranges [lo, hi) as evenly
+// specialistRanges splits classes 0..k-1 into t contiguous ranges [lo, hi) as evenly
 // as possible and returns them with the class → teacher map.
-func csRanges(k, t int) (ranges [][2]int, teacherOf []int) {
+func specialistRanges(k, t int) (ranges [][2]int, teacherOf []int) {
 	teacherOf = make([]int, k)
 	for j := range t {
 		lo, hi := j*k/t, (j+1)*k/t
@@ -105,10 +106,10 @@ func csRanges(k, t int) (ranges [][2]int, teacherOf []int) {
 	return ranges, teacherOf
 }
 
-// csSpecialists trains the t specialists of one level and returns their
+// trainSpecialists trains the t specialists of one level and returns their
 // predictions on train_strong's weak features, each [N, K].
-func (m cosupervise) csSpecialists(ctx context.Context, v *View, t int) ([]data.Matrix, error) {
-	ranges, _ := csRanges(v.K, t)
+func (m cosupervise) trainSpecialists(ctx context.Context, v *View, t int) ([]data.Matrix, error) {
+	ranges, _ := specialistRanges(v.K, t)
 	n := v.TrainStrong.Weak.Rows
 	out := make([]data.Matrix, t)
 	for j, r := range ranges {
@@ -152,8 +153,8 @@ func (m cosupervise) csSpecialists(ctx context.Context, v *View, t int) ([]data.
 	return out, nil
 }
 
-// csLevel is one level's labelling: teacher targets, assignment and selection.
-type csLevel struct {
+// levelLabels is one level's labelling: teacher targets, assignment and selection.
+type levelLabels struct {
 	teacher  []int       // [N] specialist assigned to each example
 	targets  data.Matrix // [N, K] the assigned specialist's prediction
 	agree    []bool      // [N] teacher argmax within the student's top-k
@@ -161,19 +162,19 @@ type csLevel struct {
 	keepRate float64
 }
 
-// csAssign labels one level from the previous student's predictions prev
+// assignLevel labels one level from the previous student's predictions prev
 // [N, K] and the specialists' predictions.
-func csAssign(prev data.Matrix, specialists []data.Matrix, topk int) csLevel {
+func assignLevel(prev data.Matrix, specialists []data.Matrix, topk int) levelLabels {
 	n, k := prev.Rows, prev.Cols
-	_, teacherOf := csRanges(k, len(specialists))
-	lv := csLevel{teacher: make([]int, n), targets: data.NewMatrix(n, k), agree: make([]bool, n)}
+	_, teacherOf := specialistRanges(k, len(specialists))
+	lv := levelLabels{teacher: make([]int, n), targets: data.NewMatrix(n, k), agree: make([]bool, n)}
 	loss := make([]float64, n)
 	order := make([]int, k)
 	for i, c := range prev.Argmax() {
 		t := teacherOf[c]
 		lv.teacher[i] = t
 		copy(lv.targets.Row(i), specialists[t].Row(i))
-		y := csArgmax(lv.targets.Row(i))
+		y := rowArgmax(lv.targets.Row(i))
 		// Student top-k, ties to the lower class.
 		p := prev.Row(i)
 		for j := range order {
@@ -187,12 +188,12 @@ func csAssign(prev data.Matrix, specialists []data.Matrix, topk int) csLevel {
 		}
 		loss[i] = -math.Log(max(float64(p[y]), 1e-30))
 	}
-	lv.keepRate = float64(clCount(lv.agree)) / float64(n)
-	lv.kept = clDropTop(loss, 1-lv.keepRate)
+	lv.keepRate = float64(cleaning.Count(lv.agree)) / float64(n)
+	lv.kept = cleaning.DropTop(loss, 1-lv.keepRate)
 	return lv
 }
 
-func csArgmax(row []float32) int {
+func rowArgmax(row []float32) int {
 	best := 0
 	for j, v := range row {
 		if v > row[best] {
@@ -226,27 +227,27 @@ func (m cosupervise) Plan(_ context.Context, v *View) (*Plan, error) {
 		return nil, fmt.Errorf("%s: %w", m.spec, err)
 	}
 	if v.K == 3 && m.teachers >= 2 {
-		clLogf(v, "%s: warning: with 3 classes level 2 pairs a one-class (constant) specialist with a two-class one; "+
+		logNote(v, "%s: warning: with 3 classes level 2 pairs a one-class (constant) specialist with a two-class one; "+
 			"examples the student puts in the single class are self-trained (K >= 4 avoids it)", m.spec)
 	}
 	levels := m.levels(v.K)
 	if levels[len(levels)-1] < m.teachers {
-		clLogf(v, "%s: %d classes allow at most %d specialists; stopping there", m.spec, v.K, levels[len(levels)-1])
+		logNote(v, "%s: %d classes allow at most %d specialists; stopping there", m.spec, v.K, levels[len(levels)-1])
 	}
 	// Level 1: the generalist weak model's labels, all kept.
 	p := &Plan{Stages: []Stage{{Name: "1 teacher", Build: func(_ context.Context, v *View, _ data.Matrix) (Objective, error) {
-		return clObjective(m.spec, v, clAll(v.TrainStrong.WeakLabels.Rows, true), nil, v.TrainStrong.WeakLabels)
+		return keptObjective(m.spec, v, cleaning.All(v.TrainStrong.WeakLabels.Rows, true), nil, v.TrainStrong.WeakLabels)
 	}}}}
 	for _, t := range levels[1:] {
 		p.Stages = append(p.Stages, Stage{Name: fmt.Sprintf("%d teachers", t), Build: func(ctx context.Context, v *View, prev data.Matrix) (Objective, error) {
-			specialists, err := m.csSpecialists(ctx, v, t)
+			specialists, err := m.trainSpecialists(ctx, v, t)
 			if err != nil {
 				return Objective{}, errorf2(m.spec, fmt.Sprintf("level with %d teachers", t), err)
 			}
-			lv := csAssign(prev, specialists, m.topk)
+			lv := assignLevel(prev, specialists, m.topk)
 			n := prev.Rows
-			clLogf(v, "%s: %d teachers: keep rate %.3f (%d of %d)", m.spec, t, lv.keepRate, clCount(lv.kept), n)
-			o, err := clObjective(m.spec, v, lv.kept, clAll(n, true), lv.targets)
+			logNote(v, "%s: %d teachers: keep rate %.3f (%d of %d)", m.spec, t, lv.keepRate, cleaning.Count(lv.kept), n)
+			o, err := keptObjective(m.spec, v, lv.kept, cleaning.All(n, true), lv.targets)
 			// Same number of optimiser steps on fewer examples, as CSL does;
 			// capped at 10× the epochs.
 			o.Epochs = func(base int) int { return min(int(math.Round(float64(base)/max(lv.keepRate, 0.1))), 10*base) }

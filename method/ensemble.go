@@ -31,6 +31,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -48,7 +49,7 @@ func init() {
 		Gold: "weak-side: members and mixture weights fit on all train_weak gold with weak-side features (free: more weak supervisors from " +
 			"the supervisor's own data; recorded as gold_features weak); members on encoders at least as strong as the student's are refused",
 	}, func(p Params) (Method, error) {
-		encs, err := lsParseModels(p.Str("encoders", "weak"))
+		encs, err := parseModels(p.Str("encoders", "weak"))
 		if err != nil {
 			return nil, fmt.Errorf("encoders: %w", err)
 		}
@@ -116,7 +117,7 @@ func (e ensemble) objective(ctx context.Context, v *View) (Objective, error) {
 				labels.Values[j] += float32(weights[i]) * val
 			}
 		}
-		lsRenormalise(labels)
+		renormalise(labels)
 	}
 	if v.Log != nil {
 		for i, m := range members {
@@ -137,7 +138,7 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 			// is the ceiling in disguise, not weak supervision.
 			return nil, fmt.Errorf("member %s uses the cell's strong encoder %q: ensemble members must be weak supervisors", enc, enc.Encoder)
 		}
-		tw, ts, err := lsFeatures(ctx, v, enc.Encoder)
+		tw, ts, err := modelFeatures(ctx, v, enc.Encoder)
 		if err != nil {
 			return nil, err
 		}
@@ -156,8 +157,8 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 		}
 		for s := range e.seeds {
 			m := ensembleMember{name: fmt.Sprintf("%s#%d", enc, s)}
-			cfg := lsHeadConfig(v, enc, seeds.Derive(v.Seed, seeds.Lead("ensemble", enc.String(), fmt.Sprint(s))))
-			if lsIsWeak(v, enc.Encoder) && (v.WeakProbe.Head == "" || enc.Head == v.WeakProbe.Head) && s == 0 {
+			cfg := auxHeadConfig(v, enc, seeds.Derive(v.Seed, seeds.Lead("ensemble", enc.String(), fmt.Sprint(s))))
+			if isWeakEncoder(v, enc.Encoder) && (v.WeakProbe.Head == "" || enc.Head == v.WeakProbe.Head) && s == 0 {
 				m.strong = v.TrainStrong.WeakLabels
 			} else {
 				gold, err := goldOf()
@@ -206,7 +207,7 @@ func ensembleWeights(probs []data.Matrix, gold []int, maxIter int, tol float64) 
 		for i, y := range gold {
 			var tot float64
 			for j, p := range probs {
-				lik[j] = w[j] * math.Max(float64(p.At(i, y)), lsTiny)
+				lik[j] = w[j] * math.Max(float64(p.At(i, y)), lossgraph.Tiny)
 				tot += lik[j]
 			}
 			for j := range next {
@@ -232,16 +233,16 @@ func ensembleLogLik(probs []data.Matrix, gold []int, w []float64) float64 {
 	for i, y := range gold {
 		var tot float64
 		for j, p := range probs {
-			tot += w[j] * math.Max(float64(p.At(i, y)), lsTiny)
+			tot += w[j] * math.Max(float64(p.At(i, y)), lossgraph.Tiny)
 		}
 		ll += math.Log(tot)
 	}
 	return ll
 }
 
-// lsRenormalise rescales each row of m to sum to 1 (float32 sums of a convex
+// renormalise rescales each row of m to sum to 1 (float32 sums of a convex
 // combination can drift by an ulp or two).
-func lsRenormalise(m data.Matrix) {
+func renormalise(m data.Matrix) {
 	for i := 0; i < m.Rows; i++ {
 		row := m.Row(i)
 		var s float64

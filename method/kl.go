@@ -17,6 +17,7 @@ package method
 import (
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -39,6 +40,6 @@ func init() {
 
 // klLoss is Σ_k y·(log y - log_softmax(logits)) per example [B].
 func klLoss(logits, y, _ *graph.Node) *graph.Node {
-	per := graph.ReduceSum(graph.Mul(y, graph.Sub(lsLog(y), graph.LogSoftmax(logits, -1))), -1)
+	per := graph.ReduceSum(graph.Mul(y, graph.Sub(lossgraph.Log(y), graph.LogSoftmax(logits, -1))), -1)
 	return per
 }

@@ -10,13 +10,14 @@ package method
 // distance; the neighbour mean excludes the point itself (leave-one-out, so a
 // point cannot vote for its own label); knn-filter's disagreement is the
 // fraction of the k neighbours whose weak argmax differs from the point's
-// (see clDisagree for why not a soft distance); K classes throughout.
+// (see cleaning.Disagree for why not a soft distance); K classes throughout.
 
 import (
 	"context"
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/knn"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 func init() {
@@ -56,15 +57,15 @@ func newKNNMethod(filter bool) func(Params) (Method, error) {
 		}
 		m := knnMethod{spec: Spec(name, p), filter: filter}
 		var err error
-		if m.k, err = clPositive(p, "k", 50); err != nil {
+		if m.k, err = paramPositive(p, "k", 50); err != nil {
 			return nil, err
 		}
 		if filter {
-			if m.contamination, err = clFrac(p, "contamination", 0.1, 0, 0.95); err != nil {
+			if m.contamination, err = paramFraction(p, "contamination", 0.1, 0, 0.95); err != nil {
 				return nil, err
 			}
 		}
-		if m.metric, err = clMetric(p); err != nil {
+		if m.metric, err = paramMetric(p); err != nil {
 			return nil, err
 		}
 		return m, p.Unused()
@@ -76,17 +77,17 @@ func (m knnMethod) Name() string { return m.spec }
 // labels returns the kept flags, replaced flags and training targets [N, K].
 func (m knnMethod) labels(v *View) (kept, replaced []bool, targets data.Matrix, err error) {
 	weak := v.TrainStrong.WeakLabels
-	g, err := clGraph(m.spec, v.TrainStrong.Strong, m.k, m.metric)
+	g, err := cleaning.Graph(m.spec, v.TrainStrong.Strong, m.k, m.metric)
 	if err != nil {
 		return nil, nil, data.Matrix{}, err
 	}
-	mean := clNeighbourMean(g, weak)
+	mean := cleaning.NeighbourMean(g, weak)
 	n := weak.Rows
 	if !m.filter {
-		return clAll(n, true), clAll(n, true), mean, nil
+		return cleaning.All(n, true), cleaning.All(n, true), mean, nil
 	}
-	votes := clNeighbourMean(g, data.OneHot(weak.Argmax(), v.K))
-	return clDropTop(clDisagree(weak, votes), m.contamination), nil, weak, nil
+	votes := cleaning.NeighbourMean(g, data.OneHot(weak.Argmax(), v.K))
+	return cleaning.DropTop(cleaning.Disagree(weak, votes), m.contamination), nil, weak, nil
 }
 
 func (m knnMethod) Plan(_ context.Context, _ *View) (*Plan, error) {
@@ -99,7 +100,7 @@ func (m knnMethod) objective(_ context.Context, v *View) (Objective, error) {
 		return Objective{}, err
 	}
 	if m.filter {
-		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
+		logNote(v, "%s: kept %d of %d weak labels", m.spec, cleaning.Count(kept), len(kept))
 	} else {
 		agree := 0
 		am, aw := targets.Argmax(), v.TrainStrong.WeakLabels.Argmax()
@@ -108,7 +109,7 @@ func (m knnMethod) objective(_ context.Context, v *View) (Objective, error) {
 				agree++
 			}
 		}
-		clLogf(v, "%s: neighbour labels agree with the weak argmax on %d of %d", m.spec, agree, len(am))
+		logNote(v, "%s: neighbour labels agree with the weak argmax on %d of %d", m.spec, agree, len(am))
 	}
-	return clObjective(m.spec, v, kept, replaced, targets)
+	return keptObjective(m.spec, v, kept, replaced, targets)
 }

@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"testing"
+
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 // TestKNNRelabelHandMean checks knn-relabel against the neighbour mean
@@ -27,8 +29,8 @@ func TestKNNRelabelHandMean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if clCount(kept) != 12 || clCount(replaced) != 12 {
-		t.Errorf("knn-relabel keeps and replaces every label; got %d kept, %d replaced", clCount(kept), clCount(replaced))
+	if cleaning.Count(kept) != 12 || cleaning.Count(replaced) != 12 {
+		t.Errorf("knn-relabel keeps and replaces every label; got %d kept, %d replaced", cleaning.Count(kept), cleaning.Count(replaced))
 	}
 	cos := func(a, b []float32) float64 {
 		var d, na, nb float64
@@ -65,10 +67,10 @@ func TestKNNFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(kept) - clCount(kept); got != 30 { // round(0.1 · 300)
+	if got := len(kept) - cleaning.Count(kept); got != 30 { // round(0.1 · 300)
 		t.Fatalf("dropped %d, want 30", got)
 	}
-	g, _ := clGraph("t", c.view.TrainStrong.Strong, 50, m.metric)
+	g, _ := cleaning.Graph("t", c.view.TrainStrong.Strong, 50, m.metric)
 	weak := c.view.TrainStrong.WeakLabels
 	// Hand count: the fraction of the 50 neighbours whose weak argmax differs.
 	arg := weak.Argmax()

@@ -28,13 +28,14 @@ package method
 // a fraction of all optimiser steps in both schedules (EleutherAI counts 100
 // or 200 steps). For K > 2 classes, which neither reference handles, the
 // hardening is the argmax after a one-step prior shift towards the weak
-// labels' batch prior (see lsHarden).
+// labels' batch prior (see lossgraph.Harden).
 
 import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -57,7 +58,7 @@ func init() {
 
 // newLogconf builds logconf (harden = true) or entropy (harden = false).
 func newLogconf(harden bool) func(Params) (Method, error) {
-	name, defSchedule := "logconf", lsScheduleLinear
+	name, defSchedule := "logconf", lossgraph.ScheduleLinear
 	if !harden {
 		name = "entropy"
 	}
@@ -69,7 +70,7 @@ func newLogconf(harden bool) func(Params) (Method, error) {
 		if !(coef >= 0 && coef <= 1) {
 			return nil, fmt.Errorf("coef=%v: want a weight in [0, 1]", coef)
 		}
-		schedule, warmup, err := lsParseSchedule(p, defSchedule)
+		schedule, warmup, err := parseSchedule(p, defSchedule)
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +78,7 @@ func newLogconf(harden bool) func(Params) (Method, error) {
 			return nil, err
 		}
 		loss := func(logits, targets, progress *graph.Node) *graph.Node {
-			return lsXentTo(logits, confTarget(logits, targets, progress, coef, schedule, warmup, harden))
+			return lossgraph.XentTo(logits, confTarget(logits, targets, progress, coef, schedule, warmup, harden))
 		}
 		return lossMethod{spec: Spec(name, p), build: func(*View) (train.Loss, error) {
 			// Hardening thresholds at the batch prior: a batch statistic.
@@ -93,8 +94,8 @@ func confTarget(logits, y, progress *graph.Node, coef float64, schedule string, 
 	p := graph.Softmax(logits, -1)
 	self := p
 	if harden {
-		self = lsHarden(p, y)
+		self = lossgraph.Harden(p, y)
 	}
-	c := graph.MulScalar(lsScheduleNode(schedule, progress, warmup), coef)
+	c := graph.MulScalar(lossgraph.ScheduleNode(schedule, progress, warmup), coef)
 	return graph.Add(graph.Mul(graph.OneMinus(c), y), graph.Mul(c, self))
 }

@@ -10,7 +10,7 @@ package method
 // noisy label and then agree with it; the probe is package train's linear
 // head (Adam, 30 epochs, decoupled weight decay 1e-3 standing in for the L2
 // penalty) trained on the soft weak labels; disagreement is 1 − the probe's
-// probability of the weak argmax class (clDisagree); K classes.
+// probability of the weak argmax class (cleaning.Disagree); K classes.
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
 
@@ -44,16 +45,16 @@ type logregFilter struct {
 func newLogregFilter(p Params) (Method, error) {
 	m := logregFilter{spec: Spec("logreg-filter", p)}
 	var err error
-	if m.contamination, err = clFrac(p, "contamination", 0.1, 0, 0.95); err != nil {
+	if m.contamination, err = paramFraction(p, "contamination", 0.1, 0, 0.95); err != nil {
 		return nil, err
 	}
-	if m.folds, err = clPositive(p, "folds", 5); err != nil {
+	if m.folds, err = paramPositive(p, "folds", 5); err != nil {
 		return nil, err
 	}
 	if m.folds < 2 {
 		return nil, fmt.Errorf("parameter folds=%d must be at least 2", m.folds)
 	}
-	if m.wd, err = clFrac(p, "wd", 1e-3, 0, 10); err != nil {
+	if m.wd, err = paramFraction(p, "wd", 1e-3, 0, 10); err != nil {
 		return nil, err
 	}
 	return m, p.Unused()
@@ -63,7 +64,7 @@ func (m logregFilter) Name() string { return m.spec }
 
 // probe returns the out-of-fold probe predictions on train_strong [N, K].
 func (m logregFilter) probe(ctx context.Context, v *View) (data.Matrix, error) {
-	return clCrossFit(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, m.probeConfig(v), m.folds, seeds.Derive(v.Seed, seeds.Trail("logreg-filter")))
+	return cleaning.CrossFit(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, m.probeConfig(v), m.folds, seeds.Derive(v.Seed, seeds.Trail("logreg-filter")))
 }
 
 // probeConfig is the probe's head: linear, weight decay wd, standardised
@@ -82,8 +83,8 @@ func (m logregFilter) Plan(_ context.Context, _ *View) (*Plan, error) {
 			return Objective{}, errorf2(m.spec, "probe", err)
 		}
 		weak := v.TrainStrong.WeakLabels
-		kept := clDropTop(clDisagree(weak, pred), m.contamination)
-		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
-		return clObjective(m.spec, v, kept, nil, weak)
+		kept := cleaning.DropTop(cleaning.Disagree(weak, pred), m.contamination)
+		logNote(v, "%s: kept %d of %d weak labels", m.spec, cleaning.Count(kept), len(kept))
+		return keptObjective(m.spec, v, kept, nil, weak)
 	}), nil
 }

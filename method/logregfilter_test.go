@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
 
@@ -22,10 +23,10 @@ func TestLogregFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	weak := v.TrainStrong.WeakLabels
-	score := clDisagree(weak, pred)
+	score := cleaning.Disagree(weak, pred)
 	_, sel := clFit(t, c, "logreg-filter:folds=3")
 	kept := sel.Kept
-	if got := len(kept) - clCount(kept); got != 30 {
+	if got := len(kept) - cleaning.Count(kept); got != 30 {
 		t.Fatalf("dropped %d of 300, want 30", got)
 	}
 	minDropped, maxKept := 2.0, -1.0
@@ -59,7 +60,7 @@ func TestLogregFilter(t *testing.T) {
 	// Out of fold: refitting fold 0's probe on the other folds by hand
 	// reproduces exactly the probe's predictions on fold 0's rows.
 	seed := seeds.Derive(v.Seed, seeds.Trail("logreg-filter"))
-	fold := clFolds(weak.Rows, 3, seed)
+	fold := cleaning.Folds(weak.Rows, 3, seed)
 	var tr, te []int
 	for i, f := range fold {
 		if f == 0 {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -43,7 +44,7 @@ func init() {
 			return nil, err
 		}
 		loss := func(logits, y, _ *graph.Node) *graph.Node {
-			return lsXentTo(logits, productTarget(logits, y, alpha, beta))
+			return lossgraph.XentTo(logits, productTarget(logits, y, alpha, beta))
 		}
 		return lossMethod{spec: Spec("product", p), build: func(*View) (train.Loss, error) { return train.Loss{PerExample: loss}, nil }}, nil
 	})
@@ -51,5 +52,5 @@ func init() {
 
 // productTarget is softmax(β·log_softmax(logits) + α·log y): [B, K].
 func productTarget(logits, y *graph.Node, alpha, beta float64) *graph.Node {
-	return graph.Softmax(graph.Add(graph.MulScalar(graph.LogSoftmax(logits, -1), beta), graph.MulScalar(lsLog(y), alpha)), -1)
+	return graph.Softmax(graph.Add(graph.MulScalar(graph.LogSoftmax(logits, -1), beta), graph.MulScalar(lossgraph.Log(y), alpha)), -1)
 }

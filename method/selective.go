@@ -50,6 +50,7 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/knn"
+	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
 
@@ -118,10 +119,10 @@ func newSelective(name string, pik, smooth, random bool) func(Params) (Method, e
 			if m.gold, err = goldParam(p, DefaultGold, 10); err != nil {
 				return nil, err
 			}
-			if m.threshold, err = clFrac(p, "threshold", 0.8, 0, 1); err != nil {
+			if m.threshold, err = paramFraction(p, "threshold", 0.8, 0, 1); err != nil {
 				return nil, err
 			}
-			if m.folds, err = clPositive(p, "folds", 5); err != nil {
+			if m.folds, err = paramPositive(p, "folds", 5); err != nil {
 				return nil, err
 			}
 			if m.folds < 2 {
@@ -129,10 +130,10 @@ func newSelective(name string, pik, smooth, random bool) func(Params) (Method, e
 			}
 		}
 		if smooth {
-			if m.k, err = clPositive(p, "k", 10); err != nil {
+			if m.k, err = paramPositive(p, "k", 10); err != nil {
 				return nil, err
 			}
-			if m.alpha, err = clFrac(p, "alpha", 0.5, 0.001, 0.999); err != nil {
+			if m.alpha, err = paramFraction(p, "alpha", 0.5, 0.001, 0.999); err != nil {
 				return nil, err
 			}
 		}
@@ -162,7 +163,7 @@ func (m selective) pikStage(ctx context.Context, v *View) (*pikStage, error) {
 	// mean on the drawn train_weak examples.
 	st := &pikStage{}
 	selfTW := drawn.Strong
-	if st.selfLabels, err = clCrossFitPool(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, cfg, m.folds,
+	if st.selfLabels, err = cleaning.CrossFitPool(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, cfg, m.folds,
 		seeds.Derive(v.Seed, seeds.Trail("selective", "folds")), &selfTW); err != nil {
 		return nil, errorf2(m.spec, "cross-fitting the strong probe on train_strong's weak labels", err)
 	}
@@ -174,9 +175,9 @@ func (m selective) pikStage(ctx context.Context, v *View) (*pikStage, error) {
 			right++
 		}
 	}
-	clLogf(v, "%s: self-labels right on %d of %d drawn train_weak examples", m.spec, right, len(z))
+	logNote(v, "%s: self-labels right on %d of %d drawn train_weak examples", m.spec, right, len(z))
 	if right == 0 || right == len(z) {
-		clLogf(v, "%s: P(IK)'s %d training examples have one outcome only: P(IK) learns a constant", m.spec, len(z))
+		logNote(v, "%s: P(IK)'s %d training examples have one outcome only: P(IK) learns a constant", m.spec, len(z))
 	}
 	pikCfg := student.DefaultProbeConfig(student.HeadLinear)
 	pikCfg.Standardize = v.StrongProbe.Standardize
@@ -214,8 +215,8 @@ func (m selective) targets(ctx context.Context, v *View) (data.Matrix, []bool, *
 		}
 		if m.random {
 			// As many rows as P(IK) picks, uniformly at random.
-			count := clCount(replaced)
-			replaced = clAll(n, false)
+			count := cleaning.Count(replaced)
+			replaced = cleaning.All(n, false)
 			for _, i := range rand.New(rand.NewPCG(uint64(seeds.Derive(v.Seed, seeds.Trail("pik-random"))), 0x5e1)).Perm(n)[:count] {
 				replaced[i] = true
 			}
@@ -225,11 +226,11 @@ func (m selective) targets(ctx context.Context, v *View) (data.Matrix, []bool, *
 				copy(y.Row(i), st.selfLabels.Row(i))
 			}
 		}
-		clLogf(v, "%s: self-labels replace %d of %d weak labels (P(IK) >= %.2f%s)", m.spec, clCount(replaced), n, m.threshold,
+		logNote(v, "%s: self-labels replace %d of %d weak labels (P(IK) >= %.2f%s)", m.spec, cleaning.Count(replaced), n, m.threshold,
 			map[bool]string{true: ": that many random rows", false: ""}[m.random])
 	}
 	if m.smooth {
-		g, err := clGraph(m.spec, v.TrainStrong.Strong, m.k, knn.Cosine)
+		g, err := cleaning.Graph(m.spec, v.TrainStrong.Strong, m.k, knn.Cosine)
 		if err != nil {
 			return data.Matrix{}, nil, nil, err
 		}
@@ -263,6 +264,6 @@ func (m selective) Plan(_ context.Context, _ *View) (*Plan, error) {
 		if err != nil {
 			return Objective{}, err
 		}
-		return clObjective(m.spec, v, clAll(y.Rows, true), replaced, y)
+		return keptObjective(m.spec, v, cleaning.All(y.Rows, true), replaced, y)
 	}), nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -57,7 +58,7 @@ func init() {
 
 // windowMidweak is the median weak confidence on train_strong minus 0.5.
 func windowMidweak(v *View) float64 {
-	return lsMedianConfidence(v.TrainStrong.WeakLabels) - 0.5
+	return medianConfidence(v.TrainStrong.WeakLabels) - 0.5
 }
 
 // windowLoss is m_i·CE_i per example [B], m_i = [max_k p_ik < 0.5 + r]:
@@ -66,6 +67,6 @@ func windowLoss(logits, y *graph.Node, r float64) *graph.Node {
 	logp := graph.LogSoftmax(logits, -1)
 	ce := graph.Neg(graph.ReduceSum(graph.Mul(y, logp), -1)) // [B]
 	conf := graph.StopGradient(graph.ReduceMax(graph.Exp(logp), -1))
-	mask := lsFloat(graph.LessThan(conf, graph.Scalar(conf.Graph(), conf.DType(), 0.5+r)), ce)
+	mask := lossgraph.Float(graph.LessThan(conf, graph.Scalar(conf.Graph(), conf.DType(), 0.5+r)), ce)
 	return graph.Mul(mask, ce)
 }
