@@ -49,11 +49,18 @@ func cmdOversee(ctx context.Context, args []string) error {
 	out := fs.String("out", "runs/oversee", "output directory (results.jsonl, summary.json, oracle-audit.jsonl, oracle-access.json)")
 	access := fs.String("access", "", "file (mode 0600) the oracle's URL and each run's desk token are written to, for `w2s serve --token-file` (default OUT/oracle-access.json)")
 	quiet := fs.Bool("quiet", false, "only print the tables")
+	config := fs.String("config", "", "YAML file whose keys are these flags' names (budgets: [0, 1, 2]); flags given explicitly override it")
+	dry := fs.Bool("dry-run", false, "check the settings and a dataset file, print what would run; run nothing")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	if *config != "" {
+		if err := applyConfigFile(fs, *config); err != nil {
+			return usageError{err}
+		}
 	}
 	if !(*criticShare >= 0 && *criticShare <= 1) {
 		return usageError{fmt.Errorf("--critic-share must be in [0,1], got %g", *criticShare)}
@@ -72,6 +79,16 @@ func cmdOversee(ctx context.Context, args []string) error {
 		Checkpoints: filepath.Join(*out, "checkpoints")}
 	if err := spec.Validate(); err != nil {
 		return usageError{err}
+	}
+	if *dry {
+		if !data.IsBuiltin(spec.Dataset) {
+			if _, err := data.CheckInputs(ctx, []string{spec.Dataset}, nil); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("dataset: %s\npair: %s → %s\nmethod: %s\nbudgets: %v of train_strong\nrounds: %d after the weak-only round\nseeds: %d from %d\nnothing run\n",
+			spec.Dataset, spec.Weak, spec.Strong, spec.Method, spec.Budgets, spec.Rounds, spec.Seeds, spec.SeedBase)
+		return nil
 	}
 	var log io.Writer = os.Stderr
 	if *quiet {
