@@ -138,9 +138,7 @@ func defineRunFlags(fs *flag.FlagSet, def experiment.Spec) runFlags {
 }
 
 // spec is the run's Spec: the defaults, or the config file when one is
-// given, with every flag given explicitly on top. Without a config file the
-// flags' defaults are the Spec's, so data, weak, strong, method and seeds
-// are taken from the flags either way.
+// given, with every flag given explicitly on top.
 func (f runFlags) spec(fs *flag.FlagSet, def experiment.Spec) (experiment.Spec, error) {
 	spec := def
 	if *f.config != "" {
@@ -150,45 +148,32 @@ func (f runFlags) spec(fs *flag.FlagSet, def experiment.Spec) (experiment.Spec, 
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	// data, weak, strong, method and seeds come from the flags whenever
+	// there is no config file (their defaults are the Spec's); the rest only
+	// when given.
 	noConfig := *f.config == ""
-	if set["data"] || noConfig {
-		spec.Datasets = splitList(*f.data)
-	}
-	if set["weak"] || noConfig {
-		spec.Weak = *f.weak
-	}
-	if set["strong"] || noConfig {
-		spec.Strong = *f.strong
-	}
-	if set["method"] || noConfig {
-		spec.Methods = splitMethods(*f.methods)
-	}
-	if set["seeds"] || noConfig {
-		spec.Seeds = *f.seeds
-	}
-	if set["seed-base"] {
-		spec.SeedBase = *f.seedBase
-	}
-	if set["limit"] {
-		spec.Limit = *f.limit
-	}
-	if set["balance"] {
-		spec.Balance = *f.balance
-	}
-	if set["pgr-metric"] {
-		spec.PGRMetric = *f.pgrMetric
-	}
-	if set["epochs"] {
-		spec.Epochs = *f.epochs
-	}
-	if set["ft-epochs"] {
-		spec.FTEpochs = *f.ftEpochs
-	}
-	if set["ft-lr"] {
-		spec.FTLR = *f.ftLR
-	}
-	if set["gap-threshold"] {
-		spec.GapThreshold = *f.gap
+	for _, o := range []struct {
+		flag   string
+		always bool
+		apply  func()
+	}{
+		{"data", true, func() { spec.Datasets = splitList(*f.data) }},
+		{"weak", true, func() { spec.Weak = *f.weak }},
+		{"strong", true, func() { spec.Strong = *f.strong }},
+		{"method", true, func() { spec.Methods = splitMethods(*f.methods) }},
+		{"seeds", true, func() { spec.Seeds = *f.seeds }},
+		{"seed-base", false, func() { spec.SeedBase = *f.seedBase }},
+		{"limit", false, func() { spec.Limit = *f.limit }},
+		{"balance", false, func() { spec.Balance = *f.balance }},
+		{"pgr-metric", false, func() { spec.PGRMetric = *f.pgrMetric }},
+		{"epochs", false, func() { spec.Epochs = *f.epochs }},
+		{"ft-epochs", false, func() { spec.FTEpochs = *f.ftEpochs }},
+		{"ft-lr", false, func() { spec.FTLR = *f.ftLR }},
+		{"gap-threshold", false, func() { spec.GapThreshold = *f.gap }},
+	} {
+		if set[o.flag] || (o.always && noConfig) {
+			o.apply()
+		}
 	}
 	return spec, nil
 }

@@ -12,25 +12,9 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/progress"
 )
-
-// realSentences are from the UCI Sentiment Labelled Sentences data set
-// (imdb and yelp files, CC BY 4.0), as shipped in npm sentiment@5.0.2.
-var realSentences = []string{
-	"A very, very, very slow-moving, aimless movie about a distressed, drifting young man.  ",
-	"Not sure who was more lost - the flat characters or the audience, nearly half of whom walked out.  ",
-	"Very little music or anything to speak of.  ",
-	"The best scene in the movie was when Gerardo is trying to find a song that keeps running through his head.  ",
-	"The rest of the movie lacks art, charm, meaning... If it's about emptiness, it works I guess because it's empty.  ",
-	"Wasted two hours.  ",
-	"Saw the movie today and thought it was a good effort, good messages for kids.  ",
-	"Loved the casting of Jimmy Buffet as the science teacher.  ",
-	"Wow... Loved this place.",
-	"Crust is not good.",
-	"Not tasty and the texture was just nasty.",
-	"The selection on the menu was great and so were the prices.",
-}
 
 // countingEncoder wraps an encoder, counts Encode calls and can pose with a
 // different fingerprint.
@@ -66,11 +50,11 @@ func TestCacheHitMiss(t *testing.T) {
 	enc := newCounting(t)
 	var log bytes.Buffer
 
-	m1, err := c.Features(ctx, enc, "ds-a", realSentences, &log)
+	m1, err := c.Features(ctx, enc, "ds-a", testenv.ReviewSentences, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := c.Features(ctx, enc, "ds-a", realSentences, &log)
+	m2, err := c.Features(ctx, enc, "ds-a", testenv.ReviewSentences, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +68,14 @@ func TestCacheHitMiss(t *testing.T) {
 		t.Fatalf("entry not at its documented path: %v", err)
 	}
 
-	if _, err := c.Features(ctx, enc, "ds-b", realSentences, &log); err != nil {
+	if _, err := c.Features(ctx, enc, "ds-b", testenv.ReviewSentences, &log); err != nil {
 		t.Fatal(err)
 	}
 	if enc.calls.Load() != 2 {
 		t.Error("different dataset hash did not miss")
 	}
 	enc.fp = "other-weights"
-	if _, err := c.Features(ctx, enc, "ds-a", realSentences, &log); err != nil {
+	if _, err := c.Features(ctx, enc, "ds-a", testenv.ReviewSentences, &log); err != nil {
 		t.Fatal(err)
 	}
 	if enc.calls.Load() != 3 {
@@ -100,7 +84,7 @@ func TestCacheHitMiss(t *testing.T) {
 	if strings.Contains(log.String(), "corrupt") {
 		t.Errorf("clean runs reported corruption:\n%s", log.String())
 	}
-	if _, err := c.Features(ctx, enc, "", realSentences, nil); err == nil {
+	if _, err := c.Features(ctx, enc, "", testenv.ReviewSentences, nil); err == nil {
 		t.Error("empty dataset hash accepted")
 	}
 }
@@ -126,7 +110,7 @@ func TestCacheCorruptionRebuilds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Cache{Dir: t.TempDir()}
 			enc := newCounting(t)
-			want, err := c.Features(ctx, enc, "ds", realSentences, nil)
+			want, err := c.Features(ctx, enc, "ds", testenv.ReviewSentences, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +124,7 @@ func TestCacheCorruptionRebuilds(t *testing.T) {
 				t.Fatal(err)
 			}
 			var log bytes.Buffer
-			got, err := c.Features(ctx, enc, "ds", realSentences, &log)
+			got, err := c.Features(ctx, enc, "ds", testenv.ReviewSentences, &log)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -165,11 +149,11 @@ func TestCacheRowMismatchRebuilds(t *testing.T) {
 	ctx := context.Background()
 	c := &Cache{Dir: t.TempDir()}
 	enc := newCounting(t)
-	if _, err := c.Features(ctx, enc, "ds", realSentences, nil); err != nil {
+	if _, err := c.Features(ctx, enc, "ds", testenv.ReviewSentences, nil); err != nil {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
-	m, err := c.Features(ctx, enc, "ds", realSentences[:5], &log)
+	m, err := c.Features(ctx, enc, "ds", testenv.ReviewSentences[:5], &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +171,7 @@ func TestCacheConcurrentWriters(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { out[i], errs[i] = c.Features(ctx, enc, "ds", realSentences, nil) })
+		wg.Go(func() { out[i], errs[i] = c.Features(ctx, enc, "ds", testenv.ReviewSentences, nil) })
 	}
 	wg.Wait()
 	for i := range n {
