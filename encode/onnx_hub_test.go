@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // hubServer serves the generated model as a Hub repository "acme/tiny-bert"
@@ -100,6 +101,7 @@ func (h *hubServer) send(w http.ResponseWriter, r *http.Request, name string) {
 }
 
 func TestFetchHF(t *testing.T) {
+	testenv.NeedsAssets(t, "the BERT vocabulary of the generated ONNX model")
 	dir := onnxTestDir(t)
 	ctx := context.Background()
 

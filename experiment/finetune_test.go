@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
 	"github.com/superalign/superalign/store/featcache"
@@ -214,6 +215,7 @@ func (c cancelOn) Write(p []byte) (int, error) {
 // TestFineTunedKeys: fine-tuning settings enter the keys, so a fine-tuned
 // cell is never confused with a probe cell or another epoch count.
 func TestFineTunedKeys(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	cr := testCells(t)
 	cs := ftSpec().cell("sentiment", "sentiment", "naive", 0)
@@ -239,6 +241,7 @@ func TestFineTunedKeys(t *testing.T) {
 // TestFineTuneSpecValidation: the fine-tuning settings are checked before
 // any work, and refused for students that are not fine-tuned.
 func TestFineTuneSpecValidation(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for _, tc := range []struct {
 		strong   string
 		epochs   int

@@ -9,6 +9,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -105,6 +106,7 @@ func TestFitTemperature(t *testing.T) {
 // the weak labels rescaled by the temperature fitted on the weak probe's
 // out-of-fold train_weak predictions, reading train_weak gold weak-side.
 func TestCalibrateOption(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for spec, want := range map[string]string{
 		"naive:calibrate=true":                   "naive:calibrate=true",
 		"naive:calibrate=false":                  "naive",
@@ -186,6 +188,7 @@ func TestCalibrateOption(t *testing.T) {
 // composed with the method's own weights and gold rows, and a probe config
 // with ClassBalanced weights FitProbe the same way.
 func TestExecutorClassBalanced(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	n := v.TrainStrong.WeakLabels.Rows
 	// A method with weights of its own (the first half counts double) and

@@ -3,6 +3,7 @@ package method
 import (
 	"testing"
 
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
@@ -11,6 +12,7 @@ import (
 // reaches the threshold, the keep rule exactly the most confident fraction,
 // and the kept labels are more often right than the dropped ones.
 func TestConfFilter(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	weak := c.view.TrainStrong.WeakLabels
 	conf := func(i int) float32 { return max(weak.At(i, 0), weak.At(i, 1)) }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
@@ -67,6 +68,7 @@ func TestCsAssignHand(t *testing.T) {
 // rejection (some examples dropped, all labels from specialists) and that
 // the students stay well above chance.
 func TestCosuperviseText4(t *testing.T) {
+	testenv.NeedsAssets(t, "the SpamAssassin corpus")
 	c := clTestCell(t, "text4")
 	if c.view.K != 4 {
 		t.Fatalf("K = %d", c.view.K)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
@@ -12,6 +13,7 @@ import (
 // computed by hand (float64 cosine, brute force) on a tiny real subset: the
 // first 12 train_strong examples of the sentiment cell, k = 3.
 func TestKNNRelabelHandMean(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	idx := make([]int, 12)
 	for i := range idx {
@@ -61,6 +63,7 @@ func TestKNNRelabelHandMean(t *testing.T) {
 // TestKNNFilter checks that knn-filter drops exactly the contamination
 // fraction whose weak class the fewest neighbours share (hand-counted).
 func TestKNNFilter(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	m := clMust(t, "knn-filter").(knnMethod)
 	kept, _, _, err := m.labels(&c.view)

@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
@@ -53,6 +54,7 @@ func lvQuantile(x []float64, q float64) float64 {
 // recovered from the gradient the training graph computes. The entropy
 // variant's target, (1-c)·y + c·p, is checked on the same batch.
 func TestLogconfTarget(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	// Two batches: the first 128 rows (a balanced prior), and a skewed one,
 	// 96 rows the weak model calls positive and 32 it calls negative, where a
@@ -195,6 +197,7 @@ func TestHardenMulticlass(t *testing.T) {
 // TestProductTarget checks that product's target is the renormalised
 // product p^β·y^α on a real batch, rows summing to 1.
 func TestProductTarget(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	logits, y := lvBatch(t, v, 64)
 	for _, tc := range []struct {

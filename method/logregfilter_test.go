@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
@@ -15,6 +16,7 @@ import (
 // drops exactly the contamination fraction to whose weak class the probe
 // gives the least probability, and that the student trains on the rest.
 func TestLogregFilter(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	v := &c.view
 	m := clMust(t, "logreg-filter:folds=3").(logregFilter)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/knn"
 	"github.com/superalign/superalign/method/internal/cleaning"
 )
@@ -19,6 +20,7 @@ import (
 // The self-labels are gold-free: the out-of-fold predictions of a strong
 // probe cross-fitted on the weak labels.
 func TestSelective(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	v := &c.view
 	weak := v.TrainStrong.WeakLabels

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/knn"
 	"github.com/superalign/superalign/method/internal/cleaning"
 )
@@ -32,6 +33,7 @@ func TestTopoComponents(t *testing.T) {
 // does (the ζ step drops what the component step left of the quota), and
 // that everything kept lies in its weak class's largest component.
 func TestTopoFilter(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	v := &c.view
 	// On these 300 sentences the component step (k_cc = 50) removes 54,

@@ -16,6 +16,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/store"
 	"github.com/superalign/superalign/store/featcache"
 )
@@ -101,6 +102,7 @@ func stripDurations(rows []store.Row) []store.Row {
 // TestKeysInvalidateDescendants: changing the weak model changes weak and
 // student keys only; changing the strong head changes ceiling and student.
 func TestKeysInvalidateDescendants(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	cr := &experiment.CellRunner{Cache: &featcache.Cache{}}
 	base := experiment.CellSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive", Seed: 0, Limit: 600,
@@ -155,6 +157,7 @@ func runLocal(t *testing.T, dir string, cfg Config) ([]store.Row, Stats) {
 // TestLocalMatchesRunner: the sweep's rows equal `w2s run`'s for the same
 // grid, shared nodes are trained once, and a rerun computes nothing.
 func TestLocalMatchesRunner(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	dir := t.TempDir()
 	cfg := smallConfig()
 	rows, st := runLocal(t, dir, cfg)
@@ -187,9 +190,7 @@ func TestLocalMatchesRunner(t *testing.T) {
 // TestSlurm starts a real single-node SLURM, runs the small grid as a job
 // array with one task cancelled, resumes, and compares with the local run.
 func TestSlurm(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("TestSlurm needs root to install and start slurmctld/slurmd/munge")
-	}
+	testenv.NeedsRoot(t, "a single-node SLURM (slurmctld, slurmd, munge)")
 	if _, err := exec.LookPath("apt-get"); err != nil {
 		t.Skip("TestSlurm needs apt-get to install SLURM")
 	}
@@ -243,6 +244,7 @@ func TestSlurm(t *testing.T) {
 // flipped) or a different executable misses the cache, and the fresh keys
 // differ from the stale ones for the file change.
 func TestPlanCached(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	ds, err := data.LoadBuiltin(ctx, "sentiment", nil)
 	if err != nil {
