@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -141,5 +143,60 @@ func TestOverseeConfig(t *testing.T) {
 	_, stderr, code := w2s(t, "oversee", "--config", bad, "--dry-run")
 	if code == 0 || !strings.Contains(stderr, `unknown key "budget"`) {
 		t.Errorf("a misspelt key: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestRunExampleDataOffline runs the user-data example end to end on the
+// bag-of-words encoder (no asset to fetch, so it runs offline and under
+// -short): every layer from loading the file to the report. The same
+// reviews as JSONL and as Parquet must give the same rows, since the rows
+// depend on the data's content, not its format.
+func TestRunExampleDataOffline(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	rowsOf := func(data string) []map[string]any {
+		out := t.TempDir()
+		cmd := exec.Command(w2sBin, "run", "--config", "examples/run-user-data.yaml", "--data", data,
+			"--strong", "bow:mlp", "--method", "naive,naive-hard", "--seeds", "2", "--out", out, "--quiet")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "SUPERALIGN_CACHE="+cache, "SUPERALIGN_TEACHERS="+filepath.Join(cache, "teachers"))
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("w2s run --data %s: %v\n%s", data, err, b)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			var r map[string]any
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatal(err)
+			}
+			delete(r, "duration_s") // wall time, the one field that may differ
+			rows = append(rows, r)
+		}
+		return rows
+	}
+	jsonl := rowsOf("examples/data/reviews.jsonl")
+	if len(jsonl) != 4 {
+		t.Fatalf("%d rows, want 2 methods × 2 seeds", len(jsonl))
+	}
+	for _, r := range jsonl {
+		if r["dataset"] != "reviews" || r["n_test"] != 40.0 || r["n_train_strong"] != 40.0 {
+			t.Errorf("row %v %v: dataset %v, n_test %v, n_train_strong %v; want reviews with 40 per split", r["method"], r["seed"], r["dataset"], r["n_test"], r["n_train_strong"])
+		}
+		for _, k := range []string{"floor_acc", "ceiling_acc", "w2s_acc"} {
+			if v, ok := r[k].(float64); !ok || v < 0 || v > 1 {
+				t.Errorf("row %v %v: %s = %v", r["method"], r["seed"], k, r[k])
+			}
+		}
+	}
+	parquet := rowsOf("examples/data/reviews.parquet")
+	if !reflect.DeepEqual(jsonl, parquet) {
+		t.Errorf("the Parquet copy of the reviews gave other rows than the JSONL copy:\n%v\n%v", jsonl, parquet)
 	}
 }
