@@ -20,7 +20,7 @@ import (
 // RunDir is the layout of one `w2s run` output directory:
 //
 //	DIR/results.jsonl     one Row per cell and seed   } committed together at the
-//	DIR/summary.json      []Summary                   } end (CommitFiles): all or
+//	DIR/summary.json      []Summary                   } end (atomicfile.Commit): all or
 //	DIR/comparisons.json  each method against the     } none of them
 //	                      baseline and the A/A null   }
 //	DIR/report.html       the report                  }
@@ -174,8 +174,8 @@ func (r RunDir) SaveCell(key string, row Row) error {
 
 // WriteResults writes results.jsonl (rows in the given order), summary.json
 // and any extra files (report.html) as one group: all of them or, when a
-// write fails, none (CommitFiles).
-func (r RunDir) WriteResults(rows []Row, sums []Summary, extra ...atomicfile.File) error {
+// write fails, none (atomicfile.Commit).
+func (r RunDir) WriteResults(rows []Row, sums []Summary, extra ...File) error {
 	var buf bytes.Buffer
 	for _, row := range rows {
 		b, err := json.Marshal(row)
@@ -193,15 +193,20 @@ func (r RunDir) WriteResults(rows []Row, sums []Summary, extra ...atomicfile.Fil
 	return atomicfile.Commit(r.Dir, files...)
 }
 
+// File is one file of the results group WriteResults commits: a name in the
+// run directory and its whole content. It is internal/atomicfile's, named
+// here because store's API hands it out.
+type File = atomicfile.File
+
 // JSONFile is v as an indented JSON file of the results group
 // (comparisons.json: the caller's eval comparisons; store does not depend
 // on eval).
-func JSONFile(name string, v any) (atomicfile.File, error) {
+func JSONFile(name string, v any) (File, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
-		return atomicfile.File{}, fmt.Errorf("encoding %s: %w", name, err)
+		return File{}, fmt.Errorf("encoding %s: %w", name, err)
 	}
-	return atomicfile.File{Name: name, Data: append(b, '\n')}, nil
+	return File{Name: name, Data: append(b, '\n')}, nil
 }
 
 // ReadResults reads DIR/results.jsonl (DIR may also name the file itself).

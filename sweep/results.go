@@ -8,7 +8,6 @@ import (
 
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
-	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/report"
 	"github.com/superalign/superalign/store"
 )
@@ -50,7 +49,7 @@ func Finalize(dir string, plan *Plan, command, indexPath string) ([]store.Row, e
 	if err != nil {
 		return nil, err
 	}
-	files := []atomicfile.File{{Name: "report.html", Data: page}}
+	files := []store.File{{Name: "report.html", Data: page}}
 	if len(comps) > 0 {
 		f, err := store.JSONFile("comparisons.json", eval.NewComparisonReport(comps, report.Baseline(rows), opt))
 		if err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
-	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/report"
 	"github.com/superalign/superalign/store"
@@ -85,7 +84,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("rendering report: %w", err)
 	}
-	files := []atomicfile.File{{Name: "report.html", Data: page}}
+	files := []store.File{{Name: "report.html", Data: page}}
 	wrote := []string{filepath.Join(*out, "results.jsonl"), filepath.Join(*out, "summary.json"), filepath.Join(*out, "report.html")}
 	if len(comps) > 0 {
 		f, err := store.JSONFile("comparisons.json", comparisonReport(rows, comps, report.Baseline(rows), opt))

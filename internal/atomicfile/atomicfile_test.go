@@ -9,10 +9,10 @@ import (
 	"testing"
 )
 
-// TestCommitFilesAllOrNothing: when the last file of a group cannot be
+// TestCommitAllOrNothing: when the last file of a group cannot be
 // written (here a file-size limit, as a full disk would), none of the group
 // replaces what was there, and no temporary file is left.
-func TestCommitFilesAllOrNothing(t *testing.T) {
+func TestCommitAllOrNothing(t *testing.T) {
 	dir := t.TempDir()
 	if err := Commit(dir, File{"results.jsonl", []byte("old rows\n")}, File{"summary.json", []byte("old summary\n")}); err != nil {
 		t.Fatal(err)
