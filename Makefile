@@ -44,9 +44,11 @@ bench: build
 	bash bench/uselite.sh
 	bash bench/vision.sh
 
-# METHODS.md is generated from the method registry.
+# METHODS.md and method/catalogue.go (the same entries for godoc) are
+# generated from the method registry.
 methods-doc: build
 	$(BIN) methods --markdown > METHODS.md
+	$(BIN) methods --godoc > method/catalogue.go
 
 clean:
 	rm -rf bin

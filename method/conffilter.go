@@ -1,15 +1,13 @@
 package method
 
-// conf-filter: train only on confident weak labels. EleutherAI/w2s uses
-// probe-based filters; the confidence filter is the baseline
-// "train_only_on_confident_labels" of the Anthropic Automated W2S
-// Researcher harness (safety-research/automated-w2s-research), which keeps
-// binary weak labels with p >= 0.75 or <= 0.25, i.e. max probability >= 0.75.
-// Adaptation: K classes through the max probability; by default keep=0.5
-// keeps the most confident half instead of a fixed threshold (threshold=0.75
-// restores the original rule; small weak heads are rarely that confident);
-// the student trains on the kept examples' soft weak labels (the harness
-// trains on hard labels).
+// conf-filter: keeps the train_strong examples whose weak label is
+// confident, the max probability at or above threshold, or by default the
+// most confident keep fraction, and trains the student on their soft weak
+// labels only.
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"

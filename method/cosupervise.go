@@ -1,40 +1,32 @@
 package method
 
-// cosupervise: Liu & Alahi, "Co-Supervised Learning: Improving Weak-to-Strong
-// Generalization with Hierarchical Mixture of Experts" (arXiv 2402.15505), a
-// seed paper; code YuejiangLIU/csl (vision/multi_weak_strong_csl.py), read
-// to learn, not copied.
-// The method walks a hierarchy of weak teachers: level 1 is one generalist;
-// level l has 2^(l−1) specialists, each trained on a contiguous range of
-// classes. At each level the previous student's argmax class assigns every
-// example to the specialist covering that class, whose prediction becomes
-// the example's label; teacher–student agreement rejects noisy labels: the
+// cosupervise: a hierarchy of weak teachers: level 1 is one generalist (the
+// cell's weak model); level l has 2^(l−1) specialists, linear heads on the
+// cell's weak features (default config, standardised features: the View does
+// not carry the weak head's settings), each trained on the train_weak
+// examples of a contiguous range of classes. At each level the previous
+// student's argmax class assigns every example to the specialist covering
+// that class, whose prediction, its probabilities placed into the K columns
+// (zero elsewhere; a one-class range is a constant teacher), becomes the
+// example's soft label. Teacher–student agreement rejects noisy labels: the
 // keep rate is the fraction of examples whose teacher argmax lies in the
 // previous student's top-k, and the kept examples are those with the lowest
 // student cross-entropy against the teacher's label. A fresh student is
 // trained on the kept labels, with epochs scaled by 1/keep-rate so the number
-// of steps stays the same.
-// Adaptation: teachers are heads (linear, default config, standardised
-// features, since the View does not carry the weak head's settings) on the
-// cell's weak features, trained on the train_weak examples of their class
-// range; level 1's teacher is the cell's weak model itself, and its student
-// is trained on all weak labels (no previous student to check against);
-// specialists output probabilities over their own classes, placed into the
-// K columns (zero elsewhere); a one-class range is a constant teacher;
+// of steps stays the same. Level 1's student is trained on all weak labels.
+//
 // teachers=T runs levels 1, 2, 4, ..., T, capped at the largest power of two
-// not above K (two classes cannot have more than two specialists); soft
-// teacher labels; top-k defaults to 1 (CSL uses top-3 of 1000 classes).
-// When the specialists reach one class each (teachers = K), a specialist
-// can only confirm the class the student chose, so that level keeps every
-// example and amounts to self-training on the student's argmax; with
-// ImageNet's 1000 classes and 8 teachers CSL never reaches that regime.
-// Two classes (K = 2) are all that regime: level 2's specialists have one
-// class each, so the method is one round of self-training on the
-// student's argmax, not co-supervision; it refuses such cells before any
-// work (Check, and Plan). Three classes warn: level 2 pairs a one-class
-// (constant) specialist with a two-class one, so examples the student puts
-// in the single class are self-trained. From K = 4 every level-2
-// specialist has two classes or more.
+// not above K. When the specialists reach one class each (teachers = K), a
+// specialist can only confirm the class the student chose, so that level
+// keeps every example and amounts to self-training on the student's argmax.
+// Two classes are all that regime, so the method refuses K = 2 before any
+// work (Check, and Plan); three classes warn (level 2 pairs a one-class
+// specialist with a two-class one); from K = 4 every level-2 specialist has
+// two classes or more.
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
@@ -56,13 +48,13 @@ func init() {
 			"the keep rate and the lowest-loss examples are kept; the student is retrained at every level. Run " +
 			"cosupervise:teachers=1,cosupervise:teachers=2,... to get each level's PGR as its own row",
 		Reference: "Liu & Alahi 2024, 'Co-Supervised Learning: Improving Weak-to-Strong Generalization with Hierarchical Mixture " +
-			"of Experts', arXiv 2402.15505; YuejiangLIU/csl vision/multi_weak_strong_csl.py",
+			"of Experts', arXiv 2402.15505; YuejiangLIU/csl vision/multi_weak_strong_csl.py (read, not copied)",
 		Params: "teachers=8 (specialists at the final level: a power of two; capped at the largest power of two <= K); " +
 			"topk=1 (student top-k for the agreement check)",
 		Adaptation: "teachers are linear heads on the cell's weak features; level 1 is the cell's weak model with no rejection; " +
 			"specialists' probabilities over their class range placed into K columns; levels capped by K (at teachers = K each " +
 			"specialist has one class and the level is self-training on the student's argmax); " +
-			"soft teacher labels (CSL offers both); top-1 agreement by default; refuses K = 2 before any work (fidelity fix, issue 12: level 2 " +
+			"soft teacher labels (CSL offers both); top-1 agreement by default (CSL: top-3 of 1000 classes, whose 8 teachers never reach one class each); refuses K = 2 before any work (fidelity fix, issue 12: level 2 " +
 			"would be self-training on the student's argmax) and warns at K = 3 (one of level 2's specialists is a constant)",
 		Gold: "weak-side: specialists are trained on train_weak gold with the weak encoder's features (free: weak supervisors from the " +
 			"supervisor's own data; recorded as gold_features weak)",

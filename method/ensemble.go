@@ -1,28 +1,20 @@
 package method
 
-// ensemble: an ensemble of weak supervisors combined by learned weights,
-// after RAVEN (Jeon, Sobotka, Choi, Brbić, "Weak-to-Strong Generalization
-// under Distribution Shifts"; mlbio-epfl/raven), which learns adaptive weights
-// over several weak models jointly with the strong student.
-//
-// Members are heads on one or more encoders' train_weak features
+// ensemble: members are heads on one or more encoders' train_weak features
 // (encoders=weak+glove; View.Features), each trained on train_weak gold with
 // `seeds` initialisation seeds. Member (weak, seed 0) is the cell's own weak
 // model, so encoders=weak,seeds=1 is naive bit for bit. The weights w (on the
 // simplex) maximise the likelihood of train_weak gold under the mixture
 // Σ_m w_m·p_m(y|x), with every member's train_weak probabilities taken out of
 // fold (k-fold refits, folds=2) so that an over-fitted member is not
-// rewarded: a stacking of the members (Wolpert 1992; Breiman 1996), solved by
-// EM for mixture proportions, a concave problem with a unique optimum value.
-// The weighted mixture of the members' probabilities on train_strong is the
-// soft label set the student is trained on with soft cross-entropy.
+// rewarded: a stacking of the members, solved by EM for mixture proportions,
+// a concave problem with a unique optimum value. The weighted mixture of the
+// members' probabilities on train_strong is the soft label set the student
+// is trained on with soft cross-entropy.
 //
-// Adaptation: RAVEN learns the weights jointly with the student from the
-// student's agreement with each weak model, without gold; we instead fit them
-// once on train_weak, whose gold the supervisor's makers hold, which is
-// label-honest (no train_strong or test gold), cheaper, and independent of
-// the student; RAVEN's easy-sample initialisation is not used. Members are
-// heads on frozen features.
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
@@ -41,10 +33,11 @@ func init() {
 		Name: "ensemble",
 		Description: "several weak supervisors (encoders × seeds, trained on train_weak gold) mixed with weights that maximise the out-of-fold " +
 			"likelihood of train_weak gold; the mixture's soft labels of train_strong train the student",
-		Reference: "RAVEN, Jeon et al. (mlbio-epfl/raven), adaptive weights over weak models; weights by stacking (Wolpert 1992, Breiman 1996)",
+		Reference: "RAVEN, Jeon, Sobotka, Choi, Brbić, 'Weak-to-Strong Generalization under Distribution Shifts' (mlbio-epfl/raven), adaptive weights over weak models; weights by stacking (Wolpert 1992, Breiman 1996)",
 		Params: "encoders=weak (ENC[:HEAD] joined by '+'; 'weak' = the cell's weak encoder, whose seed 0 is the cell's weak model); " +
 			"seeds=3 (heads per encoder); folds=2 (out-of-fold folds on train_weak for the weights)",
-		Adaptation: "weights fitted once by EM on out-of-fold train_weak likelihood instead of jointly with the student from agreement; " +
+		Adaptation: "weights fitted once by EM on out-of-fold train_weak likelihood instead of jointly with the student from agreement (label-honest: " +
+			"train_weak's gold is the supervisor's; cheaper; independent of the student); " +
 			"no easy-sample initialisation; members are probes on frozen features",
 		Gold: "weak-side: members and mixture weights fit on all train_weak gold with weak-side features (free: more weak supervisors from " +
 			"the supervisor's own data; recorded as gold_features weak); members on encoders at least as strong as the student's are refused",

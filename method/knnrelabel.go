@@ -1,16 +1,17 @@
 package method
 
-// knn-relabel and knn-filter: the kNN probe of EleutherAI/w2s (w2s/probe.py,
-// "knn" probe: k = 50, the mean of the neighbours' labels) used as
-// --probe_relabel (replace every weak label by the probe's prediction) and
-// --probe_filter (drop the contamination = 10% of points whose weak label
-// disagrees most with the probe).
-// Adaptation: the probe runs on the cell's frozen strong features (the
-// original uses a middle layer's activations of the strong LM) with cosine
-// distance; the neighbour mean excludes the point itself (leave-one-out, so a
-// point cannot vote for its own label); knn-filter's disagreement is the
-// fraction of the k neighbours whose weak argmax differs from the point's
-// (see cleaning.Disagree for why not a soft distance); K classes throughout.
+// knn-relabel and knn-filter: a kNN probe on the cell's frozen strong
+// features (cosine by default): each point's prediction is the mean of its
+// k neighbours' weak labels, excluding the point itself (leave-one-out, so a
+// point cannot vote for its own label). knn-relabel replaces every weak label
+// by that prediction; knn-filter drops the contamination fraction of points
+// whose weak argmax disagrees most with their neighbours: the fraction of
+// the k neighbours whose weak argmax differs (see cleaning.Disagree for why
+// not a soft distance).
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"

@@ -1,34 +1,23 @@
 package method
 
-// logconf: the auxiliary confidence loss of Burns et al., "Weak-to-Strong
-// Generalization: Eliciting Strong Capabilities With Weak Supervision"
-// (2023), following openai/weak-to-strong weak_to_strong/loss.py
-// (logconf_loss_fn) and EleutherAI/w2s w2s/loss.py (log_confidence_loss).
-//
-// Each minibatch B: the student's probabilities p = softmax(logits) are
-// hardened to one-hot predictions whose class balance matches the weak
+// logconf: each minibatch B, the student's probabilities p = softmax(logits)
+// are hardened to one-hot predictions whose class balance matches the weak
 // labels' batch prior (threshold t = quantile of p[:,0] at q = mean of the
 // weak labels' class-1 column; class 0 iff p[:,0] >= t), and the student is
 // trained with cross-entropy against the detached target
 //
 //	target = (1 - c)·y_weak + c·hardened,  c = coef·schedule(progress)
 //
-// schedule=linear, the default, is the paper's smooth warm-up as EleutherAI
-// implements it (min(1, progress/warmup)) and as openai/weak-to-strong PR
-// #33 ("Fix confidence loss to scale up correctly") corrects the released
-// code to; schedule=step is the released code's (schedule = step_frac
-// while step_frac <= warmup, then 1: it reaches only warmup·coef, then
-// jumps to coef), kept as an option. Until issue 12 step was the default.
+// with schedule(progress) = min(1, progress/warmup) (linear, the default) or
+// progress while progress <= warmup, then 1 (step). The threshold is taken
+// over the student's minibatch, which the loss keeps randomly composed: it
+// declares batch statistics, so the trainer never groups it by length. For
+// K > 2 the hardening is the argmax after a one-step prior shift towards the
+// weak labels' batch prior (lossgraph.Harden).
 //
-// Adaptations: the threshold is taken over the student's minibatch (128 for
-// a probe, 32 for a fine-tuned encoder; the released code uses its batch of
-// 32; EleutherAI a buffer of the last 32 predictions), which is always
-// randomly composed, never grouped by length (the loss declares batch
-// statistics, so the trainer does not group it); the warm-up is
-// a fraction of all optimiser steps in both schedules (EleutherAI counts 100
-// or 200 steps). For K > 2 classes, which neither reference handles, the
-// hardening is the argmax after a one-step prior shift towards the weak
-// labels' batch prior (see lossgraph.Harden).
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"fmt"
@@ -50,7 +39,8 @@ func init() {
 			"warmup=0.1 (fraction of optimiser steps)",
 		Adaptation: "fidelity fix, issue 12: schedule=linear by default (the released step schedule jumps from warmup·c to c, a bug by " +
 			"openai/weak-to-strong PR #33; step stays an option); threshold over the student's randomly composed minibatch (probe 128, " +
-			"fine-tuned 32, released code 32); warm-up as a fraction of steps in both schedules; K>2: argmax after a one-step prior shift " +
+			"fine-tuned 32, released code 32, EleutherAI a buffer of the last 32 predictions); warm-up as a fraction of steps in both schedules " +
+			"(EleutherAI counts 100 or 200 steps); K>2: argmax after a one-step prior shift " +
 			"p_k·π_k/p̄_k towards the weak labels' batch prior π (no published rule)",
 		Gold: "none",
 	}, newLogconf(true))

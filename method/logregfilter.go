@@ -1,16 +1,17 @@
 package method
 
-// logreg-filter: the logistic-regression probe of EleutherAI/w2s
-// (w2s/probe.py "logreg", L2 penalty 1e-3) used as --probe_filter: fit a
-// linear probe on the strong model's representations to predict the weak
-// labels, then drop the contamination = 10% of points whose weak label
-// disagrees most with the probe.
-// Adaptation: the probe is cross-fitted (each point is scored by a probe
-// trained on the other folds), because an in-sample probe can memorise a
-// noisy label and then agree with it; the probe is package train's linear
-// head (Adam, 30 epochs, decoupled weight decay 1e-3 standing in for the L2
-// penalty) trained on the soft weak labels; disagreement is 1 − the probe's
-// probability of the weak argmax class (cleaning.Disagree); K classes.
+// logreg-filter: a linear probe on the frozen strong features predicts the
+// weak labels, cross-fitted (each point is scored by a probe trained on the
+// other folds, because an in-sample probe can memorise a noisy label and then
+// agree with it); the contamination fraction of points whose weak label
+// disagrees most with the probe are dropped. The probe is package train's
+// linear head (Adam, 30 epochs, decoupled weight decay wd) trained on the
+// soft weak labels; disagreement is 1 − the probe's probability of the weak
+// argmax class (cleaning.Disagree).
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"

@@ -1,15 +1,15 @@
 package method
 
-// product: the product-of-experts loss of openai/weak-to-strong
-// weak_to_strong/loss.py (product_loss_fn), released with Burns et al.
-// (2023): the student is trained with cross-entropy against the detached,
-// renormalised target ∝ p_student^β · y_weak^α, so examples where student and
-// supervisor agree get sharper targets and disagreements are softened.
+// product: the student is trained with cross-entropy against the detached,
+// renormalised target ∝ p_student^β · y_weak^α, so examples where student
+// and supervisor agree get sharper targets and disagreements are softened.
+// The product is computed in log space, softmax(β·log p_student + α·log
+// max(y_weak, 1e-30)): the same renormalised product, without a division by
+// zero when a float32 weak label underflows to 0.
 //
-// Adaptation: the product is computed in log space,
-// softmax(β·log p_student + α·log max(y_weak, 1e-30)), which is the same
-// renormalised product but cannot divide by zero when a float32 weak label
-// underflows to 0.
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"fmt"

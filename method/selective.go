@@ -1,46 +1,36 @@
 package method
 
-// selective, graph-smooth, pik-only: Lang, Huang, Li, "Selective
-// Weak-to-Strong Generalization" (AAAI-26, arXiv 2511.14166), a seed paper.
-// The paper trains a binary P(IK) ("I know") classifier on the strong
-// model's representations that predicts whether the strong model can answer
-// a question itself; where P(IK) is high the strong model's self-generated
-// labels replace the weak labels, and the remaining weak labels are refined
-// by graph smoothing (label propagation over a similarity graph). No code is
-// public; this is our adaptation, with the auxiliary probes on the frozen
-// strong features (the student itself is the cell's, a probe or a
+// selective, graph-smooth, pik-only, pik-random: the auxiliary probes run on
+// the frozen strong features (the student itself is the cell's, a probe or a
 // fine-tuned encoder):
 //
-//   - Self-labels (gold-free): "the strong model answering by itself" is
-//     the student's own belief under weak supervision: a strong probe (the
-//     cell's strong head config) cross-fitted (folds=5) on train_strong's
-//     weak labels, each row predicted by the fold's probe that did not see
-//     its weak label. Until issue 12 the self-labels came from a strong
-//     probe trained on all of train_weak's gold, as many labels as the
-//     ceiling's: a distilled ceiling, which made selective look like
-//     +0.6 ΔPGR over naive.
-//   - P(IK) targets: on the gold=B (default 100) train_weak examples the
-//     method draws from its gold budget (with their strong features), the
-//     fold probes' mean prediction is the self-label; target z_i = 1 when
-//     its argmax equals gold_i, i.e. "the strong model's self-label is
-//     right". The drawn rows are not in train_strong, so the self-label is
-//     out of sample there as it is on train_strong.
-//   - P(IK) model: a linear head on strong features, trained on the B
-//     drawn examples with target z (hard, two classes); P(IK) on
-//     train_strong is its probability of z = 1.
+//   - Self-labels (gold-free): a strong probe (the cell's strong head
+//     config) cross-fitted (folds=5) on train_strong's weak labels, each row
+//     predicted by the fold's probe that did not see its weak label.
+//   - P(IK) targets: on the gold=B train_weak examples the method draws from
+//     its gold budget (with their strong features), the fold probes' mean
+//     prediction is the self-label; target z_i = 1 when its argmax equals
+//     gold_i, i.e. "the strong model's self-label is right". The drawn rows
+//     are not in train_strong, so the self-label is out of sample there as
+//     it is on train_strong.
+//   - P(IK) model: a linear head on strong features, trained on the B drawn
+//     examples with target z (hard, two classes); P(IK) on train_strong is
+//     its probability of z = 1.
 //   - Replacement: where P(IK) >= threshold, the training target is the
 //     self-label exactly.
-//   - Graph smoothing: label spreading (Zhou et al. 2004) over the kNN graph
-//     (k=10, cosine) of train_strong's strong features, seeded with every
-//     example's current label (self-label where replaced, weak elsewhere),
-//     F ← αSF + (1−α)Y with α = 0.5; examples not replaced take their
-//     normalised row of F.
+//   - Graph smoothing: label spreading over the kNN graph (k=10, cosine) of
+//     train_strong's strong features, seeded with every example's current
+//     label (self-label where replaced, weak elsewhere), F ← αSF + (1−α)Y
+//     with α = 0.5; examples not replaced take their normalised row of F.
 //
 // graph-smooth is the smoothing alone (no P(IK), no self-labels, no gold);
-// pik-only is the replacement alone (weak labels kept as they are
-// elsewhere); pik-random replaces as many rows as pik-only, chosen
-// uniformly at random (seeded), with the same self-labels: the control
-// that says whether P(IK)'s choice of rows matters.
+// pik-only is the replacement alone; pik-random replaces as many rows as
+// pik-only, chosen uniformly at random (seeded), with the same self-labels:
+// the control that says whether P(IK)'s choice of rows matters.
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
@@ -57,7 +47,7 @@ import (
 func init() {
 	const ref = "Lang, Huang, Li, 'Selective Weak-to-Strong Generalization', AAAI-26, arXiv 2511.14166 (no public code)"
 	const adapt = "no public code; self-labels are gold-free: a strong probe cross-fitted on train_strong's weak labels (the student's own " +
-		"out-of-fold belief; fidelity fix, issue 12: they were a strong probe on all train_weak gold, a distilled ceiling); P(IK) is a linear head " +
+		"out-of-fold belief; fidelity fix, issue 12: they were a strong probe on all train_weak gold, a distilled ceiling that made selective look +0.6 ΔPGR over naive); P(IK) is a linear head " +
 		"on strong features trained on the gold=B budgeted train_weak examples with target 'the fold probes' self-label argmax equals gold'; " +
 		"graph smoothing is Zhou et al. label spreading over a cosine kNN graph of strong features seeded with the current labels"
 	gold := fmt.Sprintf("budget: gold=B (default %d), P(IK)'s training examples", DefaultGold)

@@ -1,23 +1,19 @@
 package method
 
-// topo-filter: TopoFilter as implemented in EleutherAI/w2s (w2s/topo.py,
-// "topo" probe with --probe_filter), after Wu et al., "A Topological Filter
-// for Learning with Label Noise" (NeurIPS 2020): build a kNN graph (k_cc =
-// 50) of the strong representations; within each class keep only the
-// largest strongly connected component of the graph restricted to that
-// class; then ζ-filtering removes the points whose labels are furthest from
-// the mean label of their k_zeta = 50 nearest neighbours, contamination =
-// 10% of the data.
-// Adaptation: a point's class is its weak argmax; the ζ graph is rebuilt on
-// the points that survive the component step (k_zeta capped at their number
-// minus one); ζ is the fraction of the k_zeta neighbours whose weak class
-// differs (cleaning.Disagree); the filter removes round(contamination·N) of the N
-// train_strong points in total, as EleutherAI's topofilter does
-// (remaining = round(N·contamination) − cc_removed, at least 0): the ζ
-// step drops what the component step left of that quota, nothing when the
-// components already removed more. Until issue 12 the ζ step dropped the
-// whole quota on top of the component step. Cosine distance on frozen
-// strong features.
+// topo-filter: build a kNN graph (k_cc) of the frozen strong features
+// (cosine by default); within each class (a point's class is its weak argmax)
+// keep only the largest strongly connected component of the graph restricted
+// to that class; then ζ-filtering on a graph rebuilt over the survivors
+// (k_zeta capped at their number minus one) removes the points whose weak
+// class most disagrees with their neighbours' (ζ = the fraction of the
+// k_zeta neighbours whose weak class differs, cleaning.Disagree). The two
+// steps remove round(contamination·N) of the N train_strong points in total:
+// the ζ step drops what the component step left of that quota, nothing when
+// the components already removed more.
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
