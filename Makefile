@@ -13,7 +13,7 @@ OUT     ?= runs/demo
 build:
 	$(GO) build -tags $(TAGS) -o $(BIN) ./cmd/w2s
 
-# The GPU binary: cgo and GoMLX's XLA backend (train/backend_xla.go). Run it
+# The GPU binary: cgo and GoMLX's XLA backend (internal/backend/xla.go). Run it
 # with GOMLX_NO_AUTO_INSTALL=1 GOMLX_BACKEND=xla:/abs/path/xla_cuda_plugin.so
 # (the CUDA PJRT plugin JAX installs); without GOMLX_BACKEND it runs on the
 # pure-Go backend like bin/w2s.
@@ -44,9 +44,11 @@ bench: build
 	bash bench/uselite.sh
 	bash bench/vision.sh
 
-# METHODS.md is generated from the method registry.
+# METHODS.md and method/catalogue.go (the same entries for godoc) are
+# generated from the method registry.
 methods-doc: build
 	$(BIN) methods --markdown > METHODS.md
+	$(BIN) methods --godoc > method/catalogue.go
 
 clean:
 	rm -rf bin

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // childEnv switches the test binary into a helper process (see TestMain):
@@ -241,6 +243,7 @@ func TestUntarTraversal(t *testing.T) {
 }
 
 func TestEnsureSentimentIdempotent(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	tempCache(t)
 	ctx := context.Background()
 	var log1 bytes.Buffer
@@ -271,6 +274,7 @@ func TestEnsureSentimentIdempotent(t *testing.T) {
 // checks Ensure notices and repairs it, fetching only when the archive
 // itself is bad.
 func TestEnsureRepairs(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	tempCache(t)
 	ctx := context.Background()
 	dir, err := Ensure(ctx, "sentiment", nil)
@@ -322,6 +326,7 @@ func TestEnsureRepairs(t *testing.T) {
 }
 
 func TestPinMismatch(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	tempCache(t)
 	p, _ := Lookup("sentiment")
 	p.SHA256 = strings.Repeat("0", 64)
@@ -373,6 +378,7 @@ func TestUnreachableRegistry(t *testing.T) {
 // TestOtherKinds fetches one small real package of each other kind, pinned
 // here, through the same code path as the registry entries.
 func TestOtherKinds(t *testing.T) {
+	testenv.NeedsAssets(t, "a Go module from the module proxy and a Debian package from apt")
 	tests := []struct {
 		p    Package
 		file string
@@ -408,6 +414,7 @@ func TestOtherKinds(t *testing.T) {
 // TestKilledMidway SIGKILLs a child process at each stage of an install
 // and checks the parent's Ensure then completes and verifies.
 func TestKilledMidway(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for _, step := range []string{"fetched", "unpacking", "unpacked", "renamed"} {
 		t.Run(step, func(t *testing.T) {
 			cache := tempCache(t)
@@ -448,6 +455,7 @@ func TestKilledMidway(t *testing.T) {
 // TestConcurrentProcesses runs several processes' Ensure on one empty
 // cache at once: all must succeed and only one may download.
 func TestConcurrentProcesses(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	cache := tempCache(t)
 	const n = 3
 	type res struct {

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/internal/sha"
 )
 
@@ -235,35 +236,9 @@ func writeMarker(base string, m markerData) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(base, tmpMarker)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // no-op after the rename
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), filepath.Join(base, markerFile)); err != nil {
-		return err
-	}
-	return syncDir(base)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	// atomicfile stages the marker as .complete.tmp-*, which removeTemps
+	// clears after a kill.
+	return atomicfile.WriteFile(filepath.Join(base, markerFile), b)
 }
 
 // errNoMarker means nothing complete is installed: the first fetch, or a

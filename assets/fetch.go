@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/progress"
 )
 
@@ -101,7 +102,7 @@ func fetch(ctx context.Context, p Package, base, archive string, log io.Writer) 
 	if err := os.Rename(got, archive); err != nil {
 		return fmt.Errorf("assets: %s: move archive into place: %w", p.Name, err)
 	}
-	return syncDir(base)
+	return atomicfile.SyncDir(base)
 }
 
 // runTool runs a registry client in dir and turns a failure into a

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // The built-in tests read the real packages through the shared cache
@@ -35,6 +37,7 @@ func TestBuiltinsListed(t *testing.T) {
 }
 
 func TestLoadSentiment(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	d, err := Load(context.Background(), "sentiment", os.Stderr)
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +70,7 @@ const sentimentHash = "d26d606d02a6547e4716188706ec0f512dc2a8a912edc948f4be01863
 var headerLeak = regexp.MustCompile(`(?i)(X-Spam|Received: from|Received: by|Return-Path: <|Delivered-To: \S+@|Message-Id: <)`)
 
 func TestLoadSpam(t *testing.T) {
+	testenv.NeedsAssets(t, "the SpamAssassin corpus")
 	d, err := LoadBuiltin(context.Background(), "spam", os.Stderr)
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 func TestReadIDX(t *testing.T) {
@@ -37,6 +39,7 @@ func TestReadIDX(t *testing.T) {
 // TestLoadMNISTFamily reads the real packages: 60k+10k pooled, 28x28x1,
 // 10 balanced-ish classes, pixels in [0,1], and a hash that sees pixels.
 func TestLoadMNISTFamily(t *testing.T) {
+	testenv.NeedsAssets(t, "Fashion-MNIST and MNIST")
 	for _, tc := range []struct {
 		name       string
 		firstLabel int // label of the first official training image

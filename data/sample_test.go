@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // synth builds a dataset with the given per-class counts; texts are unique
@@ -199,6 +201,7 @@ const hashGolden = "42e502dd1254548fa5154bcff198a41b46da6a81d2162bdb20f1305d3a1c
 // TestIndexFormsMatchDatasetForms: selecting rows by the index forms must give
 // exactly the examples the Dataset forms give, on the real sentiment data.
 func TestIndexFormsMatchDatasetForms(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	d, err := LoadBuiltin(context.Background(), "sentiment", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,15 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // TestLoadReviewSource: the sentiment sentences, same texts in the same
 // order, labelled by the site they came from; three classes of 1000 that
 // Balance leaves alone and every split keeps.
 func TestLoadReviewSource(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	d, err := Load(ctx, "review-source", os.Stderr)
 	if err != nil {
@@ -45,6 +48,7 @@ func TestLoadReviewSource(t *testing.T) {
 // TestLoadSpamSubset: the spam mails, same texts in the same order, with
 // ham split into easy and hard; the class mix (hard ham about 4%) is kept.
 func TestLoadSpamSubset(t *testing.T) {
+	testenv.NeedsAssets(t, "the SpamAssassin corpus")
 	ctx := context.Background()
 	d, err := Load(ctx, "spam-subset", os.Stderr)
 	if err != nil {
@@ -117,6 +121,7 @@ const (
 // TestLoadSpamHardHam: the ham of spam-subset, same texts in the same
 // order, labelled hard (1) or easy (0): 3900 easy, 250 hard, no spam.
 func TestLoadSpamHardHam(t *testing.T) {
+	testenv.NeedsAssets(t, "the SpamAssassin corpus")
 	ctx := context.Background()
 	d, err := Load(ctx, "spam-hardham", os.Stderr)
 	if err != nil {

@@ -60,7 +60,7 @@ func BenchmarkGloveLoad(b *testing.B) {
 	realGlove(b)
 	noJSON := func(context.Context) (string, error) { b.Fatal("conversion requested"); return "", nil }
 	for b.Loop() {
-		if _, err := OpenGlove(context.Background(), GloveBinPath(), noJSON, nil); err != nil {
+		if _, err := OpenGlove(context.Background(), assets.GloveBinPath(), noJSON, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,24 +5,9 @@ import (
 	"math"
 	"slices"
 	"testing"
-)
 
-// realSentences are from the UCI Sentiment Labelled Sentences data set
-// (imdb and yelp files, CC BY 4.0), as shipped in npm sentiment@5.0.2.
-var realSentences = []string{
-	"A very, very, very slow-moving, aimless movie about a distressed, drifting young man.  ",
-	"Not sure who was more lost - the flat characters or the audience, nearly half of whom walked out.  ",
-	"Very little music or anything to speak of.  ",
-	"The best scene in the movie was when Gerardo is trying to find a song that keeps running through his head.  ",
-	"The rest of the movie lacks art, charm, meaning... If it's about emptiness, it works I guess because it's empty.  ",
-	"Wasted two hours.  ",
-	"Saw the movie today and thought it was a good effort, good messages for kids.  ",
-	"Loved the casting of Jimmy Buffet as the science teacher.  ",
-	"Wow... Loved this place.",
-	"Crust is not good.",
-	"Not tasty and the texture was just nasty.",
-	"The selection on the menu was great and so were the prices.",
-}
+	"github.com/superalign/superalign/internal/testenv"
+)
 
 func TestBowTokens(t *testing.T) {
 	cases := []struct {
@@ -60,11 +45,11 @@ func TestBoWNormsAndDeterminism(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m1, err := b.Encode(ctx, realSentences, nil)
+	m1, err := b.Encode(ctx, testenv.ReviewSentences, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m1.Rows != len(realSentences) || m1.Cols != DefaultBoWDim {
+	if m1.Rows != len(testenv.ReviewSentences) || m1.Cols != DefaultBoWDim {
 		t.Fatalf("shape [%d,%d]", m1.Rows, m1.Cols)
 	}
 	for i := range m1.Rows {
@@ -72,13 +57,13 @@ func TestBoWNormsAndDeterminism(t *testing.T) {
 			t.Errorf("row %d norm %v, want 1", i, n)
 		}
 	}
-	m2, _ := b.Encode(ctx, realSentences, nil)
+	m2, _ := b.Encode(ctx, testenv.ReviewSentences, nil)
 	if !slices.Equal(m1.Values, m2.Values) {
 		t.Error("two encodings of the same texts differ")
 	}
 	// IDF depends on the set of texts, not their order: reversed input gives
 	// bit-identical rows, reversed.
-	rev := slices.Clone(realSentences)
+	rev := slices.Clone(testenv.ReviewSentences)
 	slices.Reverse(rev)
 	m3, _ := b.Encode(ctx, rev, nil)
 	for i := range m1.Rows {
@@ -192,7 +177,7 @@ func TestBoWEmptyTextIsZeroRow(t *testing.T) {
 func TestBoWCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := mustBoW(t, 16).Encode(ctx, realSentences, nil); err == nil {
+	if _, err := mustBoW(t, 16).Encode(ctx, testenv.ReviewSentences, nil); err == nil {
 		t.Error("cancelled context not reported")
 	}
 }

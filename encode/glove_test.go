@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/internal/checkfile"
 )
 
@@ -58,7 +59,7 @@ func realGlove(t testing.TB) *Glove {
 // realGloveJSON is the path of the unpacked upstream JSON.
 func realGloveJSON(t testing.TB) string {
 	t.Helper()
-	p, err := gloveJSONFromAssets(nil)(context.Background())
+	p, err := assets.GloveJSON(nil)(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,21 +204,21 @@ func TestGloveRoundTrip(t *testing.T) {
 			}
 		}
 		idx, _ := strconv.Atoi(fields[101])
-		if g.t.words[idx] != w {
-			t.Errorf("%q stored at row of %q, JSON index %d", w, g.t.words[idx], idx)
+		if g.t.Words[idx] != w {
+			t.Errorf("%q stored at row of %q, JSON index %d", w, g.t.Words[idx], idx)
 		}
 	}
 
 	start := time.Now()
-	t2, err := readGloveBin(GloveBinPath())
+	t2, err := assets.ReadGloveBin(assets.GloveBinPath())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("reloaded %s in %.3fs", GloveBinPath(), time.Since(start).Seconds())
-	if t2.sum != g.t.sum || !slices.Equal(t2.words, g.t.words) || !slices.Equal(t2.vecs, g.t.vecs) || !slices.Equal(t2.unk, g.t.unk) {
+	t.Logf("reloaded %s in %.3fs", assets.GloveBinPath(), time.Since(start).Seconds())
+	if t2.Sum != g.t.Sum || !slices.Equal(t2.Words, g.t.Words) || !slices.Equal(t2.Vecs, g.t.Vecs) || !slices.Equal(t2.Unk, g.t.Unk) {
 		t.Error("reloaded table differs")
 	}
-	if slices.ContainsFunc(t2.unk, func(x float32) bool { return x != 0 }) {
+	if slices.ContainsFunc(t2.Unk, func(x float32) bool { return x != 0 }) {
 		t.Error("unk vector is not all zeros in this release")
 	}
 }
@@ -233,7 +234,7 @@ func copyGloveBin(t *testing.T) string {
 	t.Helper()
 	realGlove(t)
 	dst := filepath.Join(t.TempDir(), "glove.f32bin")
-	src, err := os.Open(GloveBinPath())
+	src, err := os.Open(assets.GloveBinPath())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,13 +270,13 @@ func TestGloveBinCorruptionDetected(t *testing.T) {
 			if err := d.damage(p); err != nil {
 				t.Fatal(err)
 			}
-			_, err := readGloveBin(p)
+			_, err := assets.ReadGloveBin(p)
 			if !checkfile.IsCorrupt(err) || !strings.Contains(err.Error(), d.reason) {
 				t.Fatalf("damaged file: err = %v, want corruption %q", err, d.reason)
 			}
 		})
 	}
-	if _, err := readGloveBin(filepath.Join(t.TempDir(), "absent")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := assets.ReadGloveBin(filepath.Join(t.TempDir(), "absent")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 
@@ -288,7 +289,7 @@ func TestGloveBinCorruptionDetected(t *testing.T) {
 	}
 	var log bytes.Buffer
 	start := time.Now()
-	g2, err := OpenGlove(context.Background(), p, gloveJSONFromAssets(nil), &log)
+	g2, err := OpenGlove(context.Background(), p, assets.GloveJSON(nil), &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +301,7 @@ func TestGloveBinCorruptionDetected(t *testing.T) {
 	if g2.Fingerprint() != g.Fingerprint() {
 		t.Error("rebuilt file has a different fingerprint")
 	}
-	if _, err := readGloveBin(p); err != nil {
+	if _, err := assets.ReadGloveBin(p); err != nil {
 		t.Errorf("rebuilt file does not verify: %v", err)
 	}
 }
@@ -326,7 +327,7 @@ func TestGloveFingerprintTracksPreprocessing(t *testing.T) {
 		t.Fatalf("fingerprint %q", g.Fingerprint())
 	}
 	other := *g.t
-	other.sum[0] ^= 1
+	other.Sum[0] ^= 1
 	g2, err := newGlove(&other)
 	if err != nil {
 		t.Fatal(err)

@@ -119,20 +119,3 @@ func NewImage(ctx context.Context, name string, log io.Writer) (ImageEncoder, er
 	}
 	return enc, nil
 }
-
-// ImageFeatures is Features for image encoders: enc's features for imgs
-// [imgs.Len(), D], from the cache when a valid entry exists, else encoded
-// and stored. datasetHash must identify the images (the dataset's content
-// hash covers in-memory pixels, or image paths for user datasets).
-func (c *Cache) ImageFeatures(ctx context.Context, enc ImageEncoder, datasetHash string, imgs ImageBatch, log io.Writer) (data.Matrix, error) {
-	if err := imgs.Validate(); err != nil {
-		return data.Matrix{}, fmt.Errorf("encode: %s: %w", enc.Name(), err)
-	}
-	n := imgs.Len()
-	want := enc.Dim()
-	if want == 0 && imgs.Paths == nil {
-		want = imgs.Shape[1] * imgs.Shape[2] * imgs.Shape[3]
-	}
-	return c.lookup(datasetHash, enc.Name(), enc.Fingerprint(), n, want, "images", log,
-		func(bar *progress.Bar) (data.Matrix, error) { return enc.EncodeImages(ctx, imgs, bar) })
-}

@@ -22,6 +22,7 @@ import (
 	"github.com/gomlx/onnx-gomlx/onnx"
 	"github.com/gomlx/onnx-gomlx/onnx/parser"
 
+	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/internal/backend"
 	"github.com/superalign/superalign/internal/sha"
@@ -30,7 +31,7 @@ import (
 
 // ONNX encoder names: "onnx:DIR" pools the last hidden state by the
 // attention-masked mean over tokens, "onnx-cls:DIR" takes the first
-// ([CLS]) token. DIR may also be "hf:OWNER/REPO[@REV]" (see hub.go).
+// ([CLS]) token. DIR may also be "hf:OWNER/REPO[@REV]" (downloaded by assets.FetchHF).
 const (
 	ONNXPrefix    = "onnx:"
 	ONNXCLSPrefix = "onnx-cls:"
@@ -445,10 +446,10 @@ func ParseONNXName(name string) (dir, pooling string, ok bool) {
 }
 
 // newONNX opens an ONNX encoder; dir "hf:OWNER/REPO[@REV]" is first
-// downloaded into the shared cache (see FetchHF).
+// downloaded into the shared cache (see assets.FetchHF).
 func newONNX(ctx context.Context, dir, pooling string, log io.Writer) (Encoder, error) {
 	if strings.HasPrefix(dir, "hf:") {
-		d, err := FetchHF(ctx, strings.TrimPrefix(dir, "hf:"), log)
+		d, err := assets.FetchHF(ctx, strings.TrimPrefix(dir, "hf:"), log)
 		if err != nil {
 			return nil, err
 		}

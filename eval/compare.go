@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/store"
 )
 
@@ -191,7 +192,7 @@ func CompareMethods(rows []store.Row, baseline string, opt Options) []Comparison
 		c.DeltaScore, c.DeltaScoreCILow, c.DeltaScoreCIHigh = TInterval(p.deltaScore, Confidence)
 		c.DeltaPGR = deltaPGR(p.method, p.baseline, threshold)
 		if c.N > 0 {
-			sf := SignFlipTest(p.deltaScore, groupSeed(opt.Seed, append([]string{"signflip", k.dataset, k.weak, k.strong, k.method, baseline}, k.setting.seedParts()...)...), opt.PermutationDraws)
+			sf := SignFlipTest(p.deltaScore, seeds.Group(opt.Seed, append([]string{"signflip", k.dataset, k.weak, k.strong, k.method, baseline}, k.setting.seedParts()...)...), opt.PermutationDraws)
 			c.P, c.PExact, c.PDraws, c.MinP = sf.P, sf.Exact, sf.Draws, sf.MinP
 		} else {
 			c.P, c.MinP = math.NaN(), math.NaN()
@@ -233,7 +234,7 @@ func CompareMethods(rows []store.Row, baseline string, opt Options) []Comparison
 		if pgrAll {
 			c.DeltaPGR = finite(pgrSum / float64(len(idx)))
 		}
-		sf := StratifiedSignFlipTest(scoreStrata, groupSeed(opt.Seed, append([]string{"signflip-pooled", pk.weak, pk.strong, pk.method, baseline}, pk.setting.seedParts()...)...), opt.PermutationDraws)
+		sf := StratifiedSignFlipTest(scoreStrata, seeds.Group(opt.Seed, append([]string{"signflip-pooled", pk.weak, pk.strong, pk.method, baseline}, pk.setting.seedParts()...)...), opt.PermutationDraws)
 		c.P, c.PExact, c.PDraws, c.MinP = sf.P, sf.Exact, sf.Draws, sf.MinP
 		out = append(out, c)
 	}

@@ -1,9 +1,9 @@
 package eval
 
 import (
-	"hash/fnv"
 	"math"
 
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/store"
 )
 
@@ -52,18 +52,6 @@ func rowScores(r store.Row) (floor, ceiling, w2s float64) {
 		return r.FloorAcc, r.CeilingAcc, r.W2SAcc
 	}
 	return r.FloorScore, r.CeilingScore, r.W2SScore
-}
-
-// groupSeed derives the bootstrap seed of one group from the caller's seed and
-// the group's name, so that a group's CI does not change when other groups are
-// added to or removed from the run.
-func groupSeed(seed int64, parts ...string) int64 {
-	h := fnv.New64a()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0}) // separator: ("ab","c") ≠ ("a","bc")
-	}
-	return int64(h.Sum64() ^ uint64(seed)*0x9E3779B97F4A7C15)
 }
 
 // Options are the settings of Summarize and CompareMethods. The zero value
@@ -141,7 +129,7 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 	out := make([]store.Summary, 0, len(order))
 	for _, k := range order {
 		g := groups[k]
-		gs := groupSeed(opt.Seed, append([]string{k.dataset, k.weak, k.strong, k.method}, k.setting.seedParts()...)...)
+		gs := seeds.Group(opt.Seed, append([]string{k.dataset, k.weak, k.strong, k.method}, k.setting.seedParts()...)...)
 		s := store.Summary{Dataset: k.dataset, Weak: k.weak, Strong: k.strong, Method: k.method,
 			NSeeds: len(g), GapThreshold: threshold, Balance: k.setting.balance, PGRMetric: string(k.setting.metric),
 			Classes: g[0].Classes, ClassCountsTrainWeak: g[0].ClassCountsTrainWeak,

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/store"
 )
 
@@ -15,6 +16,7 @@ import (
 // the scores (the metric), and which keys, so that no two settings share
 // a saved row or a teacher they should not.
 func TestBalanceAndMetricCells(t *testing.T) {
+	testenv.NeedsAssets(t, "the SpamAssassin corpus")
 	ctx := context.Background()
 	cr := testCells(t)
 	base := CellSpec{Dataset: "spam-hardham", Weak: "bow", Strong: "glove", Method: "naive", Seed: 1,

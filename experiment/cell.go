@@ -3,7 +3,6 @@ package experiment
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,8 +17,10 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -77,7 +78,7 @@ type CellStats struct {
 // shared across processes through the teacher cache (teachers.go).
 // Safe for concurrent use.
 type CellRunner struct {
-	Cache *encode.Cache
+	Cache *featcache.Cache
 	// Teachers is the teacher cache directory ("" = DefaultTeacherDir).
 	Teachers string
 	// Checkpoints, when set, receives the training checkpoints of
@@ -180,8 +181,8 @@ func (c *CellRunner) resolve(ctx context.Context, cs CellSpec) (weak, strong stu
 // seeds of a cell's random components: adding a method never changes the
 // weak model's initialisation, and the ceiling and every student share one
 // seed, so they differ only in their labels.
-func weakSeed(seed int64) int64   { return subSeed(seed, "weak-head") }
-func strongSeed(seed int64) int64 { return subSeed(seed, "strong-head") }
+func weakSeed(seed int64) int64   { return seeds.Derive(seed, "weak-head") }
+func strongSeed(seed int64) int64 { return seeds.Derive(seed, "strong-head") }
 
 // trainConfig is a student's training configuration in a cell.
 func trainConfig(s student.Student, seed int64) train.Config {
@@ -433,7 +434,7 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	}
 	// train_weak gold with its strong features: the executor's pool, from
 	// which each method gets a budget of its declared gold=B.
-	gold, err := method.NewGoldPool(strongX.SelectRows(split.TrainWeak), goldTW, subSeed(cs.Seed, "gold-budget"))
+	gold, err := method.NewGoldPool(strongX.SelectRows(split.TrainWeak), goldTW, seeds.Derive(cs.Seed, "gold-budget"))
 	if err != nil {
 		return nil, err
 	}
@@ -576,7 +577,7 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 		StudentTest:        studentTest,
 		WeakLabels:         cell.view.TrainStrong.WeakLabels,
 		StudentTrainStrong: tr.TrainStrong,
-		Seed:               subSeed(cs.Seed, "bootstrap"),
+		Seed:               seeds.Derive(cs.Seed, "bootstrap"),
 		GapThreshold:       cs.GapThreshold,
 		Resamples:          cs.Resamples,
 		Metric:             cs.metric(),
@@ -666,13 +667,4 @@ func fillSelection(row *store.Row, hidden *eval.Hidden, sel method.Selection, we
 		row.ReplacedWeakWrong = ptr(1 - rightAmongReplaced)
 	}
 	return nil
-}
-
-// subSeed derives an independent seed for one random component of a cell, so
-// that e.g. adding a method never changes the weak model's initialisation.
-func subSeed(seed int64, component string) int64 {
-	h := sha256.New()
-	binary.Write(h, binary.LittleEndian, seed)
-	h.Write([]byte(component))
-	return int64(binary.LittleEndian.Uint64(h.Sum(nil)) >> 1)
 }

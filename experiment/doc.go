@@ -48,7 +48,7 @@
 //	spec.Datasets = []string{"sentiment"}
 //	spec.Weak, spec.Strong = "glove", "use-lite-ft"
 //	spec.Methods = []string{"naive", "logconf", "s2s"}
-//	r := &experiment.Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: "runs/x"}, Log: os.Stderr}
+//	r := &experiment.Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: "runs/x"}, Log: os.Stderr}
 //	rows, sums, err := r.Run(ctx, spec) // rows: one per method × seed; sums: PGR with 95% CIs
 //
 // On glove → use-lite-ft with 150 sentiment sentences and one epoch every

@@ -9,9 +9,10 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // testRunner is a Runner with its own empty teacher cache, so that every
@@ -19,7 +20,7 @@ import (
 // them).
 func testRunner(t *testing.T) *Runner {
 	t.Helper()
-	return &Runner{Cache: &encode.Cache{}, Log: testLog(), Teachers: t.TempDir()}
+	return &Runner{Cache: &featcache.Cache{}, Log: testLog(), Teachers: t.TempDir()}
 }
 
 func testLog() io.Writer {
@@ -31,7 +32,7 @@ func testLog() io.Writer {
 
 func testCells(t *testing.T) *CellRunner {
 	t.Helper()
-	return &CellRunner{Cache: &encode.Cache{}, Log: testLog(), Teachers: t.TempDir()}
+	return &CellRunner{Cache: &featcache.Cache{}, Log: testLog(), Teachers: t.TempDir()}
 }
 
 func smallSpec() Spec {
@@ -50,6 +51,7 @@ func smallSpec() Spec {
 // bag-of-words floor, every row has a PGR with a CI around it (or an honest
 // "no gap"), and two runs with the same seed give identical numbers.
 func TestRunSentiment(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	spec := smallSpec()
 	rows, sums, err := testRunner(t).Run(ctx, spec)
@@ -94,6 +96,7 @@ func TestRunSentiment(t *testing.T) {
 // every method's student must not move by a single bit, because nothing on
 // the method side can read those labels.
 func TestStudentIgnoresHiddenGold(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	cr := testCells(t)
 	cs := smallSpec().cell("sentiment", "sentiment", "", 3)
@@ -175,6 +178,7 @@ func TestStudentIgnoresHiddenGold(t *testing.T) {
 // TestResumeSkipsFinishedCells checks that rows already saved in the run
 // directory are reused rather than recomputed.
 func TestResumeSkipsFinishedCells(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	spec := smallSpec()
 	spec.Seeds = 1

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // ftSpec is glove → USE-lite fine-tuned on the real sentiment sentences,
@@ -81,7 +82,7 @@ func TestRunFineTunedStudent(t *testing.T) {
 	teachers := t.TempDir()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	killed := &Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"epoch 1/1", cancel}, Teachers: teachers}
+	killed := &Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"epoch 1/1", cancel}, Teachers: teachers}
 	if _, _, err := killed.Run(cctx, spec); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: got %v, want context.Canceled", err)
 	}
@@ -89,7 +90,7 @@ func TestRunFineTunedStudent(t *testing.T) {
 		t.Fatalf("after the interruption: ceiling checkpoints %v, want one", ck)
 	}
 	var log strings.Builder
-	again, _, err := (&Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: &log, Teachers: teachers}).Run(ctx, spec)
+	again, _, err := (&Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: out}, Log: &log, Teachers: teachers}).Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,19 +171,19 @@ func TestMultiStageResume(t *testing.T) {
 	spec.FTEpochs = 2
 	spec.Methods = []string{"s2s:rounds=1"}
 	teachers := t.TempDir()
-	whole, _, err := (&Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: t.TempDir()}, Log: testLog(), Teachers: teachers}).Run(ctx, spec)
+	whole, _, err := (&Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: t.TempDir()}, Log: testLog(), Teachers: teachers}).Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	killed := &Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"stage 2/2 (round 1, use-lite-ft:linear): epoch 1/2", cancel}, Teachers: teachers}
+	killed := &Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: out}, Log: cancelOn{"stage 2/2 (round 1, use-lite-ft:linear): epoch 1/2", cancel}, Teachers: teachers}
 	if _, _, err := killed.Run(cctx, spec); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: got %v, want context.Canceled", err)
 	}
 	var log strings.Builder
-	resumed, _, err := (&Runner{Cache: &encode.Cache{}, Out: store.RunDir{Dir: out}, Log: &log, Teachers: teachers}).Run(ctx, spec)
+	resumed, _, err := (&Runner{Cache: &featcache.Cache{}, Out: store.RunDir{Dir: out}, Log: &log, Teachers: teachers}).Run(ctx, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,6 +215,7 @@ func (c cancelOn) Write(p []byte) (int, error) {
 // TestFineTunedKeys: fine-tuning settings enter the keys, so a fine-tuned
 // cell is never confused with a probe cell or another epoch count.
 func TestFineTunedKeys(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	cr := testCells(t)
 	cs := ftSpec().cell("sentiment", "sentiment", "naive", 0)
@@ -239,6 +241,7 @@ func TestFineTunedKeys(t *testing.T) {
 // TestFineTuneSpecValidation: the fine-tuning settings are checked before
 // any work, and refused for students that are not fine-tuned.
 func TestFineTuneSpecValidation(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for _, tc := range []struct {
 		strong   string
 		epochs   int

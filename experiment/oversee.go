@@ -9,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 )
 
@@ -114,15 +115,9 @@ func (s OverseeSpec) Validate() error {
 // server, and the loop gets only an oracle client and the cell's executor,
 // so a fine-tuned student is retrained every round like a probe. Rows are
 // scored here, against the hidden gold, after each loop returns.
-func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log io.Writer) ([]oversight.Row, error) {
+func RunOversee(ctx context.Context, cache *featcache.Cache, spec OverseeSpec, log io.Writer) ([]oversight.Row, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
-	}
-	cr := &CellRunner{Cache: cache, Teachers: spec.Teachers, Checkpoints: spec.Checkpoints, Log: log}
-	logf := func(format string, args ...any) {
-		if log != nil {
-			fmt.Fprintf(log, format+"\n", args...)
-		}
 	}
 	srv, err := oracle.NewServer(oracle.Config{Addr: "127.0.0.1:0", AuditPath: spec.AuditPath})
 	if err != nil {
@@ -133,124 +128,197 @@ func RunOversee(ctx context.Context, cache *encode.Cache, spec OverseeSpec, log 
 		return nil, err
 	}
 	defer srv.Close()
-	nAttack := spec.AttackTexts
-	if nAttack <= 0 {
-		nAttack = 200
+	o := &overseer{
+		cr:   &CellRunner{Cache: cache, Teachers: spec.Teachers, Checkpoints: spec.Checkpoints, Log: log},
+		srv:  srv,
+		base: base,
+		spec: spec,
+		log:  log,
 	}
-	var checkpoints []string
 	var rows []oversight.Row
 	for s := 0; s < spec.Seeds; s++ {
-		seed := spec.SeedBase + int64(s)
-		cs := spec.cell(seed)
-		c, err := cr.Cell(ctx, cs)
+		got, err := o.seed(ctx, spec.SeedBase+int64(s))
 		if err != nil {
 			return nil, err
 		}
-		ds := c.ds
-		isText := len(ds.Examples) > 0 && ds.Examples[0].Text != ""
-		var attack *oversight.Attack
-		if isText {
-			texts := c.testTexts
-			if len(texts) > nAttack {
-				texts = texts[:nAttack] // the test split is shuffled: a prefix is a random sample
-			}
-			negationFlips := ds.K() == 2 && isSentiment(ds.Name, ds.Classes)
-			if attack, err = oversight.NewAttack(ctx, texts, cr.studentInputs(c), negationFlips); err != nil {
-				return nil, err
-			}
-		}
-		var poolTexts []string
-		if isText {
-			poolTexts = c.trainStrongTexts
-		}
-		ns := c.view.TrainStrong.WeakLabels.Rows
-		scoreBase := oversight.Row{Dataset: ds.Name, Weak: c.weak.Spec().String(), Strong: c.strong.Spec().String(), Method: spec.Method,
-			Seed: seed, NTrainStrong: ns, NTest: c.hidden.NTest()}
-		ceil := scoreBase
-		ceil.Strategy = "ceiling"
-		sc, err := score(c, c.ceilTest, c.view.TrainStrong.WeakLabels, cs)
-		if err != nil {
-			return nil, err
-		}
-		// Scored as a student so the row carries floor and weak error rate.
-		ceil.FloorAcc, ceil.CeilingAcc, ceil.Acc, ceil.AUROC, ceil.WeakErrRate = sc.FloorAcc, sc.CeilingAcc, sc.CeilingAcc, sc.CeilingAUROC, 1-sc.WeakLabelAcc
-		rows = append(rows, ceil)
-
-		for _, frac := range spec.Budgets {
-			budget := int(math.Round(frac * float64(ns)))
-			strategies := []string{oversight.StrategyRandom, oversight.StrategyCritic}
-			if budget == 0 {
-				strategies = []string{"weak-only"}
-			}
-			for _, strat := range strategies {
-				run := fmt.Sprintf("%s-s%d-b%g-%s", ds.Name, seed, frac, strat)
-				criticGold := 0
-				if strat == oversight.StrategyCritic {
-					criticGold = min(spec.criticGold(budget), c.view.TrainWeak.Weak.Rows)
-				}
-				// The oracle sells what the critic's train_weak gold leaves.
-				tok, err := srv.AddRun(run, c.hidden, budget-criticGold)
-				if err != nil {
-					return nil, err
-				}
-				if spec.OnOracleRun != nil {
-					desk, err := srv.DeskToken(run)
-					if err == nil {
-						err = spec.OnOracleRun(base, run, desk)
-					}
-					if err != nil {
-						return nil, err
-					}
-				}
-				env := &oversight.Env{View: c.view, Oracle: oracle.NewClient(base, run, tok), Exec: c.exec, Test: c.test,
-					PoolTexts: poolTexts, Classes: ds.Classes, Attack: attack}
-				cfg := oversight.Config{Method: spec.Method, Budget: budget, CriticGold: criticGold, Rounds: spec.Rounds, Strategy: strat,
-					EscalateK: spec.EscalateK, Seed: subSeed(seed, "oversee-"+strat), Log: log}
-				if budget == 0 {
-					cfg.Rounds, cfg.Strategy = 0, oversight.StrategyRandom
-				}
-				logf("%s seed %d budget %g%% (%d labels) %s", ds.Name, seed, 100*frac, budget, strat)
-				res, err := oversight.Run(ctx, env, cfg)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", run, err)
-				}
-				checkpoints = append(checkpoints, res.Checkpoints...)
-				for _, rd := range res.Rounds {
-					row := scoreBase
-					row.Strategy, row.BudgetFrac, row.Budget, row.Round, row.Spent, row.Human = strat, frac, budget, rd.Round, rd.Spent, rd.Human
-					row.CriticGold = rd.CriticGold
-					row.GoldUsed, row.GoldStrong, row.GoldFeatures = rd.TrainWeakGold.Labels(), rd.TrainWeakGold.Strong, rd.TrainWeakGold.Features()
-					sc, err := score(c, rd.StudentTest, rd.StudentTS, cs)
-					if err != nil {
-						return nil, fmt.Errorf("%s round %d: %w", run, rd.Round, err)
-					}
-					row.FloorAcc, row.CeilingAcc, row.Acc, row.AUROC = sc.FloorAcc, sc.CeilingAcc, sc.W2SAcc, sc.W2SAUROC
-					row.PGR, row.PGRCILow, row.PGRCIHigh = sc.PGR, sc.PGRCILow, sc.PGRCIHigh
-					row.WeakErrRate = 1 - sc.WeakLabelAcc
-					if !math.IsNaN(rd.OracleAcc) {
-						v := rd.OracleAcc
-						row.OracleAcc = &v
-					}
-					if rd.CriticFlags != nil {
-						row.CriticPrecision, row.CriticRecall, row.CriticFlagged = criticPR(c.hidden, rd.CriticFlags, c)
-					}
-					if rd.Bought > 0 {
-						v := float64(rd.BoughtWeakWrong) / float64(rd.Bought)
-						row.BoughtWeakWrong = &v
-					}
-					if rd.Attack != nil {
-						v := rd.Attack.Success
-						row.AttackSuccess, row.AttackByKind, row.AttackN = &v, rd.Attack.ByKind, rd.Attack.N
-					}
-					rows = append(rows, row)
-				}
-			}
-		}
+		rows = append(rows, got...)
 	}
 	// Every row is computed: the checkpoints have served (rounds that
 	// trained the same objective shared one).
-	removeCheckpoints(checkpoints...)
+	removeCheckpoints(o.checkpoints...)
 	return rows, nil
+}
+
+// overseer runs the loops of one RunOversee against one oracle server.
+type overseer struct {
+	cr          *CellRunner
+	srv         *oracle.Server
+	base        string // the oracle's URL
+	spec        OverseeSpec
+	log         io.Writer
+	checkpoints []string // the loops' students' checkpoints, removed at the end
+}
+
+func (o *overseer) logf(format string, args ...any) {
+	if o.log != nil {
+		fmt.Fprintf(o.log, format+"\n", args...)
+	}
+}
+
+// seedCell is one seed's cell with what every loop on it shares.
+type seedCell struct {
+	*Cell
+	cs        CellSpec
+	attack    *oversight.Attack // nil for non-text data
+	poolTexts []string          // train_strong texts for the review desk; nil for non-text data
+	row       oversight.Row     // the fields every row of the seed shares
+}
+
+// seed runs every budget and strategy on one seed's cell: the ceiling's row,
+// then one row per round of each loop.
+func (o *overseer) seed(ctx context.Context, seed int64) ([]oversight.Row, error) {
+	cs := o.spec.cell(seed)
+	c, err := o.cr.Cell(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	sc := &seedCell{Cell: c, cs: cs}
+	ds := c.ds
+	if len(ds.Examples) > 0 && ds.Examples[0].Text != "" {
+		if sc.attack, err = o.attack(ctx, c); err != nil {
+			return nil, err
+		}
+		sc.poolTexts = c.trainStrongTexts
+	}
+	ns := c.view.TrainStrong.WeakLabels.Rows
+	sc.row = oversight.Row{Dataset: ds.Name, Weak: c.weak.Spec().String(), Strong: c.strong.Spec().String(), Method: o.spec.Method,
+		Seed: seed, NTrainStrong: ns, NTest: c.hidden.NTest()}
+	ceil, err := ceilingRow(sc)
+	if err != nil {
+		return nil, err
+	}
+	rows := []oversight.Row{ceil}
+	for _, frac := range o.spec.Budgets {
+		budget := int(math.Round(frac * float64(ns)))
+		strategies := []string{oversight.StrategyRandom, oversight.StrategyCritic}
+		if budget == 0 {
+			strategies = []string{"weak-only"}
+		}
+		for _, strat := range strategies {
+			got, err := o.loop(ctx, sc, frac, budget, strat)
+			if err != nil {
+				return nil, err
+			}
+			rows = append(rows, got...)
+		}
+	}
+	return rows, nil
+}
+
+// attack builds the attacker's edits of a random sample of test texts.
+func (o *overseer) attack(ctx context.Context, c *Cell) (*oversight.Attack, error) {
+	n := o.spec.AttackTexts
+	if n <= 0 {
+		n = 200
+	}
+	texts := c.testTexts
+	if len(texts) > n {
+		texts = texts[:n] // the test split is shuffled: a prefix is a random sample
+	}
+	negationFlips := c.ds.K() == 2 && isSentiment(c.ds.Name, c.ds.Classes)
+	return oversight.NewAttack(ctx, texts, o.cr.studentInputs(c), negationFlips)
+}
+
+// ceilingRow is the seed's ceiling, scored as a student so the row carries
+// floor and weak error rate.
+func ceilingRow(sc *seedCell) (oversight.Row, error) {
+	ceil := sc.row
+	ceil.Strategy = "ceiling"
+	s, err := score(sc.Cell, sc.ceilTest, sc.view.TrainStrong.WeakLabels, sc.cs)
+	if err != nil {
+		return oversight.Row{}, err
+	}
+	ceil.FloorAcc, ceil.CeilingAcc, ceil.Acc, ceil.AUROC, ceil.WeakErrRate = s.FloorAcc, s.CeilingAcc, s.CeilingAcc, s.CeilingAUROC, 1-s.WeakLabelAcc
+	return ceil, nil
+}
+
+// loop runs one oversight loop (a budget and a strategy) as its own oracle
+// run, and returns one row per round.
+func (o *overseer) loop(ctx context.Context, sc *seedCell, frac float64, budget int, strat string) ([]oversight.Row, error) {
+	seed := sc.cs.Seed
+	run := fmt.Sprintf("%s-s%d-b%g-%s", sc.ds.Name, seed, frac, strat)
+	criticGold := 0
+	if strat == oversight.StrategyCritic {
+		criticGold = min(o.spec.criticGold(budget), sc.view.TrainWeak.Weak.Rows)
+	}
+	// The oracle sells what the critic's train_weak gold leaves.
+	tok, err := o.srv.AddRun(run, sc.hidden, budget-criticGold)
+	if err != nil {
+		return nil, err
+	}
+	if o.spec.OnOracleRun != nil {
+		desk, err := o.srv.DeskToken(run)
+		if err == nil {
+			err = o.spec.OnOracleRun(o.base, run, desk)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	env := &oversight.Env{View: sc.view, Oracle: oracle.NewClient(o.base, run, tok), Exec: sc.exec, Test: sc.test,
+		PoolTexts: sc.poolTexts, Classes: sc.ds.Classes, Attack: sc.attack}
+	cfg := oversight.Config{Method: o.spec.Method, Budget: budget, CriticGold: criticGold, Rounds: o.spec.Rounds, Strategy: strat,
+		EscalateK: o.spec.EscalateK, Seed: seeds.Derive(seed, "oversee-"+strat), Log: o.log}
+	if budget == 0 {
+		cfg.Rounds, cfg.Strategy = 0, oversight.StrategyRandom
+	}
+	o.logf("%s seed %d budget %g%% (%d labels) %s", sc.ds.Name, seed, 100*frac, budget, strat)
+	res, err := oversight.Run(ctx, env, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", run, err)
+	}
+	o.checkpoints = append(o.checkpoints, res.Checkpoints...)
+	rows := make([]oversight.Row, 0, len(res.Rounds))
+	for _, rd := range res.Rounds {
+		row := sc.row
+		row.Strategy, row.BudgetFrac, row.Budget = strat, frac, budget
+		if err := fillRound(&row, sc, rd); err != nil {
+			return nil, fmt.Errorf("%s round %d: %w", run, rd.Round, err)
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// fillRound scores one round's student against the hidden gold and records
+// what the round spent and learnt.
+func fillRound(row *oversight.Row, sc *seedCell, rd oversight.Round) error {
+	row.Round, row.Spent, row.Human = rd.Round, rd.Spent, rd.Human
+	row.CriticGold = rd.CriticGold
+	row.GoldUsed, row.GoldStrong, row.GoldFeatures = rd.TrainWeakGold.Labels(), rd.TrainWeakGold.Strong, rd.TrainWeakGold.Features()
+	s, err := score(sc.Cell, rd.StudentTest, rd.StudentTS, sc.cs)
+	if err != nil {
+		return err
+	}
+	row.FloorAcc, row.CeilingAcc, row.Acc, row.AUROC = s.FloorAcc, s.CeilingAcc, s.W2SAcc, s.W2SAUROC
+	row.PGR, row.PGRCILow, row.PGRCIHigh = s.PGR, s.PGRCILow, s.PGRCIHigh
+	row.WeakErrRate = 1 - s.WeakLabelAcc
+	if !math.IsNaN(rd.OracleAcc) {
+		v := rd.OracleAcc
+		row.OracleAcc = &v
+	}
+	if rd.CriticFlags != nil {
+		row.CriticPrecision, row.CriticRecall, row.CriticFlagged = criticPR(sc.hidden, rd.CriticFlags, sc.Cell)
+	}
+	if rd.Bought > 0 {
+		v := float64(rd.BoughtWeakWrong) / float64(rd.Bought)
+		row.BoughtWeakWrong = &v
+	}
+	if rd.Attack != nil {
+		v := rd.Attack.Success
+		row.AttackSuccess, row.AttackByKind, row.AttackN = &v, rd.Attack.ByKind, rd.Attack.N
+	}
+	return nil
 }
 
 // studentInputs turns texts into the cell's student's inputs: the texts for
@@ -294,7 +362,7 @@ func score(c *Cell, studentTest, studentTS data.Matrix, cs CellSpec) (eval.CellS
 	return c.hidden.ScoreCell(eval.CellInputs{
 		FloorTest: c.floorTest, CeilingTest: c.ceilTest, StudentTest: studentTest,
 		WeakLabels: c.view.TrainStrong.WeakLabels, StudentTrainStrong: studentTS,
-		Seed: subSeed(cs.Seed, "bootstrap"), GapThreshold: cs.GapThreshold, Resamples: cs.Resamples,
+		Seed: seeds.Derive(cs.Seed, "bootstrap"), GapThreshold: cs.GapThreshold, Resamples: cs.Resamples,
 	})
 }
 

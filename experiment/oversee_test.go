@@ -7,9 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // TestOverseeSentiment runs the loop on real sentiment sentences (bow →
@@ -18,10 +19,11 @@ import (
 // precisely than their base rate, and buying 5% gold where the critic
 // points beats weak labels alone on average.
 func TestOverseeSentiment(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	spec := OverseeSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive",
 		Budgets: []float64{0, 0.05}, Rounds: 2, Seeds: 2, Limit: 900, EscalateK: 3, AttackTexts: 100, Resamples: 200,
 		AuditPath: filepath.Join(t.TempDir(), "audit.jsonl"), Teachers: t.TempDir()}
-	rows, err := RunOversee(context.Background(), &encode.Cache{}, spec, testRunner(t).Log)
+	rows, err := RunOversee(context.Background(), &featcache.Cache{}, spec, testRunner(t).Log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +89,7 @@ func TestOverseeSentiment(t *testing.T) {
 // the dataset's gold, and the spend (bought + human + the critic's
 // train_weak gold) must stay within budget.
 func TestOverseeReviewer(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	spec := OverseeSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive", Budgets: []float64{0.05},
 		Rounds: 2, Seeds: 1, Limit: 900}

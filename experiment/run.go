@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // Runner executes a `w2s run`: a sweep over datasets × methods × seeds in
@@ -23,7 +23,7 @@ import (
 // a killed run resumes, and the fine-tuning checkpoints (DIR/checkpoints),
 // removed at the end.
 type Runner struct {
-	Cache *encode.Cache
+	Cache *featcache.Cache
 	Out   store.RunDir
 	Log   io.Writer
 	// Teachers is the teacher cache ("" = DefaultTeacherDir).

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/train"
 )
 
@@ -12,6 +13,7 @@ import (
 // without the gold term), for two temperatures, and that α is exactly 1/2
 // where student and teacher agree and below 1/2 where they disagree.
 func TestAdaptconfLoss(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	logits, y := lvBatch(t, v, 128)
 	argmax := func(x []float64) int {

@@ -1,36 +1,26 @@
 package method
 
-// bootstrap: bootstrapping through intermediate models, Burns et al.,
-// "Weak-to-Strong Generalization" (2023) §4.3.1: instead of supervising the
-// strong student directly with the weak model, supervise a slightly stronger
-// model, use it to label the data for the next, and so on up the ladder.
-// No public code exists (openai/weak-to-strong releases no bootstrapping code).
-//
-// Here the ladder is a chain of ENC[:HEAD] rungs (chain=glove,
+// bootstrap: the ladder is a chain of ENC[:HEAD] rungs (chain=glove,
 // chain=weak:mlp+glove): rung i is a head on encoder i's features of
 // train_strong (View.Features), trained on the previous rung's soft labels
 // (the weak labels for the first rung); the last rung's soft labels on
 // train_strong supervise the strong student exactly as naive's weak labels
-// do. chain=none is the empty chain: the student is then naive's, bit for bit.
+// do. chain=none is the empty chain: the student is then naive's, bit for
+// bit. Each rung labels train_strong by k-fold cross-fitting (folds=2): a
+// rung trained on folds ≠ f labels fold f, because a probe refitted to its
+// own training labels reproduces them almost exactly (train.TestSoftLabelFit)
+// and in-sample relabelling would be a no-op; folds=1 relabels in-sample.
 //
-// Adaptations: the rungs are probes on frozen features (the student at the
-// top is the cell's, a probe or a fine-tuned encoder). Each rung labels train_strong by k-fold cross-fitting (folds=2): a rung trained
-// on folds ≠ f labels fold f, because a probe refitted to its own training
-// labels reproduces them almost exactly (train.TestSoftLabelFit) and
-// in-sample relabelling would be a no-op; folds=1 relabels in-sample.
+// chain=auto, the default, is the encoders strictly between the cell's weak
+// and strong encoders on the ladder (ladder.go), each under a linear head,
+// weakest first: bow → use-lite bootstraps through glove. A pair with
+// nothing between has no ladder to climb, and the method refuses it before
+// any work (Check). Every rung must be weaker than the student: the
+// executor's View.Features refuses the student's encoder and stronger ones.
 //
-// The default chain, chain=auto, is the real intermediate encoders: those
-// strictly between the cell's weak and strong encoders on the encoder
-// ladder (ladder.go: bow < glove < use-lite; pixels < mobilenet-v2 <
-// mobilenet-v2-mid < inception-v3-139 < inception-v3), each under a
-// linear head, weakest first: bow → use-lite bootstraps through glove. A
-// pair with nothing between (glove → use-lite, bow → glove) has no ladder
-// to climb, and the method refuses it before any work (Check) rather than
-// degenerate to naive. Until issue 12 the default rung was weak:mlp, the
-// weak features under a larger head, which is not an intermediate model;
-// it stays available as chain=weak:mlp. Every rung must be weaker than
-// the student: the executor's View.Features refuses the student's encoder
-// and stronger ones.
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
@@ -38,6 +28,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -67,7 +58,7 @@ func init() {
 		}
 		var chain []student.Spec
 		if chainSpec != "none" && chainSpec != "auto" {
-			if chain, err = lsParseModels(chainSpec); err != nil {
+			if chain, err = parseModels(chainSpec); err != nil {
 				return nil, fmt.Errorf("chain: %w", err)
 			}
 		}
@@ -135,18 +126,18 @@ func (b bootstrap) Plan(_ context.Context, v *View) (*Plan, error) {
 func (b bootstrap) objective(ctx context.Context, v *View, chain []student.Spec) (Objective, error) {
 	labels := v.TrainStrong.WeakLabels
 	for i, rung := range chain {
-		_, x, err := lsFeatures(ctx, v, rung.Encoder)
+		_, x, err := modelFeatures(ctx, v, rung.Encoder)
 		if err != nil {
 			return Objective{}, fmt.Errorf("%s: rung %d: %w", b.spec, i+1, err)
 		}
-		cfg := lsHeadConfig(v, rung, lsSeed(v.Seed, "bootstrap", fmt.Sprint(i), rung.String()))
+		cfg := auxHeadConfig(v, rung, seeds.Derive(v.Seed, seeds.Lead("bootstrap", fmt.Sprint(i), rung.String())))
 		labels, err = crossFitLabels(ctx, x, labels, cfg, b.folds)
 		if err != nil {
 			return Objective{}, fmt.Errorf("%s: rung %d (%s): %w", b.spec, i+1, rung, err)
 		}
 		if v.Log != nil {
 			fmt.Fprintf(v.Log, "%s: rung %d (%s) agrees with the weak labels on %.3f of train_strong\n",
-				b.spec, i+1, rung, lsAgreement(labels, v.TrainStrong.WeakLabels))
+				b.spec, i+1, rung, argmaxAgreement(labels, v.TrainStrong.WeakLabels))
 		}
 	}
 	return Objective{Objective: train.Objective{Targets: labels}}, nil
@@ -184,7 +175,7 @@ func crossFitLabels(ctx context.Context, x, targets data.Matrix, cfg student.Pro
 			}
 		}
 		fcfg := cfg
-		fcfg.Seed = lsSeed(cfg.Seed, "fold", fmt.Sprint(f))
+		fcfg.Seed = seeds.Derive(cfg.Seed, seeds.Lead("fold", fmt.Sprint(f)))
 		h, err := student.FitProbe(ctx, x.SelectRows(in), targets.SelectRows(in), fcfg)
 		if err != nil {
 			return data.Matrix{}, fmt.Errorf("fold %d: %w", f, err)
@@ -200,8 +191,8 @@ func crossFitLabels(ctx context.Context, x, targets data.Matrix, cfg student.Pro
 	return out, nil
 }
 
-// lsAgreement is the fraction of rows of a and b [N, K] with the same argmax.
-func lsAgreement(a, b data.Matrix) float64 {
+// argmaxAgreement is the fraction of rows of a and b [N, K] with the same argmax.
+func argmaxAgreement(a, b data.Matrix) float64 {
 	aa, bb := a.Argmax(), b.Argmax()
 	same := 0
 	for i := range aa {

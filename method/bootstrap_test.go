@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/student"
 )
 
@@ -36,6 +37,7 @@ func lvDiffer(t *testing.T, v *View, a, b string) {
 // one-member ensemble (the cell's own weak model) are naive bit for bit,
 // and the defaults are not.
 func TestDegenerateToNaive(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	lvSame(t, v, "naive", "bootstrap:chain=none")
 	lvSame(t, v, "naive", "s2s:rounds=0")
@@ -51,9 +53,10 @@ func TestDegenerateToNaive(t *testing.T) {
 // reproduces its own training labels), and folds=1 is exactly the in-sample
 // fit.
 func TestCrossFitLabels(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	ctx := context.Background()
-	cfg := lsHeadConfig(v, student.Spec{Encoder: "bow", Head: student.HeadLinear}, 5)
+	cfg := auxHeadConfig(v, student.Spec{Encoder: "bow", Head: student.HeadLinear}, 5)
 	x, y := v.TrainStrong.Weak, v.TrainStrong.WeakLabels
 	in, err := crossFitLabels(ctx, x, y, cfg, 1)
 	if err != nil {

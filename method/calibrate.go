@@ -28,6 +28,7 @@ import (
 	"math"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 )
 
 // CalibrateFolds is the number of cross-fitting folds of calibrate=true.
@@ -75,7 +76,7 @@ func (c calibrated) Plan(ctx context.Context, v *View) (*Plan, error) {
 		return nil, fmt.Errorf("calibrate: %w", err)
 	}
 	cfg := v.WeakProbe
-	cfg.Seed = lsSeed(v.Seed, "calibrate")
+	cfg.Seed = seeds.Derive(v.Seed, seeds.Lead("calibrate"))
 	oof, err := crossFitLabels(ctx, v.TrainWeak.Weak, data.OneHot(gold, v.K), cfg, CalibrateFolds)
 	if err != nil {
 		return nil, fmt.Errorf("calibrate: out-of-fold weak predictions: %w", err)

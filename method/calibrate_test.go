@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -104,6 +106,7 @@ func TestFitTemperature(t *testing.T) {
 // the weak labels rescaled by the temperature fitted on the weak probe's
 // out-of-fold train_weak predictions, reading train_weak gold weak-side.
 func TestCalibrateOption(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for spec, want := range map[string]string{
 		"naive:calibrate=true":                   "naive:calibrate=true",
 		"naive:calibrate=false":                  "naive",
@@ -141,7 +144,7 @@ func TestCalibrateOption(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := v.WeakProbe
-	cfg.Seed = lsSeed(v.Seed, "calibrate")
+	cfg.Seed = seeds.Derive(v.Seed, seeds.Lead("calibrate"))
 	oof, err := crossFitLabels(context.Background(), v.TrainWeak.Weak, data.OneHot(gold, v.K), cfg, CalibrateFolds)
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +188,7 @@ func TestCalibrateOption(t *testing.T) {
 // composed with the method's own weights and gold rows, and a probe config
 // with ClassBalanced weights FitProbe the same way.
 func TestExecutorClassBalanced(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	n := v.TrainStrong.WeakLabels.Rows
 	// A method with weights of its own (the first half counts double) and

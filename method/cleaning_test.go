@@ -9,6 +9,8 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/method/internal/cleaning"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 )
 
@@ -80,7 +82,7 @@ func clBuildCell(ctx context.Context, sets []string, perClass int, seed int64) (
 			if err != nil {
 				return nil, err
 			}
-			if feats[enc], err = (&encode.Cache{}).Features(ctx, e, ds.ContentHash(), texts, nil); err != nil {
+			if feats[enc], err = (&featcache.Cache{}).Features(ctx, e, ds.ContentHash(), texts, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -216,19 +218,19 @@ func TestCleaningRegistry(t *testing.T) {
 }
 
 func TestClDropTop(t *testing.T) {
-	got := clDropTop([]float64{0.5, 0.9, 0.1, 0.9, 0.3}, 0.4)
+	got := cleaning.DropTop([]float64{0.5, 0.9, 0.1, 0.9, 0.3}, 0.4)
 	want := []bool{true, false, true, false, true}
 	for i := range want {
 		if got[i] != want[i] {
-			t.Fatalf("clDropTop = %v, want %v", got, want)
+			t.Fatalf("cleaning.DropTop = %v, want %v", got, want)
 		}
 	}
 	// Ties: the higher index goes first.
-	got = clDropTop([]float64{1, 1, 1}, 1.0/3)
+	got = cleaning.DropTop([]float64{1, 1, 1}, 1.0/3)
 	if !got[0] || !got[1] || got[2] {
 		t.Errorf("tie-break: %v", got)
 	}
-	if math.Abs(clTV([]float32{1, 0}, []float32{0.25, 0.75})-0.75) > 1e-9 {
-		t.Error("clTV")
+	if math.Abs(cleaning.TV([]float32{1, 0}, []float32{0.25, 0.75})-0.75) > 1e-9 {
+		t.Error("cleaning.TV")
 	}
 }

@@ -1,15 +1,13 @@
 package method
 
-// conf-filter: train only on confident weak labels. EleutherAI/w2s uses
-// probe-based filters; the confidence filter is the baseline
-// "train_only_on_confident_labels" of the Anthropic Automated W2S
-// Researcher harness (safety-research/automated-w2s-research), which keeps
-// binary weak labels with p >= 0.75 or <= 0.25, i.e. max probability >= 0.75.
-// Adaptation: K classes through the max probability; by default keep=0.5
-// keeps the most confident half instead of a fixed threshold (threshold=0.75
-// restores the original rule; small weak heads are rarely that confident);
-// the student trains on the kept examples' soft weak labels (the harness
-// trains on hard labels).
+// conf-filter: keeps the train_strong examples whose weak label is
+// confident, the max probability at or above threshold, or by default the
+// most confident keep fraction, and trains the student on their soft weak
+// labels only.
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
@@ -17,6 +15,7 @@ import (
 	"math"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 func init() {
@@ -51,11 +50,11 @@ func newConfFilter(p Params) (Method, error) {
 	}
 	var err error
 	if hasK {
-		if m.keep, err = clFrac(p, "keep", 0.5, 0, 1); err != nil {
+		if m.keep, err = paramFraction(p, "keep", 0.5, 0, 1); err != nil {
 			return nil, err
 		}
 	} else if hasT {
-		if m.threshold, err = clFrac(p, "threshold", 0.75, 0, 1); err != nil {
+		if m.threshold, err = paramFraction(p, "threshold", 0.75, 0, 1); err != nil {
 			return nil, err
 		}
 	} else {
@@ -83,7 +82,7 @@ func (m confFilter) selection(weak data.Matrix) []bool {
 		for i, c := range conf {
 			neg[i] = -c
 		}
-		return clDropTop(neg, 1-m.keep)
+		return cleaning.DropTop(neg, 1-m.keep)
 	}
 	kept := make([]bool, len(conf))
 	for i, c := range conf {
@@ -95,7 +94,7 @@ func (m confFilter) selection(weak data.Matrix) []bool {
 func (m confFilter) Plan(_ context.Context, _ *View) (*Plan, error) {
 	return Single("student", func(_ context.Context, v *View) (Objective, error) {
 		kept := m.selection(v.TrainStrong.WeakLabels)
-		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
-		return clObjective(m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
+		logNote(v, "%s: kept %d of %d weak labels", m.spec, cleaning.Count(kept), len(kept))
+		return keptObjective(m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
 	}), nil
 }

@@ -2,6 +2,9 @@ package method
 
 import (
 	"testing"
+
+	"github.com/superalign/superalign/internal/testenv"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 // TestConfFilter checks the defining behaviour on real sentiment weak
@@ -9,6 +12,7 @@ import (
 // reaches the threshold, the keep rule exactly the most confident fraction,
 // and the kept labels are more often right than the dropped ones.
 func TestConfFilter(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	weak := c.view.TrainStrong.WeakLabels
 	conf := func(i int) float32 { return max(weak.At(i, 0), weak.At(i, 1)) }
@@ -23,7 +27,7 @@ func TestConfFilter(t *testing.T) {
 			t.Fatal("conf-filter replaced a label")
 		}
 	}
-	n := clCount(kept)
+	n := cleaning.Count(kept)
 	if n == 0 || n == len(kept) {
 		t.Fatalf("threshold 0.7 kept %d of %d: the test does not exercise the filter", n, len(kept))
 	}
@@ -39,7 +43,7 @@ func TestConfFilter(t *testing.T) {
 
 	m := clMust(t, "conf-filter:keep=0.3").(confFilter)
 	kept = m.selection(weak)
-	if got, want := clCount(kept), 90; got != want { // round(0.3 · 300)
+	if got, want := cleaning.Count(kept), 90; got != want { // round(0.3 · 300)
 		t.Fatalf("keep=0.3 kept %d, want %d", got, want)
 	}
 	minKept := float32(2)

@@ -24,6 +24,7 @@ import (
 	"math"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/train"
 )
 
@@ -65,7 +66,7 @@ func (naiveAA) Plan(_ context.Context, _ *View) (*Plan, error) {
 	return Single("student", func(_ context.Context, v *View) (Objective, error) {
 		return Objective{
 			Objective: train.Objective{Targets: v.TrainStrong.WeakLabels},
-			Reseed:    func(base int64) int64 { return lsSeed(base, "aa") },
+			Reseed:    func(base int64) int64 { return seeds.Derive(base, seeds.Lead("aa")) },
 		}, nil
 	}), nil
 }

@@ -5,11 +5,13 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
+	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
 
 func TestCsRanges(t *testing.T) {
-	r, of := csRanges(10, 8)
+	r, of := specialistRanges(10, 8)
 	if len(r) != 8 || r[0] != [2]int{0, 1} || r[3] != [2]int{3, 5} || r[7] != [2]int{8, 10} {
 		t.Errorf("ranges %v", r)
 	}
@@ -35,7 +37,7 @@ func TestCsAssignHand(t *testing.T) {
 	)
 	t0 := rows([]float32{0.9, 0.1, 0, 0}, []float32{0.5, 0.5, 0, 0}, []float32{0.8, 0.2, 0, 0}, []float32{0.3, 0.7, 0, 0})
 	t1 := rows([]float32{0, 0, 0.6, 0.4}, []float32{0, 0, 0.9, 0.1}, []float32{0, 0, 0.5, 0.5}, []float32{0, 0, 0.8, 0.2})
-	lv := csAssign(prev, []data.Matrix{t0, t1}, 1)
+	lv := assignLevel(prev, []data.Matrix{t0, t1}, 1)
 	if !reflect.DeepEqual(lv.teacher, []int{0, 1, 0, 1}) {
 		t.Errorf("teachers %v", lv.teacher)
 	}
@@ -53,7 +55,7 @@ func TestCsAssignHand(t *testing.T) {
 	}
 	// Top-2 agreement adds rows 2 and 3 (the teacher's class is the
 	// student's second choice in both).
-	if lv2 := csAssign(prev, []data.Matrix{t0, t1}, 2); lv2.keepRate != 1 {
+	if lv2 := assignLevel(prev, []data.Matrix{t0, t1}, 2); lv2.keepRate != 1 {
 		t.Errorf("top-2 keep rate %v, want 1", lv2.keepRate)
 	}
 }
@@ -66,11 +68,12 @@ func TestCsAssignHand(t *testing.T) {
 // rejection (some examples dropped, all labels from specialists) and that
 // the students stay well above chance.
 func TestCosuperviseText4(t *testing.T) {
+	testenv.NeedsAssets(t, "the SpamAssassin corpus")
 	c := clTestCell(t, "text4")
 	if c.view.K != 4 {
 		t.Fatalf("K = %d", c.view.K)
 	}
-	t.Logf("text4: weak label accuracy %.3f", clWeakCorrect(c, clAll(len(c.goldTS), true)))
+	t.Logf("text4: weak label accuracy %.3f", clWeakCorrect(c, cleaning.All(len(c.goldTS), true)))
 	for _, spec := range []string{"cosupervise:teachers=1", "cosupervise:teachers=2"} {
 		p, sel := clFit(t, c, spec)
 		pred, err := p.Predict(t.Context(), student.Inputs{Features: c.testX})
@@ -78,20 +81,20 @@ func TestCosuperviseText4(t *testing.T) {
 			t.Fatal(err)
 		}
 		acc := clAccuracy(pred, c.testGold)
-		t.Logf("%s: test accuracy %.3f, kept %d of %d", spec, acc, clCount(sel.Kept), len(sel.Kept))
+		t.Logf("%s: test accuracy %.3f, kept %d of %d", spec, acc, cleaning.Count(sel.Kept), len(sel.Kept))
 		if acc < 0.5 {
 			t.Errorf("%s: test accuracy %.3f (chance 0.25)", spec, acc)
 		}
 		switch spec {
 		case "cosupervise:teachers=1":
-			if clCount(sel.Kept) != len(sel.Kept) || clCount(sel.Replaced) != 0 {
+			if cleaning.Count(sel.Kept) != len(sel.Kept) || cleaning.Count(sel.Replaced) != 0 {
 				t.Error("level 1 must train on every weak label")
 			}
 		default:
-			if n := clCount(sel.Kept); n == len(sel.Kept) || n < len(sel.Kept)/4 {
+			if n := cleaning.Count(sel.Kept); n == len(sel.Kept) || n < len(sel.Kept)/4 {
 				t.Errorf("final level kept %d of %d", n, len(sel.Kept))
 			}
-			if clCount(sel.Replaced) != len(sel.Replaced) {
+			if cleaning.Count(sel.Replaced) != len(sel.Replaced) {
 				t.Error("levels above 1 label everything from specialists")
 			}
 		}

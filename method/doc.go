@@ -1,5 +1,8 @@
-// Package method holds the weak-to-strong methods: one file per method, each
-// opening with the paper it implements and how it is adapted.
+// Package method holds the weak-to-strong methods: one file per method,
+// opening with how the code computes it. Each method's paper, the code it
+// follows and how superalign adapts it are written once, in the Info it
+// registers; Catalogue (generated) shows them in godoc and METHODS.md on
+// GitHub.
 //
 // A method describes, the runner trains. A method receives a View (frozen
 // features of train_weak and train_strong, the weak labels [N, K] and a

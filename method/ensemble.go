@@ -1,28 +1,20 @@
 package method
 
-// ensemble: an ensemble of weak supervisors combined by learned weights,
-// after RAVEN (Jeon, Sobotka, Choi, Brbić, "Weak-to-Strong Generalization
-// under Distribution Shifts"; mlbio-epfl/raven), which learns adaptive weights
-// over several weak models jointly with the strong student.
-//
-// Members are heads on one or more encoders' train_weak features
+// ensemble: members are heads on one or more encoders' train_weak features
 // (encoders=weak+glove; View.Features), each trained on train_weak gold with
 // `seeds` initialisation seeds. Member (weak, seed 0) is the cell's own weak
 // model, so encoders=weak,seeds=1 is naive bit for bit. The weights w (on the
 // simplex) maximise the likelihood of train_weak gold under the mixture
 // Σ_m w_m·p_m(y|x), with every member's train_weak probabilities taken out of
 // fold (k-fold refits, folds=2) so that an over-fitted member is not
-// rewarded: a stacking of the members (Wolpert 1992; Breiman 1996), solved by
-// EM for mixture proportions, a concave problem with a unique optimum value.
-// The weighted mixture of the members' probabilities on train_strong is the
-// soft label set the student is trained on with soft cross-entropy.
+// rewarded: a stacking of the members, solved by EM for mixture proportions,
+// a concave problem with a unique optimum value. The weighted mixture of the
+// members' probabilities on train_strong is the soft label set the student
+// is trained on with soft cross-entropy.
 //
-// Adaptation: RAVEN learns the weights jointly with the student from the
-// student's agreement with each weak model, without gold; we instead fit them
-// once on train_weak, whose gold the supervisor's makers hold, which is
-// label-honest (no train_strong or test gold), cheaper, and independent of
-// the student; RAVEN's easy-sample initialisation is not used. Members are
-// heads on frozen features.
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
@@ -30,6 +22,8 @@ import (
 	"math"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -39,15 +33,16 @@ func init() {
 		Name: "ensemble",
 		Description: "several weak supervisors (encoders × seeds, trained on train_weak gold) mixed with weights that maximise the out-of-fold " +
 			"likelihood of train_weak gold; the mixture's soft labels of train_strong train the student",
-		Reference: "RAVEN, Jeon et al. (mlbio-epfl/raven), adaptive weights over weak models; weights by stacking (Wolpert 1992, Breiman 1996)",
+		Reference: "RAVEN, Jeon, Sobotka, Choi, Brbić, 'Weak-to-Strong Generalization under Distribution Shifts' (mlbio-epfl/raven), adaptive weights over weak models; weights by stacking (Wolpert 1992, Breiman 1996)",
 		Params: "encoders=weak (ENC[:HEAD] joined by '+'; 'weak' = the cell's weak encoder, whose seed 0 is the cell's weak model); " +
 			"seeds=3 (heads per encoder); folds=2 (out-of-fold folds on train_weak for the weights)",
-		Adaptation: "weights fitted once by EM on out-of-fold train_weak likelihood instead of jointly with the student from agreement; " +
+		Adaptation: "weights fitted once by EM on out-of-fold train_weak likelihood instead of jointly with the student from agreement (label-honest: " +
+			"train_weak's gold is the supervisor's; cheaper; independent of the student); " +
 			"no easy-sample initialisation; members are probes on frozen features",
 		Gold: "weak-side: members and mixture weights fit on all train_weak gold with weak-side features (free: more weak supervisors from " +
 			"the supervisor's own data; recorded as gold_features weak); members on encoders at least as strong as the student's are refused",
 	}, func(p Params) (Method, error) {
-		encs, err := lsParseModels(p.Str("encoders", "weak"))
+		encs, err := parseModels(p.Str("encoders", "weak"))
 		if err != nil {
 			return nil, fmt.Errorf("encoders: %w", err)
 		}
@@ -115,7 +110,7 @@ func (e ensemble) objective(ctx context.Context, v *View) (Objective, error) {
 				labels.Values[j] += float32(weights[i]) * val
 			}
 		}
-		lsRenormalise(labels)
+		renormalise(labels)
 	}
 	if v.Log != nil {
 		for i, m := range members {
@@ -136,7 +131,7 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 			// is the ceiling in disguise, not weak supervision.
 			return nil, fmt.Errorf("member %s uses the cell's strong encoder %q: ensemble members must be weak supervisors", enc, enc.Encoder)
 		}
-		tw, ts, err := lsFeatures(ctx, v, enc.Encoder)
+		tw, ts, err := modelFeatures(ctx, v, enc.Encoder)
 		if err != nil {
 			return nil, err
 		}
@@ -155,8 +150,8 @@ func (e ensemble) members(ctx context.Context, v *View) ([]ensembleMember, error
 		}
 		for s := range e.seeds {
 			m := ensembleMember{name: fmt.Sprintf("%s#%d", enc, s)}
-			cfg := lsHeadConfig(v, enc, lsSeed(v.Seed, "ensemble", enc.String(), fmt.Sprint(s)))
-			if lsIsWeak(v, enc.Encoder) && (v.WeakProbe.Head == "" || enc.Head == v.WeakProbe.Head) && s == 0 {
+			cfg := auxHeadConfig(v, enc, seeds.Derive(v.Seed, seeds.Lead("ensemble", enc.String(), fmt.Sprint(s))))
+			if isWeakEncoder(v, enc.Encoder) && (v.WeakProbe.Head == "" || enc.Head == v.WeakProbe.Head) && s == 0 {
 				m.strong = v.TrainStrong.WeakLabels
 			} else {
 				gold, err := goldOf()
@@ -205,7 +200,7 @@ func ensembleWeights(probs []data.Matrix, gold []int, maxIter int, tol float64) 
 		for i, y := range gold {
 			var tot float64
 			for j, p := range probs {
-				lik[j] = w[j] * math.Max(float64(p.At(i, y)), lsTiny)
+				lik[j] = w[j] * math.Max(float64(p.At(i, y)), lossgraph.Tiny)
 				tot += lik[j]
 			}
 			for j := range next {
@@ -231,16 +226,16 @@ func ensembleLogLik(probs []data.Matrix, gold []int, w []float64) float64 {
 	for i, y := range gold {
 		var tot float64
 		for j, p := range probs {
-			tot += w[j] * math.Max(float64(p.At(i, y)), lsTiny)
+			tot += w[j] * math.Max(float64(p.At(i, y)), lossgraph.Tiny)
 		}
 		ll += math.Log(tot)
 	}
 	return ll
 }
 
-// lsRenormalise rescales each row of m to sum to 1 (float32 sums of a convex
+// renormalise rescales each row of m to sum to 1 (float32 sums of a convex
 // combination can drift by an ulp or two).
-func lsRenormalise(m data.Matrix) {
+func renormalise(m data.Matrix) {
 	for i := 0; i < m.Rows; i++ {
 		row := m.Row(i)
 		var s float64

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // TestEnsembleWeights checks the EM weights on hand-made member
@@ -60,6 +61,7 @@ func TestEnsembleWeights(t *testing.T) {
 // under a linear and an MLP head) on the sentiment cell and checks that its
 // student differs from naive's.
 func TestEnsembleRealMembers(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	lvDiffer(t, v, "naive", "ensemble:encoders=weak+weak:mlp,seeds=1")
 }
@@ -67,6 +69,7 @@ func TestEnsembleRealMembers(t *testing.T) {
 // TestEnsembleRefusesStrongEncoder: a member trained on gold over the
 // student's own features would be the ceiling in disguise.
 func TestEnsembleRefusesStrongEncoder(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	m := lvNew(t, "ensemble:encoders=weak+glove,seeds=1")
 	if _, err := probeExecutor(v).Run(context.Background(), m, v); err == nil || !strings.Contains(err.Error(), "strong encoder") {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -133,6 +135,7 @@ func TestEncoderLadder(t *testing.T) {
 // encoders and refuses, before any work, a pair with none between it;
 // named rungs at or above the student are refused too.
 func TestBootstrapDefaultChain(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	b := lvNew(t, "bootstrap").(bootstrap)
 	chain, err := b.rungs("bow", "use-lite")
 	if err != nil || len(chain) != 1 || chain[0] != (student.Spec{Encoder: "glove", Head: student.HeadLinear}) {
@@ -155,6 +158,7 @@ func TestBootstrapDefaultChain(t *testing.T) {
 // TestCosuperviseRefusesTwoClasses: with K = 2 co-supervision is one round
 // of self-training, refused before any work.
 func TestCosuperviseRefusesTwoClasses(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	m := lvNew(t, "cosupervise")
 	if err := Check(m, CellInfo{K: 2}); err == nil || !strings.Contains(err.Error(), "self-training") {
 		t.Errorf("K = 2: %v", err)
@@ -173,6 +177,7 @@ func TestCosuperviseRefusesTwoClasses(t *testing.T) {
 // its declared gold=B of strong-feature labels (none when it declares
 // none), and only the weak-side refitters (ensemble) read weak-side gold.
 func TestMethodsDrawWhatTheyDeclare(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	info := CellInfo{K: v.K, NTrainWeak: v.TrainWeak.Weak.Rows, NTrainStrong: v.TrainStrong.Weak.Rows, WeakEncoder: v.WeakEncoder, StrongEncoder: v.StrongEncoder}
 	weakSide := map[string]bool{"ensemble": true}
@@ -219,6 +224,7 @@ func (p plantedMethod) Plan(_ context.Context, _ *View) (*Plan, error) {
 // strong features outside the budget, one per way a method could try; the
 // executor refuses each, while the same method within its budget runs.
 func TestPlantedGoldBypasses(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	naiveObjective := func(v *View) Objective {
 		return Objective{Objective: train.Objective{Targets: v.TrainStrong.WeakLabels}}
@@ -298,6 +304,7 @@ func TestPlantedGoldBypasses(t *testing.T) {
 // train_strong's weak labels followed by those examples, naive@aa naive
 // under the derived seed; all bit for bit.
 func TestGoldControls(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	ex := probeExecutor(v)
 	pool, twStrong := testGoldFor(v)
@@ -341,7 +348,7 @@ func TestGoldControls(t *testing.T) {
 	}
 
 	cfg = ex.Config
-	cfg.Seed = lsSeed(cfg.Seed, "aa")
+	cfg.Seed = seeds.Derive(cfg.Seed, seeds.Lead("aa"))
 	byHand = fit(ex.Inputs.Features, v.TrainStrong.WeakLabels, cfg)
 	if got := lvPredict(t, lvNew(t, "naive@aa"), v); !reflect.DeepEqual(got.Values, byHand.Values) {
 		t.Error("naive@aa is not naive under the derived seed")

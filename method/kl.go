@@ -1,7 +1,6 @@
 package method
 
-// kl: KL(y_weak || p_student), the "kl" loss of EleutherAI/w2s w2s/loss.py
-// and EleutherAI/weak-to-strong, batch mean of Σ_k y_k·(log y_k - log p_k).
+// kl: KL(y_weak || p_student), batch mean of Σ_k y_k·(log y_k - log p_k).
 //
 // KL and soft cross-entropy differ by the weak labels' entropy Σ y·log y,
 // which does not depend on the student: the loss values differ by that
@@ -10,13 +9,17 @@ package method
 // (TestKLGradientEqualsNaive checks both). It is here so that rows reporting
 // "kl" in the references have a counterpart; its reported training loss is
 // 0 at a perfect fit, which makes under-fitting easier to read than xent's.
+// log y is taken as log max(y, 1e-30) so that a weak label that underflowed
+// to 0 contributes 0.
 //
-// Adaptation: log y is taken as log max(y, 1e-30)
-// so that a weak label that underflowed to 0 contributes 0.
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -39,6 +42,6 @@ func init() {
 
 // klLoss is Σ_k y·(log y - log_softmax(logits)) per example [B].
 func klLoss(logits, y, _ *graph.Node) *graph.Node {
-	per := graph.ReduceSum(graph.Mul(y, graph.Sub(lsLog(y), graph.LogSoftmax(logits, -1))), -1)
+	per := graph.ReduceSum(graph.Mul(y, graph.Sub(lossgraph.Log(y), graph.LogSoftmax(logits, -1))), -1)
 	return per
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/train"
 )
 
@@ -12,6 +13,7 @@ import (
 // differ by the weak labels' mean entropy, and that the trained students
 // agree.
 func TestKLGradientEqualsNaive(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	logits, y := lvBatch(t, v, 128)
 	lx, gx, err := train.LossGradient(train.Loss{}, logits, y, 0)

@@ -1,22 +1,24 @@
 package method
 
-// knn-relabel and knn-filter: the kNN probe of EleutherAI/w2s (w2s/probe.py,
-// "knn" probe: k = 50, the mean of the neighbours' labels) used as
-// --probe_relabel (replace every weak label by the probe's prediction) and
-// --probe_filter (drop the contamination = 10% of points whose weak label
-// disagrees most with the probe).
-// Adaptation: the probe runs on the cell's frozen strong features (the
-// original uses a middle layer's activations of the strong LM) with cosine
-// distance; the neighbour mean excludes the point itself (leave-one-out, so a
-// point cannot vote for its own label); knn-filter's disagreement is the
-// fraction of the k neighbours whose weak argmax differs from the point's
-// (see clDisagree for why not a soft distance); K classes throughout.
+// knn-relabel and knn-filter: a kNN probe on the cell's frozen strong
+// features (cosine by default): each point's prediction is the mean of its
+// k neighbours' weak labels, excluding the point itself (leave-one-out, so a
+// point cannot vote for its own label). knn-relabel replaces every weak label
+// by that prediction; knn-filter drops the contamination fraction of points
+// whose weak argmax disagrees most with their neighbours: the fraction of
+// the k neighbours whose weak argmax differs (see cleaning.Disagree for why
+// not a soft distance).
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/knn"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 func init() {
@@ -56,15 +58,15 @@ func newKNNMethod(filter bool) func(Params) (Method, error) {
 		}
 		m := knnMethod{spec: Spec(name, p), filter: filter}
 		var err error
-		if m.k, err = clPositive(p, "k", 50); err != nil {
+		if m.k, err = paramPositive(p, "k", 50); err != nil {
 			return nil, err
 		}
 		if filter {
-			if m.contamination, err = clFrac(p, "contamination", 0.1, 0, 0.95); err != nil {
+			if m.contamination, err = paramFraction(p, "contamination", 0.1, 0, 0.95); err != nil {
 				return nil, err
 			}
 		}
-		if m.metric, err = clMetric(p); err != nil {
+		if m.metric, err = paramMetric(p); err != nil {
 			return nil, err
 		}
 		return m, p.Unused()
@@ -76,17 +78,17 @@ func (m knnMethod) Name() string { return m.spec }
 // labels returns the kept flags, replaced flags and training targets [N, K].
 func (m knnMethod) labels(v *View) (kept, replaced []bool, targets data.Matrix, err error) {
 	weak := v.TrainStrong.WeakLabels
-	g, err := clGraph(m.spec, v.TrainStrong.Strong, m.k, m.metric)
+	g, err := cleaning.Graph(m.spec, v.TrainStrong.Strong, m.k, m.metric)
 	if err != nil {
 		return nil, nil, data.Matrix{}, err
 	}
-	mean := clNeighbourMean(g, weak)
+	mean := cleaning.NeighbourMean(g, weak)
 	n := weak.Rows
 	if !m.filter {
-		return clAll(n, true), clAll(n, true), mean, nil
+		return cleaning.All(n, true), cleaning.All(n, true), mean, nil
 	}
-	votes := clNeighbourMean(g, data.OneHot(weak.Argmax(), v.K))
-	return clDropTop(clDisagree(weak, votes), m.contamination), nil, weak, nil
+	votes := cleaning.NeighbourMean(g, data.OneHot(weak.Argmax(), v.K))
+	return cleaning.DropTop(cleaning.Disagree(weak, votes), m.contamination), nil, weak, nil
 }
 
 func (m knnMethod) Plan(_ context.Context, _ *View) (*Plan, error) {
@@ -99,7 +101,7 @@ func (m knnMethod) objective(_ context.Context, v *View) (Objective, error) {
 		return Objective{}, err
 	}
 	if m.filter {
-		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
+		logNote(v, "%s: kept %d of %d weak labels", m.spec, cleaning.Count(kept), len(kept))
 	} else {
 		agree := 0
 		am, aw := targets.Argmax(), v.TrainStrong.WeakLabels.Argmax()
@@ -108,7 +110,7 @@ func (m knnMethod) objective(_ context.Context, v *View) (Objective, error) {
 				agree++
 			}
 		}
-		clLogf(v, "%s: neighbour labels agree with the weak argmax on %d of %d", m.spec, agree, len(am))
+		logNote(v, "%s: neighbour labels agree with the weak argmax on %d of %d", m.spec, agree, len(am))
 	}
-	return clObjective(m.spec, v, kept, replaced, targets)
+	return keptObjective(m.spec, v, kept, replaced, targets)
 }

@@ -4,12 +4,16 @@ import (
 	"math"
 	"sort"
 	"testing"
+
+	"github.com/superalign/superalign/internal/testenv"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 // TestKNNRelabelHandMean checks knn-relabel against the neighbour mean
 // computed by hand (float64 cosine, brute force) on a tiny real subset: the
 // first 12 train_strong examples of the sentiment cell, k = 3.
 func TestKNNRelabelHandMean(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	idx := make([]int, 12)
 	for i := range idx {
@@ -27,8 +31,8 @@ func TestKNNRelabelHandMean(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if clCount(kept) != 12 || clCount(replaced) != 12 {
-		t.Errorf("knn-relabel keeps and replaces every label; got %d kept, %d replaced", clCount(kept), clCount(replaced))
+	if cleaning.Count(kept) != 12 || cleaning.Count(replaced) != 12 {
+		t.Errorf("knn-relabel keeps and replaces every label; got %d kept, %d replaced", cleaning.Count(kept), cleaning.Count(replaced))
 	}
 	cos := func(a, b []float32) float64 {
 		var d, na, nb float64
@@ -59,16 +63,17 @@ func TestKNNRelabelHandMean(t *testing.T) {
 // TestKNNFilter checks that knn-filter drops exactly the contamination
 // fraction whose weak class the fewest neighbours share (hand-counted).
 func TestKNNFilter(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	m := clMust(t, "knn-filter").(knnMethod)
 	kept, _, _, err := m.labels(&c.view)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := len(kept) - clCount(kept); got != 30 { // round(0.1 · 300)
+	if got := len(kept) - cleaning.Count(kept); got != 30 { // round(0.1 · 300)
 		t.Fatalf("dropped %d, want 30", got)
 	}
-	g, _ := clGraph("t", c.view.TrainStrong.Strong, 50, m.metric)
+	g, _ := cleaning.Graph("t", c.view.TrainStrong.Strong, 50, m.metric)
 	weak := c.view.TrainStrong.WeakLabels
 	// Hand count: the fraction of the 50 neighbours whose weak argmax differs.
 	arg := weak.Argmax()

@@ -1,40 +1,30 @@
 package method
 
-// logconf: the auxiliary confidence loss of Burns et al., "Weak-to-Strong
-// Generalization: Eliciting Strong Capabilities With Weak Supervision"
-// (2023), following openai/weak-to-strong weak_to_strong/loss.py
-// (logconf_loss_fn) and EleutherAI/w2s w2s/loss.py (log_confidence_loss).
-//
-// Each minibatch B: the student's probabilities p = softmax(logits) are
-// hardened to one-hot predictions whose class balance matches the weak
+// logconf: each minibatch B, the student's probabilities p = softmax(logits)
+// are hardened to one-hot predictions whose class balance matches the weak
 // labels' batch prior (threshold t = quantile of p[:,0] at q = mean of the
 // weak labels' class-1 column; class 0 iff p[:,0] >= t), and the student is
 // trained with cross-entropy against the detached target
 //
 //	target = (1 - c)·y_weak + c·hardened,  c = coef·schedule(progress)
 //
-// schedule=linear, the default, is the paper's smooth warm-up as EleutherAI
-// implements it (min(1, progress/warmup)) and as openai/weak-to-strong PR
-// #33 ("Fix confidence loss to scale up correctly") corrects the released
-// code to; schedule=step is the released code's (schedule = step_frac
-// while step_frac <= warmup, then 1: it reaches only warmup·coef, then
-// jumps to coef), kept as an option. Until issue 12 step was the default.
+// with schedule(progress) = min(1, progress/warmup) (linear, the default) or
+// progress while progress <= warmup, then 1 (step). The threshold is taken
+// over the student's minibatch, which the loss keeps randomly composed: it
+// declares batch statistics, so the trainer never groups it by length. For
+// K > 2 the hardening is the argmax after a one-step prior shift towards the
+// weak labels' batch prior (lossgraph.Harden).
 //
-// Adaptations: the threshold is taken over the student's minibatch (128 for
-// a probe, 32 for a fine-tuned encoder; the released code uses its batch of
-// 32; EleutherAI a buffer of the last 32 predictions), which is always
-// randomly composed, never grouped by length (the loss declares batch
-// statistics, so the trainer does not group it); the warm-up is
-// a fraction of all optimiser steps in both schedules (EleutherAI counts 100
-// or 200 steps). For K > 2 classes, which neither reference handles, the
-// hardening is the argmax after a one-step prior shift towards the weak
-// labels' batch prior (see lsHarden).
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -49,7 +39,8 @@ func init() {
 			"warmup=0.1 (fraction of optimiser steps)",
 		Adaptation: "fidelity fix, issue 12: schedule=linear by default (the released step schedule jumps from warmup·c to c, a bug by " +
 			"openai/weak-to-strong PR #33; step stays an option); threshold over the student's randomly composed minibatch (probe 128, " +
-			"fine-tuned 32, released code 32); warm-up as a fraction of steps in both schedules; K>2: argmax after a one-step prior shift " +
+			"fine-tuned 32, released code 32, EleutherAI a buffer of the last 32 predictions); warm-up as a fraction of steps in both schedules " +
+			"(EleutherAI counts 100 or 200 steps); K>2: argmax after a one-step prior shift " +
 			"p_k·π_k/p̄_k towards the weak labels' batch prior π (no published rule)",
 		Gold: "none",
 	}, newLogconf(true))
@@ -57,7 +48,7 @@ func init() {
 
 // newLogconf builds logconf (harden = true) or entropy (harden = false).
 func newLogconf(harden bool) func(Params) (Method, error) {
-	name, defSchedule := "logconf", lsScheduleLinear
+	name, defSchedule := "logconf", lossgraph.ScheduleLinear
 	if !harden {
 		name = "entropy"
 	}
@@ -69,7 +60,7 @@ func newLogconf(harden bool) func(Params) (Method, error) {
 		if !(coef >= 0 && coef <= 1) {
 			return nil, fmt.Errorf("coef=%v: want a weight in [0, 1]", coef)
 		}
-		schedule, warmup, err := lsParseSchedule(p, defSchedule)
+		schedule, warmup, err := parseSchedule(p, defSchedule)
 		if err != nil {
 			return nil, err
 		}
@@ -77,7 +68,7 @@ func newLogconf(harden bool) func(Params) (Method, error) {
 			return nil, err
 		}
 		loss := func(logits, targets, progress *graph.Node) *graph.Node {
-			return lsXentTo(logits, confTarget(logits, targets, progress, coef, schedule, warmup, harden))
+			return lossgraph.XentTo(logits, confTarget(logits, targets, progress, coef, schedule, warmup, harden))
 		}
 		return lossMethod{spec: Spec(name, p), build: func(*View) (train.Loss, error) {
 			// Hardening thresholds at the batch prior: a batch statistic.
@@ -93,8 +84,8 @@ func confTarget(logits, y, progress *graph.Node, coef float64, schedule string, 
 	p := graph.Softmax(logits, -1)
 	self := p
 	if harden {
-		self = lsHarden(p, y)
+		self = lossgraph.Harden(p, y)
 	}
-	c := graph.MulScalar(lsScheduleNode(schedule, progress, warmup), coef)
+	c := graph.MulScalar(lossgraph.ScheduleNode(schedule, progress, warmup), coef)
 	return graph.Add(graph.Mul(graph.OneMinus(c), y), graph.Mul(c, self))
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/gomlx/gomlx/core/graph"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -19,17 +21,17 @@ func TestScheduleCoef(t *testing.T) {
 		schedule       string
 		progress, want float64
 	}{
-		{lsScheduleStep, 0, 0},
-		{lsScheduleStep, 0.05, 0.05},
-		{lsScheduleStep, 0.1, 0.1},
-		{lsScheduleStep, 0.1001, 1},
-		{lsScheduleStep, 0.9, 1},
-		{lsScheduleLinear, 0, 0},
-		{lsScheduleLinear, 0.05, 0.5},
-		{lsScheduleLinear, 0.1, 1},
-		{lsScheduleLinear, 0.5, 1},
+		{lossgraph.ScheduleStep, 0, 0},
+		{lossgraph.ScheduleStep, 0.05, 0.05},
+		{lossgraph.ScheduleStep, 0.1, 0.1},
+		{lossgraph.ScheduleStep, 0.1001, 1},
+		{lossgraph.ScheduleStep, 0.9, 1},
+		{lossgraph.ScheduleLinear, 0, 0},
+		{lossgraph.ScheduleLinear, 0.05, 0.5},
+		{lossgraph.ScheduleLinear, 0.1, 1},
+		{lossgraph.ScheduleLinear, 0.5, 1},
 	} {
-		if got := lsScheduleCoef(tc.schedule, tc.progress, 0.1); math.Abs(got-tc.want) > 1e-12 {
+		if got := lossgraph.ScheduleCoef(tc.schedule, tc.progress, 0.1); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("%s at %v: coef %v, want %v", tc.schedule, tc.progress, got, tc.want)
 		}
 	}
@@ -52,6 +54,7 @@ func lvQuantile(x []float64, q float64) float64 {
 // recovered from the gradient the training graph computes. The entropy
 // variant's target, (1-c)·y + c·p, is checked on the same batch.
 func TestLogconfTarget(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	// Two batches: the first 128 rows (a balanced prior), and a skewed one,
 	// 96 rows the weak model calls positive and 32 it calls negative, where a
@@ -165,7 +168,7 @@ func TestHardenMulticlass(t *testing.T) {
 		}
 	}
 	harden := func(logits, targets, _ *graph.Node) *graph.Node {
-		return lsXentTo(logits, lsHarden(graph.Softmax(logits, -1), targets))
+		return lossgraph.XentTo(logits, lossgraph.Harden(graph.Softmax(logits, -1), targets))
 	}
 	got := lvTarget(t, train.Loss{PerExample: harden}, logits, y, 0)
 	for i := range 4 {
@@ -194,6 +197,7 @@ func TestHardenMulticlass(t *testing.T) {
 // TestProductTarget checks that product's target is the renormalised
 // product p^β·y^α on a real batch, rows summing to 1.
 func TestProductTarget(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	logits, y := lvBatch(t, v, 64)
 	for _, tc := range []struct {

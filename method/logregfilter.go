@@ -1,22 +1,25 @@
 package method
 
-// logreg-filter: the logistic-regression probe of EleutherAI/w2s
-// (w2s/probe.py "logreg", L2 penalty 1e-3) used as --probe_filter: fit a
-// linear probe on the strong model's representations to predict the weak
-// labels, then drop the contamination = 10% of points whose weak label
-// disagrees most with the probe.
-// Adaptation: the probe is cross-fitted (each point is scored by a probe
-// trained on the other folds), because an in-sample probe can memorise a
-// noisy label and then agree with it; the probe is package train's linear
-// head (Adam, 30 epochs, decoupled weight decay 1e-3 standing in for the L2
-// penalty) trained on the soft weak labels; disagreement is 1 − the probe's
-// probability of the weak argmax class (clDisagree); K classes.
+// logreg-filter: a linear probe on the frozen strong features predicts the
+// weak labels, cross-fitted (each point is scored by a probe trained on the
+// other folds, because an in-sample probe can memorise a noisy label and then
+// agree with it); the contamination fraction of points whose weak label
+// disagrees most with the probe are dropped. The probe is package train's
+// linear head (Adam, 30 epochs, decoupled weight decay wd) trained on the
+// soft weak labels; disagreement is 1 − the probe's probability of the weak
+// argmax class (cleaning.Disagree).
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
 
@@ -43,16 +46,16 @@ type logregFilter struct {
 func newLogregFilter(p Params) (Method, error) {
 	m := logregFilter{spec: Spec("logreg-filter", p)}
 	var err error
-	if m.contamination, err = clFrac(p, "contamination", 0.1, 0, 0.95); err != nil {
+	if m.contamination, err = paramFraction(p, "contamination", 0.1, 0, 0.95); err != nil {
 		return nil, err
 	}
-	if m.folds, err = clPositive(p, "folds", 5); err != nil {
+	if m.folds, err = paramPositive(p, "folds", 5); err != nil {
 		return nil, err
 	}
 	if m.folds < 2 {
 		return nil, fmt.Errorf("parameter folds=%d must be at least 2", m.folds)
 	}
-	if m.wd, err = clFrac(p, "wd", 1e-3, 0, 10); err != nil {
+	if m.wd, err = paramFraction(p, "wd", 1e-3, 0, 10); err != nil {
 		return nil, err
 	}
 	return m, p.Unused()
@@ -62,7 +65,7 @@ func (m logregFilter) Name() string { return m.spec }
 
 // probe returns the out-of-fold probe predictions on train_strong [N, K].
 func (m logregFilter) probe(ctx context.Context, v *View) (data.Matrix, error) {
-	return clCrossFit(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, m.probeConfig(v), m.folds, clSeed(v.Seed, "logreg-filter"))
+	return cleaning.CrossFit(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, m.probeConfig(v), m.folds, seeds.Derive(v.Seed, seeds.Trail("logreg-filter")))
 }
 
 // probeConfig is the probe's head: linear, weight decay wd, standardised
@@ -81,8 +84,8 @@ func (m logregFilter) Plan(_ context.Context, _ *View) (*Plan, error) {
 			return Objective{}, errorf2(m.spec, "probe", err)
 		}
 		weak := v.TrainStrong.WeakLabels
-		kept := clDropTop(clDisagree(weak, pred), m.contamination)
-		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
-		return clObjective(m.spec, v, kept, nil, weak)
+		kept := cleaning.DropTop(cleaning.Disagree(weak, pred), m.contamination)
+		logNote(v, "%s: kept %d of %d weak labels", m.spec, cleaning.Count(kept), len(kept))
+		return keptObjective(m.spec, v, kept, nil, weak)
 	}), nil
 }

@@ -4,6 +4,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/internal/testenv"
+	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
 
@@ -13,6 +16,7 @@ import (
 // drops exactly the contamination fraction to whose weak class the probe
 // gives the least probability, and that the student trains on the rest.
 func TestLogregFilter(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	v := &c.view
 	m := clMust(t, "logreg-filter:folds=3").(logregFilter)
@@ -21,10 +25,10 @@ func TestLogregFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	weak := v.TrainStrong.WeakLabels
-	score := clDisagree(weak, pred)
+	score := cleaning.Disagree(weak, pred)
 	_, sel := clFit(t, c, "logreg-filter:folds=3")
 	kept := sel.Kept
-	if got := len(kept) - clCount(kept); got != 30 {
+	if got := len(kept) - cleaning.Count(kept); got != 30 {
 		t.Fatalf("dropped %d of 300, want 30", got)
 	}
 	minDropped, maxKept := 2.0, -1.0
@@ -57,8 +61,8 @@ func TestLogregFilter(t *testing.T) {
 
 	// Out of fold: refitting fold 0's probe on the other folds by hand
 	// reproduces exactly the probe's predictions on fold 0's rows.
-	seed := clSeed(v.Seed, "logreg-filter")
-	fold := clFolds(weak.Rows, 3, seed)
+	seed := seeds.Derive(v.Seed, seeds.Trail("logreg-filter"))
+	fold := cleaning.Folds(weak.Rows, 3, seed)
 	var tr, te []int
 	for i, f := range fold {
 		if f == 0 {
@@ -68,7 +72,7 @@ func TestLogregFilter(t *testing.T) {
 		}
 	}
 	cfg := m.probeConfig(v)
-	cfg.Seed = clSeed(seed, "fold", "0")
+	cfg.Seed = seeds.Derive(seed, seeds.Trail("fold", "0"))
 	head, err := student.FitProbe(t.Context(), v.TrainStrong.Strong.SelectRows(tr), weak.SelectRows(tr), cfg)
 	if err != nil {
 		t.Fatal(err)

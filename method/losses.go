@@ -2,24 +2,20 @@ package method
 
 // Shared pieces of the loss-based methods (logconf, entropy, product, window,
 // kl, adaptconf): a Method whose plan trains the student on the weak labels
-// with its own train.Loss, the auxiliary-weight schedules, and
-// small host-side helpers (seed derivation, row confidences) used by the
-// label-producing methods (bootstrap, s2s, ensemble). Helper names start
-// with "ls" so they cannot collide with other files of the package.
+// with its own train.Loss, and the host-side helpers (row confidences,
+// auxiliary probes) the label-producing methods (bootstrap, s2s, ensemble)
+// use. The graph pieces of the losses are method/internal/lossgraph.
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"sort"
 	"strings"
 
-	"github.com/gomlx/gomlx/core/graph"
-
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -45,51 +41,11 @@ func (m lossMethod) Plan(_ context.Context, v *View) (*Plan, error) {
 	}), nil
 }
 
-// Auxiliary-weight schedules of logconf and entropy.
-const (
-	// lsScheduleStep is openai/weak-to-strong's: coef = step_frac while
-	// step_frac <= warmup, then 1 (a jump from warmup to 1).
-	lsScheduleStep = "step"
-	// lsScheduleLinear is EleutherAI/w2s's: a linear ramp from 0 to 1 over
-	// the warm-up, then 1.
-	lsScheduleLinear = "linear"
-)
-
-// lsScheduleCoef is the schedule's multiplier of the auxiliary weight at a
-// training progress in [0, 1): the host-side twin of lsScheduleNode, used in
-// tests and documentation.
-func lsScheduleCoef(schedule string, progress, warmup float64) float64 {
-	switch {
-	case warmup <= 0:
-		return 1
-	case schedule == lsScheduleStep:
-		if progress <= warmup {
-			return progress
-		}
-		return 1
-	default:
-		return math.Min(1, progress/warmup)
-	}
-}
-
-// lsScheduleNode builds lsScheduleCoef in the graph from the progress scalar.
-func lsScheduleNode(schedule string, progress *graph.Node, warmup float64) *graph.Node {
-	g := progress.Graph()
-	one := graph.ScalarOne(g, progress.DType())
-	if warmup <= 0 {
-		return one
-	}
-	if schedule == lsScheduleStep {
-		return graph.Where(graph.GreaterThan(progress, graph.Scalar(g, progress.DType(), warmup)), one, progress)
-	}
-	return graph.Min(graph.DivScalar(progress, warmup), one)
-}
-
-// lsParseSchedule reads schedule and warmup parameters.
-func lsParseSchedule(p Params, defSchedule string) (schedule string, warmup float64, err error) {
+// parseSchedule reads schedule and warmup parameters.
+func parseSchedule(p Params, defSchedule string) (schedule string, warmup float64, err error) {
 	schedule = p.Str("schedule", defSchedule)
-	if schedule != lsScheduleStep && schedule != lsScheduleLinear {
-		return "", 0, fmt.Errorf("schedule=%q: want %q or %q", schedule, lsScheduleStep, lsScheduleLinear)
+	if schedule != lossgraph.ScheduleStep && schedule != lossgraph.ScheduleLinear {
+		return "", 0, fmt.Errorf("schedule=%q: want %q or %q", schedule, lossgraph.ScheduleStep, lossgraph.ScheduleLinear)
 	}
 	warmup, err = p.Float("warmup", 0.1)
 	if err != nil {
@@ -101,101 +57,8 @@ func lsParseSchedule(p Params, defSchedule string) (schedule string, warmup floa
 	return schedule, warmup, nil
 }
 
-// lsXentTo is the per-example soft cross-entropy [B] of logits [B, K]
-// against target [B, K], with the target treated as a constant (detached):
-// the gradient of its batch mean is (softmax(logits) - target)/B.
-func lsXentTo(logits, target *graph.Node) *graph.Node {
-	return train.SoftCrossEntropy(logits, graph.StopGradient(target))
-}
-
-// lsColumn returns column c of x [B, K] as [B].
-func lsColumn(x *graph.Node, c int) *graph.Node {
-	return graph.Reshape(graph.Slice(x, graph.AxisRange(), graph.AxisElem(c)), x.Shape().Dimensions[0])
-}
-
-// lsFloat converts a boolean or integer node to x's float dtype.
-func lsFloat(b *graph.Node, like *graph.Node) *graph.Node {
-	return graph.ConvertDType(b, like.DType())
-}
-
-// lsQuantile is torch.quantile(x, q) with linear interpolation for x [B]
-// and a scalar q in [0, 1]: sorted(x) at position q·(B-1), interpolated
-// between its floor and ceiling. The sort is replaced by stable ranks from
-// a [B, B] comparison (B is a minibatch, so this is cheap and uses only ops
-// every backend has): rank_i = #{j: x_j < x_i} + #{j < i: x_j == x_i}.
-func lsQuantile(x, q *graph.Node) *graph.Node {
-	g := x.Graph()
-	n := x.Shape().Dimensions[0]
-	xi := graph.ExpandAxes(x, 1) // [B, 1]
-	xj := graph.ExpandAxes(x, 0) // [1, B]
-	less := lsFloat(graph.LessThan(xj, xi), x)
-	earlier := lsFloat(graph.LessThan(graph.Iota(g, less.Shape(), 1), graph.Iota(g, less.Shape(), 0)), x) // j < i
-	ties := graph.Mul(lsFloat(graph.Equal(xj, xi), x), earlier)
-	rank := graph.ReduceSum(graph.Add(less, ties), 1) // [B], values 0..B-1
-	pos := graph.MulScalar(q, float64(n-1))
-	lo := graph.Floor(pos)
-	hi := graph.Min(graph.AddScalar(lo, 1), graph.Scalar(g, x.DType(), float64(n-1)))
-	frac := graph.Sub(pos, lo)
-	at := func(r *graph.Node) *graph.Node {
-		return graph.ReduceSum(graph.Mul(x, lsFloat(graph.Equal(rank, r), x)), 0)
-	}
-	vlo, vhi := at(lo), at(hi)
-	return graph.Add(vlo, graph.Mul(frac, graph.Sub(vhi, vlo)))
-}
-
-// lsHarden returns the student's hardened predictions [B, K] (one-hot,
-// constant) from its probabilities p [B, K], matched to the weak labels'
-// batch prior.
-//
-// K = 2 is openai/weak-to-strong's rule: t = quantile(p[:,0], q) at q =
-// mean(y[:,1]); an example is class 0 iff p[:,0] >= t, so about a fraction q
-// of the batch is hardened to class 1, the weak labels' share of class 1.
-//
-// K > 2 has no published rule; ours is the argmax after a prior shift (one
-// EM step of Saerens et al. 2002): argmax_k p_k·π_k/p̄_k, where π is the
-// batch mean of the weak labels and p̄ that of the student's probabilities,
-// so classes the student over-predicts relative to the weak prior are
-// discounted. With K = 2 both rules agree when the student's mean matches
-// the prior.
-func lsHarden(p, y *graph.Node) *graph.Node {
-	k := p.Shape().Dimensions[1]
-	if k == 2 {
-		q := graph.ReduceMean(lsColumn(y, 1), 0)
-		p0 := lsColumn(p, 0)
-		hard0 := lsFloat(graph.GreaterOrEqual(p0, lsQuantile(p0, q)), p) // [B]
-		one := graph.OnesLike(hard0)
-		return graph.Stack([]*graph.Node{hard0, graph.Sub(one, hard0)}, 1)
-	}
-	prior := graph.ReduceMean(y, 0)                                                      // [K]
-	mean := graph.Max(graph.ReduceMean(p, 0), graph.Scalar(p.Graph(), p.DType(), 1e-12)) // [K]
-	shifted := graph.Mul(p, graph.ExpandAxes(graph.Div(prior, mean), 0))
-	return graph.OneHot(graph.ArgMax(shifted, 1), k, p.DType())
-}
-
-// lsTiny keeps logarithms of probabilities finite: log(max(y, lsTiny)).
-// A weak label of exactly 0 (float32 softmax underflow) then contributes
-// 0·log(lsTiny) = 0 to cross-entropies and KL, as it should.
-const lsTiny = 1e-30
-
-func lsLog(y *graph.Node) *graph.Node {
-	return graph.Log(graph.Max(y, graph.Scalar(y.Graph(), y.DType(), lsTiny)))
-}
-
-// lsSeed derives an independent seed for one component of a method from the
-// cell's seed, so that e.g. adding a rung never changes another's
-// initialisation.
-func lsSeed(seed int64, parts ...string) int64 {
-	h := sha256.New()
-	binary.Write(h, binary.LittleEndian, seed)
-	for _, p := range parts {
-		h.Write([]byte{0})
-		h.Write([]byte(p))
-	}
-	return int64(binary.LittleEndian.Uint64(h.Sum(nil)) >> 1)
-}
-
-// lsMedianConfidence is the median over rows of max_k y[i,k] of y [N, K].
-func lsMedianConfidence(y data.Matrix) float64 {
+// medianConfidence is the median over rows of max_k y[i,k] of y [N, K].
+func medianConfidence(y data.Matrix) float64 {
 	conf := make([]float64, y.Rows)
 	for i := range conf {
 		for _, v := range y.Row(i) {
@@ -213,15 +76,15 @@ func lsMedianConfidence(y data.Matrix) float64 {
 	return (conf[n/2-1] + conf[n/2]) / 2
 }
 
-// lsIsWeak reports whether enc names the cell's weak encoder.
-func lsIsWeak(v *View, enc string) bool {
+// isWeakEncoder reports whether enc names the cell's weak encoder.
+func isWeakEncoder(v *View, enc string) bool {
 	return enc == "weak" || (v.WeakEncoder != "" && enc == v.WeakEncoder)
 }
 
-// lsParseModels splits "a+b:mlp+c" into probe specs (ENC[:HEAD], "weak"
+// parseModels splits "a+b:mlp+c" into probe specs (ENC[:HEAD], "weak"
 // is the cell's weak encoder); a fine-tuned form is refused, since rungs
 // and members are probes on frozen features.
-func lsParseModels(s string) ([]student.Spec, error) {
+func parseModels(s string) ([]student.Spec, error) {
 	var out []student.Spec
 	for _, part := range strings.Split(s, "+") {
 		part = strings.TrimSpace(part)
@@ -250,15 +113,15 @@ func lsParseModels(s string) ([]student.Spec, error) {
 	return out, nil
 }
 
-// lsHeadConfig is the training config of an auxiliary probe (a bootstrap
+// auxHeadConfig is the training config of an auxiliary probe (a bootstrap
 // rung, an ensemble member): the weak model's when refitting it on the weak
 // encoder with its head, else the cell's strong probe settings when the head
 // kind matches (so --epochs carries over), else that head's defaults; no
 // standardisation for sparse pre-scaled encoders, as the runner does.
-func lsHeadConfig(v *View, m student.Spec, seed int64) student.ProbeConfig {
+func auxHeadConfig(v *View, m student.Spec, seed int64) student.ProbeConfig {
 	cfg := student.DefaultProbeConfig(m.Head)
 	switch {
-	case lsIsWeak(v, m.Encoder) && v.WeakProbe.Head == m.Head:
+	case isWeakEncoder(v, m.Encoder) && v.WeakProbe.Head == m.Head:
 		cfg = v.WeakProbe // refits of the weak model train as it was trained
 	case v.StrongProbe.Head == m.Head:
 		cfg = v.StrongProbe
@@ -271,10 +134,10 @@ func lsHeadConfig(v *View, m student.Spec, seed int64) student.ProbeConfig {
 	return cfg
 }
 
-// lsFeatures returns model m's features of train_weak and train_strong:
+// modelFeatures returns model m's features of train_weak and train_strong:
 // the view's own weak features for "weak", else View.Features.
-func lsFeatures(ctx context.Context, v *View, enc string) (tw, ts data.Matrix, err error) {
-	if lsIsWeak(v, enc) {
+func modelFeatures(ctx context.Context, v *View, enc string) (tw, ts data.Matrix, err error) {
+	if isWeakEncoder(v, enc) {
 		return v.TrainWeak.Weak, v.TrainStrong.Weak, nil
 	}
 	if v.Features == nil {

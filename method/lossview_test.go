@@ -8,6 +8,8 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -59,7 +61,7 @@ func lvBuild(ctx context.Context) (*lvCell, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := (&encode.Cache{}).Features(ctx, enc, ds.ContentHash(), texts, nil)
+		m, err := (&featcache.Cache{}).Features(ctx, enc, ds.ContentHash(), texts, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +223,7 @@ type testGoldEntry struct {
 // registerTestGold makes v's train_weak gold and strong features known to
 // probeExecutor and testBudget.
 func registerTestGold(v *View, twStrong data.Matrix, gold []int) error {
-	pool, err := NewGoldPool(twStrong, gold, lsSeed(v.Seed, "test-gold"))
+	pool, err := NewGoldPool(twStrong, gold, seeds.Derive(v.Seed, seeds.Lead("test-gold")))
 	if err != nil {
 		return err
 	}

@@ -1,12 +1,14 @@
 package method
 
-// naive and naive-hard: the baseline of Burns et al., "Weak-to-Strong
-// Generalization: Eliciting Strong Capabilities With Weak Supervision" (2023),
-// openai/weak-to-strong loss "xent": the student is trained with
-// cross-entropy against the weak model's soft probabilities. naive-hard uses
-// the weak model's argmax instead (one-hot targets), the other common baseline.
-// The student is whatever the cell trains: a head on frozen strong features
-// (ENC[:HEAD]) or a pretrained encoder fine-tuned end to end (ENC-ft).
+// naive and naive-hard: the student is trained with cross-entropy against
+// the weak model's soft probabilities (naive) or its argmax as one-hot
+// targets (naive-hard). The student is whatever the cell trains: a head on
+// frozen strong features (ENC[:HEAD]) or a pretrained encoder fine-tuned end
+// to end (ENC-ft).
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"

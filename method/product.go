@@ -1,21 +1,22 @@
 package method
 
-// product: the product-of-experts loss of openai/weak-to-strong
-// weak_to_strong/loss.py (product_loss_fn), released with Burns et al.
-// (2023): the student is trained with cross-entropy against the detached,
-// renormalised target ∝ p_student^β · y_weak^α, so examples where student and
-// supervisor agree get sharper targets and disagreements are softened.
+// product: the student is trained with cross-entropy against the detached,
+// renormalised target ∝ p_student^β · y_weak^α, so examples where student
+// and supervisor agree get sharper targets and disagreements are softened.
+// The product is computed in log space, softmax(β·log p_student + α·log
+// max(y_weak, 1e-30)): the same renormalised product, without a division by
+// zero when a float32 weak label underflows to 0.
 //
-// Adaptation: the product is computed in log space,
-// softmax(β·log p_student + α·log max(y_weak, 1e-30)), which is the same
-// renormalised product but cannot divide by zero when a float32 weak label
-// underflows to 0.
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"fmt"
 
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -43,7 +44,7 @@ func init() {
 			return nil, err
 		}
 		loss := func(logits, y, _ *graph.Node) *graph.Node {
-			return lsXentTo(logits, productTarget(logits, y, alpha, beta))
+			return lossgraph.XentTo(logits, productTarget(logits, y, alpha, beta))
 		}
 		return lossMethod{spec: Spec("product", p), build: func(*View) (train.Loss, error) { return train.Loss{PerExample: loss}, nil }}, nil
 	})
@@ -51,5 +52,5 @@ func init() {
 
 // productTarget is softmax(β·log_softmax(logits) + α·log y): [B, K].
 func productTarget(logits, y *graph.Node, alpha, beta float64) *graph.Node {
-	return graph.Softmax(graph.Add(graph.MulScalar(graph.LogSoftmax(logits, -1), beta), graph.MulScalar(lsLog(y), alpha)), -1)
+	return graph.Softmax(graph.Add(graph.MulScalar(graph.LogSoftmax(logits, -1), beta), graph.MulScalar(lossgraph.Log(y), alpha)), -1)
 }

@@ -1,46 +1,36 @@
 package method
 
-// selective, graph-smooth, pik-only: Lang, Huang, Li, "Selective
-// Weak-to-Strong Generalization" (AAAI-26, arXiv 2511.14166), a seed paper.
-// The paper trains a binary P(IK) ("I know") classifier on the strong
-// model's representations that predicts whether the strong model can answer
-// a question itself; where P(IK) is high the strong model's self-generated
-// labels replace the weak labels, and the remaining weak labels are refined
-// by graph smoothing (label propagation over a similarity graph). No code is
-// public; this is our adaptation, with the auxiliary probes on the frozen
-// strong features (the student itself is the cell's, a probe or a
+// selective, graph-smooth, pik-only, pik-random: the auxiliary probes run on
+// the frozen strong features (the student itself is the cell's, a probe or a
 // fine-tuned encoder):
 //
-//   - Self-labels (gold-free): "the strong model answering by itself" is
-//     the student's own belief under weak supervision: a strong probe (the
-//     cell's strong head config) cross-fitted (folds=5) on train_strong's
-//     weak labels, each row predicted by the fold's probe that did not see
-//     its weak label. Until issue 12 the self-labels came from a strong
-//     probe trained on all of train_weak's gold, as many labels as the
-//     ceiling's: a distilled ceiling, which made selective look like
-//     +0.6 ΔPGR over naive.
-//   - P(IK) targets: on the gold=B (default 100) train_weak examples the
-//     method draws from its gold budget (with their strong features), the
-//     fold probes' mean prediction is the self-label; target z_i = 1 when
-//     its argmax equals gold_i, i.e. "the strong model's self-label is
-//     right". The drawn rows are not in train_strong, so the self-label is
-//     out of sample there as it is on train_strong.
-//   - P(IK) model: a linear head on strong features, trained on the B
-//     drawn examples with target z (hard, two classes); P(IK) on
-//     train_strong is its probability of z = 1.
+//   - Self-labels (gold-free): a strong probe (the cell's strong head
+//     config) cross-fitted (folds=5) on train_strong's weak labels, each row
+//     predicted by the fold's probe that did not see its weak label.
+//   - P(IK) targets: on the gold=B train_weak examples the method draws from
+//     its gold budget (with their strong features), the fold probes' mean
+//     prediction is the self-label; target z_i = 1 when its argmax equals
+//     gold_i, i.e. "the strong model's self-label is right". The drawn rows
+//     are not in train_strong, so the self-label is out of sample there as
+//     it is on train_strong.
+//   - P(IK) model: a linear head on strong features, trained on the B drawn
+//     examples with target z (hard, two classes); P(IK) on train_strong is
+//     its probability of z = 1.
 //   - Replacement: where P(IK) >= threshold, the training target is the
 //     self-label exactly.
-//   - Graph smoothing: label spreading (Zhou et al. 2004) over the kNN graph
-//     (k=10, cosine) of train_strong's strong features, seeded with every
-//     example's current label (self-label where replaced, weak elsewhere),
-//     F ← αSF + (1−α)Y with α = 0.5; examples not replaced take their
-//     normalised row of F.
+//   - Graph smoothing: label spreading over the kNN graph (k=10, cosine) of
+//     train_strong's strong features, seeded with every example's current
+//     label (self-label where replaced, weak elsewhere), F ← αSF + (1−α)Y
+//     with α = 0.5; examples not replaced take their normalised row of F.
 //
 // graph-smooth is the smoothing alone (no P(IK), no self-labels, no gold);
-// pik-only is the replacement alone (weak labels kept as they are
-// elsewhere); pik-random replaces as many rows as pik-only, chosen
-// uniformly at random (seeded), with the same self-labels: the control
-// that says whether P(IK)'s choice of rows matters.
+// pik-only is the replacement alone; pik-random replaces as many rows as
+// pik-only, chosen uniformly at random (seeded), with the same self-labels:
+// the control that says whether P(IK)'s choice of rows matters.
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
@@ -48,14 +38,16 @@ import (
 	"math/rand/v2"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/seeds"
 	"github.com/superalign/superalign/knn"
+	"github.com/superalign/superalign/method/internal/cleaning"
 	"github.com/superalign/superalign/student"
 )
 
 func init() {
 	const ref = "Lang, Huang, Li, 'Selective Weak-to-Strong Generalization', AAAI-26, arXiv 2511.14166 (no public code)"
 	const adapt = "no public code; self-labels are gold-free: a strong probe cross-fitted on train_strong's weak labels (the student's own " +
-		"out-of-fold belief; fidelity fix, issue 12: they were a strong probe on all train_weak gold, a distilled ceiling); P(IK) is a linear head " +
+		"out-of-fold belief; fidelity fix, issue 12: they were a strong probe on all train_weak gold, a distilled ceiling that made selective look +0.6 ΔPGR over naive); P(IK) is a linear head " +
 		"on strong features trained on the gold=B budgeted train_weak examples with target 'the fold probes' self-label argmax equals gold'; " +
 		"graph smoothing is Zhou et al. label spreading over a cosine kNN graph of strong features seeded with the current labels"
 	gold := fmt.Sprintf("budget: gold=B (default %d), P(IK)'s training examples", DefaultGold)
@@ -117,10 +109,10 @@ func newSelective(name string, pik, smooth, random bool) func(Params) (Method, e
 			if m.gold, err = goldParam(p, DefaultGold, 10); err != nil {
 				return nil, err
 			}
-			if m.threshold, err = clFrac(p, "threshold", 0.8, 0, 1); err != nil {
+			if m.threshold, err = paramFraction(p, "threshold", 0.8, 0, 1); err != nil {
 				return nil, err
 			}
-			if m.folds, err = clPositive(p, "folds", 5); err != nil {
+			if m.folds, err = paramPositive(p, "folds", 5); err != nil {
 				return nil, err
 			}
 			if m.folds < 2 {
@@ -128,10 +120,10 @@ func newSelective(name string, pik, smooth, random bool) func(Params) (Method, e
 			}
 		}
 		if smooth {
-			if m.k, err = clPositive(p, "k", 10); err != nil {
+			if m.k, err = paramPositive(p, "k", 10); err != nil {
 				return nil, err
 			}
-			if m.alpha, err = clFrac(p, "alpha", 0.5, 0.001, 0.999); err != nil {
+			if m.alpha, err = paramFraction(p, "alpha", 0.5, 0.001, 0.999); err != nil {
 				return nil, err
 			}
 		}
@@ -156,13 +148,13 @@ func (m selective) pikStage(ctx context.Context, v *View) (*pikStage, error) {
 		return nil, errorf2(m.spec, "P(IK) gold", err)
 	}
 	cfg := v.StrongProbe
-	cfg.Seed = clSeed(v.Seed, "selective", "self-probe")
+	cfg.Seed = seeds.Derive(v.Seed, seeds.Trail("selective", "self-probe"))
 	// Gold-free self-labels: out-of-fold on train_strong, the fold probes'
 	// mean on the drawn train_weak examples.
 	st := &pikStage{}
 	selfTW := drawn.Strong
-	if st.selfLabels, err = clCrossFitPool(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, cfg, m.folds,
-		clSeed(v.Seed, "selective", "folds"), &selfTW); err != nil {
+	if st.selfLabels, err = cleaning.CrossFitPool(ctx, v.TrainStrong.Strong, v.TrainStrong.WeakLabels, cfg, m.folds,
+		seeds.Derive(v.Seed, seeds.Trail("selective", "folds")), &selfTW); err != nil {
 		return nil, errorf2(m.spec, "cross-fitting the strong probe on train_strong's weak labels", err)
 	}
 	z := make([]int, len(drawn.Gold))
@@ -173,13 +165,13 @@ func (m selective) pikStage(ctx context.Context, v *View) (*pikStage, error) {
 			right++
 		}
 	}
-	clLogf(v, "%s: self-labels right on %d of %d drawn train_weak examples", m.spec, right, len(z))
+	logNote(v, "%s: self-labels right on %d of %d drawn train_weak examples", m.spec, right, len(z))
 	if right == 0 || right == len(z) {
-		clLogf(v, "%s: P(IK)'s %d training examples have one outcome only: P(IK) learns a constant", m.spec, len(z))
+		logNote(v, "%s: P(IK)'s %d training examples have one outcome only: P(IK) learns a constant", m.spec, len(z))
 	}
 	pikCfg := student.DefaultProbeConfig(student.HeadLinear)
 	pikCfg.Standardize = v.StrongProbe.Standardize
-	pikCfg.Seed = clSeed(v.Seed, "selective", "pik")
+	pikCfg.Seed = seeds.Derive(v.Seed, seeds.Trail("selective", "pik"))
 	pikHead, err := student.FitProbeLabels(ctx, drawn.Strong, z, 2, pikCfg)
 	if err != nil {
 		return nil, errorf2(m.spec, "P(IK) classifier", err)
@@ -213,9 +205,9 @@ func (m selective) targets(ctx context.Context, v *View) (data.Matrix, []bool, *
 		}
 		if m.random {
 			// As many rows as P(IK) picks, uniformly at random.
-			count := clCount(replaced)
-			replaced = clAll(n, false)
-			for _, i := range rand.New(rand.NewPCG(uint64(clSeed(v.Seed, "pik-random")), 0x5e1)).Perm(n)[:count] {
+			count := cleaning.Count(replaced)
+			replaced = cleaning.All(n, false)
+			for _, i := range rand.New(rand.NewPCG(uint64(seeds.Derive(v.Seed, seeds.Trail("pik-random"))), 0x5e1)).Perm(n)[:count] {
 				replaced[i] = true
 			}
 		}
@@ -224,11 +216,11 @@ func (m selective) targets(ctx context.Context, v *View) (data.Matrix, []bool, *
 				copy(y.Row(i), st.selfLabels.Row(i))
 			}
 		}
-		clLogf(v, "%s: self-labels replace %d of %d weak labels (P(IK) >= %.2f%s)", m.spec, clCount(replaced), n, m.threshold,
+		logNote(v, "%s: self-labels replace %d of %d weak labels (P(IK) >= %.2f%s)", m.spec, cleaning.Count(replaced), n, m.threshold,
 			map[bool]string{true: ": that many random rows", false: ""}[m.random])
 	}
 	if m.smooth {
-		g, err := clGraph(m.spec, v.TrainStrong.Strong, m.k, knn.Cosine)
+		g, err := cleaning.Graph(m.spec, v.TrainStrong.Strong, m.k, knn.Cosine)
 		if err != nil {
 			return data.Matrix{}, nil, nil, err
 		}
@@ -262,6 +254,6 @@ func (m selective) Plan(_ context.Context, _ *View) (*Plan, error) {
 		if err != nil {
 			return Objective{}, err
 		}
-		return clObjective(m.spec, v, clAll(y.Rows, true), replaced, y)
+		return keptObjective(m.spec, v, cleaning.All(y.Rows, true), replaced, y)
 	}), nil
 }

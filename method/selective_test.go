@@ -5,7 +5,10 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/knn"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 // TestSelective checks the defining behaviour on real sentiment data:
@@ -17,6 +20,7 @@ import (
 // The self-labels are gold-free: the out-of-fold predictions of a strong
 // probe cross-fitted on the weak labels.
 func TestSelective(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	v := &c.view
 	weak := v.TrainStrong.WeakLabels
@@ -46,8 +50,8 @@ func TestSelective(t *testing.T) {
 	}
 	// The self-labels are the weak labels' cross-fit, no gold: recompute.
 	cfg := v.StrongProbe
-	cfg.Seed = clSeed(v.Seed, "selective", "self-probe")
-	oof, err := clCrossFit(t.Context(), v.TrainStrong.Strong, weak, cfg, 5, clSeed(v.Seed, "selective", "folds"))
+	cfg.Seed = seeds.Derive(v.Seed, seeds.Trail("selective", "self-probe"))
+	oof, err := cleaning.CrossFit(t.Context(), v.TrainStrong.Strong, weak, cfg, 5, seeds.Derive(v.Seed, seeds.Trail("selective", "folds")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,8 +102,8 @@ func TestSelective(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if clCount(rep4) != nRep || reflect.DeepEqual(rep4, replaced) {
-		t.Errorf("pik-random replaced %d rows (same as P(IK)'s: %v), want %d other rows", clCount(rep4), reflect.DeepEqual(rep4, replaced), nRep)
+	if cleaning.Count(rep4) != nRep || reflect.DeepEqual(rep4, replaced) {
+		t.Errorf("pik-random replaced %d rows (same as P(IK)'s: %v), want %d other rows", cleaning.Count(rep4), reflect.DeepEqual(rep4, replaced), nRep)
 	}
 	for i := range rep4 {
 		want := weak.Row(i)
@@ -133,7 +137,7 @@ func TestSelective(t *testing.T) {
 		}
 	}
 	_, s := clFit(t, c, "selective:threshold=0.6")
-	if !reflect.DeepEqual(s.Replaced, replaced) || clCount(s.Kept) != len(replaced) {
+	if !reflect.DeepEqual(s.Replaced, replaced) || cleaning.Count(s.Kept) != len(replaced) {
 		t.Error("the student's selection differs from the targets' replacement flags")
 	}
 }

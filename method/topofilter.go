@@ -1,23 +1,19 @@
 package method
 
-// topo-filter: TopoFilter as implemented in EleutherAI/w2s (w2s/topo.py,
-// "topo" probe with --probe_filter), after Wu et al., "A Topological Filter
-// for Learning with Label Noise" (NeurIPS 2020): build a kNN graph (k_cc =
-// 50) of the strong representations; within each class keep only the
-// largest strongly connected component of the graph restricted to that
-// class; then ζ-filtering removes the points whose labels are furthest from
-// the mean label of their k_zeta = 50 nearest neighbours, contamination =
-// 10% of the data.
-// Adaptation: a point's class is its weak argmax; the ζ graph is rebuilt on
-// the points that survive the component step (k_zeta capped at their number
-// minus one); ζ is the fraction of the k_zeta neighbours whose weak class
-// differs (clDisagree); the filter removes round(contamination·N) of the N
-// train_strong points in total, as EleutherAI's topofilter does
-// (remaining = round(N·contamination) − cc_removed, at least 0): the ζ
-// step drops what the component step left of that quota, nothing when the
-// components already removed more. Until issue 12 the ζ step dropped the
-// whole quota on top of the component step. Cosine distance on frozen
-// strong features.
+// topo-filter: build a kNN graph (k_cc) of the frozen strong features
+// (cosine by default); within each class (a point's class is its weak argmax)
+// keep only the largest strongly connected component of the graph restricted
+// to that class; then ζ-filtering on a graph rebuilt over the survivors
+// (k_zeta capped at their number minus one) removes the points whose weak
+// class most disagrees with their neighbours' (ζ = the fraction of the
+// k_zeta neighbours whose weak class differs, cleaning.Disagree). The two
+// steps remove round(contamination·N) of the N train_strong points in total:
+// the ζ step drops what the component step left of that quota, nothing when
+// the components already removed more.
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"context"
@@ -25,6 +21,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/knn"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 func init() {
@@ -52,16 +49,16 @@ type topoFilter struct {
 func newTopoFilter(p Params) (Method, error) {
 	m := topoFilter{spec: Spec("topo-filter", p)}
 	var err error
-	if m.kcc, err = clPositive(p, "k_cc", 50); err != nil {
+	if m.kcc, err = paramPositive(p, "k_cc", 50); err != nil {
 		return nil, err
 	}
-	if m.kzeta, err = clPositive(p, "k_zeta", 50); err != nil {
+	if m.kzeta, err = paramPositive(p, "k_zeta", 50); err != nil {
 		return nil, err
 	}
-	if m.contamination, err = clFrac(p, "contamination", 0.1, 0, 0.95); err != nil {
+	if m.contamination, err = paramFraction(p, "contamination", 0.1, 0, 0.95); err != nil {
 		return nil, err
 	}
-	if m.metric, err = clMetric(p); err != nil {
+	if m.metric, err = paramMetric(p); err != nil {
 		return nil, err
 	}
 	return m, p.Unused()
@@ -111,7 +108,7 @@ func (m topoFilter) selection(v *View) ([]bool, error) {
 	weak := v.TrainStrong.WeakLabels
 	x := v.TrainStrong.Strong
 	n := weak.Rows
-	g, err := clGraph(m.spec, x, m.kcc, m.metric)
+	g, err := cleaning.Graph(m.spec, x, m.kcc, m.metric)
 	if err != nil {
 		return nil, err
 	}
@@ -126,19 +123,19 @@ func (m topoFilter) selection(v *View) ([]bool, error) {
 		return kept, nil
 	}
 	// ζ-filtering among the survivors.
-	gz, err := clGraph(m.spec, x.SelectRows(idx), m.kzeta, m.metric)
+	gz, err := cleaning.Graph(m.spec, x.SelectRows(idx), m.kzeta, m.metric)
 	if err != nil {
 		return nil, err
 	}
 	sub := weak.SelectRows(idx)
-	zeta := clDisagree(sub, clNeighbourMean(gz, data.OneHot(sub.Argmax(), v.K)))
+	zeta := cleaning.Disagree(sub, cleaning.NeighbourMean(gz, data.OneHot(sub.Argmax(), v.K)))
 	// The quota is for both steps together (EleutherAI's remaining =
 	// round(N·c) − cc_removed).
 	drop := min(max(int(math.Round(m.contamination*float64(n)))-(n-len(idx)), 0), len(idx))
 	if drop == 0 {
 		return kept, nil
 	}
-	keepZ := clDropTop(zeta, float64(drop)/float64(len(idx)))
+	keepZ := cleaning.DropTop(zeta, float64(drop)/float64(len(idx)))
 	for r, i := range idx {
 		kept[i] = keepZ[r]
 	}
@@ -151,7 +148,7 @@ func (m topoFilter) Plan(_ context.Context, _ *View) (*Plan, error) {
 		if err != nil {
 			return Objective{}, err
 		}
-		clLogf(v, "%s: kept %d of %d weak labels", m.spec, clCount(kept), len(kept))
-		return clObjective(m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
+		logNote(v, "%s: kept %d of %d weak labels", m.spec, cleaning.Count(kept), len(kept))
+		return keptObjective(m.spec, v, kept, nil, v.TrainStrong.WeakLabels)
 	}), nil
 }

@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/knn"
+	"github.com/superalign/superalign/method/internal/cleaning"
 )
 
 // TestTopoComponents checks the per-class largest strongly connected
@@ -31,13 +33,14 @@ func TestTopoComponents(t *testing.T) {
 // does (the ζ step drops what the component step left of the quota), and
 // that everything kept lies in its weak class's largest component.
 func TestTopoFilter(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	c := clTestCell(t, "sentiment")
 	v := &c.view
 	// On these 300 sentences the component step (k_cc = 50) removes 54,
 	// more than the default quota of 30: contamination 0.3 leaves the ζ
 	// step 36 to drop.
 	m := clMust(t, "topo-filter:contamination=0.3").(topoFilter)
-	g, _ := clGraph("t", v.TrainStrong.Strong, 50, knn.Cosine)
+	g, _ := cleaning.Graph("t", v.TrainStrong.Strong, 50, knn.Cosine)
 	cc := topoComponents(g, v.TrainStrong.WeakLabels.Argmax(), v.K)
 	kept, err := m.selection(v)
 	if err != nil {
@@ -45,11 +48,11 @@ func TestTopoFilter(t *testing.T) {
 	}
 	n := len(kept)
 	quota := 90 // round(0.3 · 300)
-	if ccRemoved := n - clCount(cc); ccRemoved >= quota {
+	if ccRemoved := n - cleaning.Count(cc); ccRemoved >= quota {
 		t.Fatalf("the component step removed %d >= the quota %d: the test does not exercise the ζ step", ccRemoved, quota)
 	}
-	if got := n - clCount(kept); got != quota {
-		t.Errorf("removed %d in total (components %d, ζ %d), want %d", got, n-clCount(cc), clCount(cc)-clCount(kept), quota)
+	if got := n - cleaning.Count(kept); got != quota {
+		t.Errorf("removed %d in total (components %d, ζ %d), want %d", got, n-cleaning.Count(cc), cleaning.Count(cc)-cleaning.Count(kept), quota)
 	}
 	// The default quota, 30, is below what the components removed: ζ drops
 	// nothing (EleutherAI: "TopoCC overshot contamination").
@@ -58,8 +61,8 @@ func TestTopoFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if clCount(keptSmall) != clCount(cc) {
-		t.Errorf("contamination 0.1: kept %d, want the %d component survivors (the components overshot the quota)", clCount(keptSmall), clCount(cc))
+	if cleaning.Count(keptSmall) != cleaning.Count(cc) {
+		t.Errorf("contamination 0.1: kept %d, want the %d component survivors (the components overshot the quota)", cleaning.Count(keptSmall), cleaning.Count(cc))
 	}
 	for i := range kept {
 		if kept[i] && !cc[i] {
@@ -71,7 +74,7 @@ func TestTopoFilter(t *testing.T) {
 		drop[i] = !kept[i]
 	}
 	t.Logf("topo-filter contamination=0.3: components keep %d of %d; kept %d; weak accuracy kept %.3f dropped %.3f",
-		clCount(cc), len(cc), clCount(kept), clWeakCorrect(c, kept), clWeakCorrect(c, drop))
+		cleaning.Count(cc), len(cc), cleaning.Count(kept), clWeakCorrect(c, kept), clWeakCorrect(c, drop))
 	_, sel := clFit(t, c, "topo-filter:contamination=0.3")
 	for i := range kept {
 		if sel.Kept[i] != kept[i] {

@@ -1,19 +1,21 @@
 package method
 
-// window: EleutherAI/w2s w2s/loss.py "window" loss (a mode of their
-// experiment grid): soft cross-entropy against the weak labels only on the
-// examples where the student is still uncertain, max_k p_student < 0.5 + r;
-// examples the student is already confident about contribute nothing, so
-// the student is not pulled back toward the weak model where it has made up
-// its mind. radius=midweak sets r to the median weak confidence minus 0.5,
-// i.e. the window holds the examples on which the student is less confident
-// than the weak model is on half of train_strong.
+// window: soft cross-entropy against the weak labels only on the examples
+// where the student is still uncertain, max_k p_student < 0.5 + r; examples
+// the student is already confident about contribute nothing, so the student
+// is not pulled back toward the weak model where it has made up its mind.
+// radius=midweak sets r to the median weak confidence minus 0.5, i.e. the
+// window holds the examples on which the student is less confident than the
+// weak model is on half of train_strong.
 //
-// As in the reference, the in-window losses are summed and divided by the
-// batch size (not by the in-window count), so the loss shrinks as the
-// window empties and no example's loss depends on the rest of its batch.
-// "Confidence" is max_k p, which for K = 2 is 0.5 + |p_1 - 0.5|, the
-// reference's binary form.
+// The in-window losses are summed and divided by the batch size (not by the
+// in-window count), so the loss shrinks as the window empties and no
+// example's loss depends on the rest of its batch. "Confidence" is max_k p,
+// which for K = 2 is 0.5 + |p_1 - 0.5|.
+//
+// The paper, the code followed and the adaptation are written once, in the
+// Info registered below (w2s methods, METHODS.md and method.Catalogue show
+// them); this comment says how the code computes the method.
 
 import (
 	"fmt"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/gomlx/gomlx/core/graph"
 
+	"github.com/superalign/superalign/method/internal/lossgraph"
 	"github.com/superalign/superalign/train"
 )
 
@@ -57,7 +60,7 @@ func init() {
 
 // windowMidweak is the median weak confidence on train_strong minus 0.5.
 func windowMidweak(v *View) float64 {
-	return lsMedianConfidence(v.TrainStrong.WeakLabels) - 0.5
+	return medianConfidence(v.TrainStrong.WeakLabels) - 0.5
 }
 
 // windowLoss is m_i·CE_i per example [B], m_i = [max_k p_ik < 0.5 + r]:
@@ -66,6 +69,6 @@ func windowLoss(logits, y *graph.Node, r float64) *graph.Node {
 	logp := graph.LogSoftmax(logits, -1)
 	ce := graph.Neg(graph.ReduceSum(graph.Mul(y, logp), -1)) // [B]
 	conf := graph.StopGradient(graph.ReduceMax(graph.Exp(logp), -1))
-	mask := lsFloat(graph.LessThan(conf, graph.Scalar(conf.Graph(), conf.DType(), 0.5+r)), ce)
+	mask := lossgraph.Float(graph.LessThan(conf, graph.Scalar(conf.Graph(), conf.DType(), 0.5+r)), ce)
 	return graph.Mul(mask, ce)
 }

@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/train"
 )
 
@@ -13,6 +14,7 @@ import (
 // the in-window sum by the batch size), on a real batch, for the midweak
 // radius and a fixed one.
 func TestWindowMask(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	v := lvView(t)
 	logits, y := lvBatch(t, v, 128)
 	mid := windowMidweak(v)

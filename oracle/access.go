@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 // Access is how a person reaches the review queues of an oracle's runs: the
@@ -45,36 +46,7 @@ func WriteAccess(path string, a Access) error {
 	if err != nil {
 		return fmt.Errorf("oracle: access file: %w", err)
 	}
-	return WriteSecretFile(path, append(b, '\n'))
-}
-
-// WriteSecretFile writes data to path atomically with mode 0600: the
-// temporary file is created 0600, so the secret is never readable by others,
-// not even for a moment.
-func WriteSecretFile(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*") // 0600
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteSecret(path, append(b, '\n'))
 }
 
 // ReadSecretFile reads a file holding secrets, refusing one that users

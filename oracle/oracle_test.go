@@ -20,6 +20,7 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // fixture is a real run: the UCI sentiment sentences split as experiment
@@ -114,6 +115,7 @@ func wantRefused(t *testing.T, err error, code string, status int) {
 }
 
 func TestLabelReturnsGoldAndCharges(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newFixture(t, Config{}, 5)
 	ctx := context.Background()
 	ids := []int{0, 7, 7, 3} // a repeat within the request is charged once
@@ -150,6 +152,7 @@ func TestLabelReturnsGoldAndCharges(t *testing.T) {
 // get more distinct labels than the budget, and what is charged is exactly
 // the number of distinct ids handed out.
 func TestConcurrentBudget(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	const budget = 40
 	f := newFixture(t, Config{}, budget)
 	ctx := context.Background()
@@ -198,6 +201,7 @@ func TestConcurrentBudget(t *testing.T) {
 // TestRefusals: each kind of bad request gets its own clear refusal, and each
 // is in the audit log with its code.
 func TestRefusals(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newFixture(t, Config{}, 3)
 	ctx := context.Background()
 	nTest, k := f.hidden.NTest(), f.hidden.K()
@@ -278,6 +282,7 @@ func TestRefusals(t *testing.T) {
 }
 
 func TestAuditLog(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newFixture(t, Config{}, 10)
 	ctx := context.Background()
 	f.client.SetAgent("tester")
@@ -314,6 +319,7 @@ func onehot(pred []int, k int) data.Matrix {
 }
 
 func TestEvaluateMatchesEval(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newFixture(t, Config{}, 0)
 	gold := f.ds.Labels(f.split.Test)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -348,6 +354,7 @@ func TestEvaluateMatchesEval(t *testing.T) {
 // for any answer, Evaluate is refused with a message saying why, and Info
 // tells a client what it has.
 func TestEvalChannelBounds(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for _, c := range []struct {
 		limit, nTest int
 		cfg          Config
@@ -430,6 +437,7 @@ func TestEvalChannelBounds(t *testing.T) {
 // flip one prediction at a time and read that example's label off the change
 // in accuracy. The oracle must flag it and stop it after a handful.
 func TestProbingAttackStopped(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for _, noisy := range []bool{false, true} {
 		name := "exact"
 		if noisy {
@@ -513,6 +521,7 @@ func TestProbingAttackStopped(t *testing.T) {
 // (every probability different) is neither flagged nor refused within its
 // evaluation budget, and an identical resubmission is not probing.
 func TestHonestEvaluationsPass(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newFixture(t, Config{EvalBurst: 100}, 0)
 	ctx := context.Background()
 	n, k := f.hidden.NTest(), f.hidden.K()
@@ -538,6 +547,7 @@ func TestHonestEvaluationsPass(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
@@ -578,6 +588,7 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestReviewQueue(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newFixture(t, Config{}, 2)
 	ctx := context.Background()
 	desk := NewClient(f.base, "sent-s1", f.desk)
@@ -651,6 +662,7 @@ func TestAddRunChecks(t *testing.T) {
 // TestMixedSpendingConcurrent: label purchases and human decisions draw on
 // one budget; racing them never overspends.
 func TestMixedSpendingConcurrent(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	const budget = 15
 	f := newFixture(t, Config{}, budget)
 	ctx := context.Background()
@@ -742,6 +754,7 @@ func TestRevealErrors(t *testing.T) {
 // TestOneChargePerItem: an id costs one unit of budget whether it is bought
 // with Label, decided at the desk, or both, in either order.
 func TestOneChargePerItem(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for _, order := range []string{"label then decide", "decide then label"} {
 		t.Run(order, func(t *testing.T) {
 			f := newFixture(t, Config{}, 3)
@@ -790,6 +803,7 @@ func TestOneChargePerItem(t *testing.T) {
 // flood of unauthenticated requests is logged up to the per-minute limit
 // and summarised; a redirect by the router is audited.
 func TestAuditBounded(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newFixture(t, Config{NoisePerMinute: 5}, 2)
 	ctx := context.Background()
 	// Over budget with 50000 ids: refused, and a big body.

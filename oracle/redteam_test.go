@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // The red team: an adversary holding one run token tries to reconstruct the
@@ -337,6 +338,7 @@ func solve(g [][]float64, b []float64) []float64 {
 // issue's setting: 300 sentences, a third of them test) and on the full
 // 1000-row sentiment test split. Each attack gets a run of its own.
 func TestReconstructionAttacks(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	for _, c := range []struct {
 		name  string
 		limit int

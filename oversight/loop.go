@@ -107,179 +107,50 @@ type Result struct {
 // corrects the labels and retrains. Each round's student is evaluated
 // through the oracle and replayed against the attack.
 func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
-	v := env.View
-	ns := v.TrainStrong.WeakLabels.Rows
-	if env.Oracle == nil {
-		return nil, errors.New("oversight: no oracle client")
-	}
-	if cfg.Strategy != StrategyCritic && cfg.Strategy != StrategyRandom {
-		return nil, fmt.Errorf("oversight: unknown strategy %q (want %s or %s)", cfg.Strategy, StrategyCritic, StrategyRandom)
-	}
-	if cfg.Budget < 0 || cfg.Budget > ns {
-		return nil, fmt.Errorf("oversight: budget %d outside [0,%d]", cfg.Budget, ns)
-	}
-	if cfg.CriticGold < 0 || cfg.CriticGold > cfg.Budget || (cfg.CriticGold > 0 && cfg.Strategy != StrategyCritic) {
-		return nil, fmt.Errorf("oversight: critic gold %d: want 0..budget %d, and only with the %s strategy", cfg.CriticGold, cfg.Budget, StrategyCritic)
-	}
-	if cfg.CriticGold > v.TrainWeak.Weak.Rows {
-		return nil, fmt.Errorf("oversight: critic gold %d exceeds train_weak's %d examples", cfg.CriticGold, v.TrainWeak.Weak.Rows)
-	}
-	// The critic's gold comes out of the loop's budget: the oracle sells
-	// the rest.
-	buy := cfg.Budget - cfg.CriticGold
-	v.Gold = env.Exec.Gold.OpenBudget(cfg.CriticGold)
-	if cfg.Rounds < 0 {
-		return nil, fmt.Errorf("oversight: rounds %d < 0", cfg.Rounds)
-	}
-	m, err := method.New(cfg.Method)
-	if err != nil {
+	if err := checkConfig(env, cfg); err != nil {
 		return nil, err
 	}
-	logf := func(format string, a ...any) {
-		if cfg.Log != nil {
-			fmt.Fprintf(cfg.Log, format+"\n", a...)
-		}
+	l := &loop{env: env, cfg: cfg, v: env.View, known: Known{}}
+	l.ns = l.v.TrainStrong.WeakLabels.Rows
+	// The critic's gold comes out of the loop's budget: the oracle sells
+	// the rest.
+	l.buy = cfg.Budget - cfg.CriticGold
+	l.v.Gold = env.Exec.Gold.OpenBudget(cfg.CriticGold)
+	var err error
+	if l.method, err = method.New(cfg.Method); err != nil {
+		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6f7665727365))
-	known := Known{}
-	res := &Result{Known: known}
-
-	var crossWeak data.Matrix
+	l.rng = rand.New(rand.NewPCG(uint64(cfg.Seed), 0x6f7665727365))
+	res := &Result{Known: l.known}
 	if cfg.Strategy == StrategyCritic && cfg.Rounds > 0 && cfg.CriticGold > 0 {
-		if crossWeak, err = CrossFitWeak(ctx, &v); err != nil {
+		if l.crossWeak, err = CrossFitWeak(ctx, &l.v); err != nil {
 			return nil, err
 		}
 	}
-	labels := v.TrainStrong.WeakLabels
-	var studentTS data.Matrix
-	human := 0
+	labels := l.v.TrainStrong.WeakLabels
 	for r := 0; r <= cfg.Rounds; r++ {
 		rd := Round{Round: r, OracleAcc: math.NaN(), OracleAUROC: math.NaN()}
 		if r > 0 {
-			// Human decisions on items escalated earlier are gold too.
-			ds, err := env.Oracle.Decisions(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("oversight: round %d: decisions: %w", r, err)
-			}
-			for _, d := range ds {
-				if d.Label < 0 || d.Label >= v.K || d.ID < 0 || d.ID >= ns {
-					continue // skipped, or not ours to use
-				}
-				if _, ok := known[d.ID]; !ok {
-					human++
-				}
-				known[d.ID] = d.Label
-			}
-			var scores []float64
-			var critic *Critic
-			if cfg.Strategy == StrategyCritic && cfg.CriticGold+len(known) < 4 {
-				logf("  round %d: %d labelled rows are too few to fit the critic; buying at random", r, cfg.CriticGold+len(known))
-			} else if cfg.Strategy == StrategyCritic {
-				if critic, err = FitCritic(ctx, &v, crossWeak, known, cfg.Critic); err != nil {
-					return nil, fmt.Errorf("oversight: round %d: %w", r, err)
-				}
-				scores = critic.Scores()
-				rd.CriticFlags = critic.Flags()
-				for _, f := range rd.CriticFlags {
-					if f {
-						rd.Flagged++
-					}
-				}
-				w := critic.Weights()
-				rd.Weights = &w
-			}
-			// Spend up to this round's cumulative share of the budget;
-			// human decisions are charged to the same budget by the oracle.
-			_, spentNow, err := env.Oracle.Budget(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("oversight: round %d: budget: %w", r, err)
-			}
-			share := max(0, buy*r/cfg.Rounds-spentNow)
-			ids := pick(share, ns, known, studentTS, scores, cfg.Strategy, rng)
-			if len(ids) > 0 {
-				got, _, err := env.Oracle.Label(ctx, ids)
-				if err != nil {
-					return nil, fmt.Errorf("oversight: round %d: buying %d labels: %w", r, len(ids), err)
-				}
-				if len(got) != len(ids) {
-					return nil, fmt.Errorf("oversight: round %d: oracle returned %d labels for %d ids", r, len(got), len(ids))
-				}
-				wl := v.TrainStrong.WeakLabels.Argmax()
-				for j, id := range ids {
-					known[id] = got[j]
-					if wl[id] != got[j] {
-						rd.BoughtWeakWrong++
-					}
-				}
-				rd.Bought = len(ids)
-			}
-			// Attacker, after buying so that no escalated row is already
-			// known: hard rows the learner gets confidently wrong
-			// by the critic's lights go to the review desk.
-			if critic != nil && cfg.EscalateK > 0 {
-				hard := Mine(studentTS, v.TrainStrong.WeakLabels, scores, known)
-				items := make([]oracle.ReviewItem, 0, cfg.EscalateK)
-				sl := studentTS.Argmax()
-				for _, i := range hard {
-					if len(items) == cfg.EscalateK {
-						break
-					}
-					cr := critic.Critique(i)
-					it := oracle.ReviewItem{ID: i, Round: r, WeakLabel: cr.WeakLabel, StudentLabel: sl[i], Classes: env.Classes,
-						Critique: fmt.Sprintf("critic %.2f that the weak label is wrong", cr.Score), Evidence: cr.Evidence(env.Classes)}
-					if i < len(env.PoolTexts) {
-						it.Text = env.PoolTexts[i]
-					}
-					items = append(items, it)
-				}
-				if err := env.Oracle.Escalate(ctx, items); err != nil {
-					return nil, fmt.Errorf("oversight: round %d: escalate: %w", r, err)
-				}
-				rd.Escalated = len(items)
-			}
-			labels = corrected(v.TrainStrong.WeakLabels, known, v.K)
-		}
-		// Train the student on the (corrected) labels.
-		view := v
-		view.TrainStrong.WeakLabels = labels
-		tr, err := env.Exec.Run(ctx, m, &view)
-		if err != nil {
-			return nil, fmt.Errorf("oversight: round %d: student: %w", r, err)
-		}
-		res.Checkpoints = append(res.Checkpoints, tr.Checkpoints...)
-		critic := v.Gold.Use()
-		rd.CriticGold = critic.Strong
-		rd.TrainWeakGold = method.GoldUse{Strong: max(critic.Strong, tr.Gold.Strong), Weak: max(critic.Weak, tr.Gold.Weak)}
-		studentTS = tr.TrainStrong
-		if rd.StudentTest, err = tr.Model.Predict(ctx, env.Test); err != nil {
-			return nil, fmt.Errorf("oversight: round %d: student on test: %w", r, err)
-		}
-		rd.StudentTS = studentTS
-		if met, err := env.Oracle.Evaluate(ctx, rd.StudentTest); err != nil {
-			// A refusal (rate limit, probing flag) costs the loop its own
-			// view of accuracy, not the run: the experiment layer scores.
-			var re *oracle.RefusedError
-			if !errors.As(err, &re) {
-				return nil, fmt.Errorf("oversight: round %d: evaluate: %w", r, err)
-			}
-			rd.OracleNote = re.Code
-		} else {
-			rd.OracleAcc, rd.OracleAUROC = met.Accuracy, met.AUROC
-		}
-		if env.Attack != nil {
-			st, err := env.Attack.Run(ctx, tr.Model)
-			if err != nil {
+			var err error
+			if labels, err = l.correct(ctx, &rd); err != nil {
 				return nil, fmt.Errorf("oversight: round %d: %w", r, err)
 			}
-			rd.Attack = &st
 		}
-		_, spent, err := env.Oracle.Budget(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("oversight: round %d: budget: %w", r, err)
+		if err := l.train(ctx, &rd, labels, res); err != nil {
+			return nil, fmt.Errorf("oversight: round %d: %w", r, err)
 		}
-		rd.Spent, rd.Human = spent, human
-		logf("  round %d: spent %d (+%d, %d weak labels wrong), human %d, flagged %d, oracle acc %.3f",
-			r, rd.Spent, rd.Bought, rd.BoughtWeakWrong, rd.Human, rd.Flagged, rd.OracleAcc)
+		oracleAcc := fmt.Sprintf("%.3f", rd.OracleAcc)
+		if rd.OracleNote != "" {
+			// Say why the loop has no accuracy of its own (a small test
+			// split gets no answers at all), once per reason.
+			oracleAcc = "refused (" + rd.OracleNote + ")"
+			if l.oracleRefusal != "" && l.oracleRefusal != l.lastRefusal {
+				oracleAcc += ": " + l.oracleRefusal
+				l.lastRefusal = l.oracleRefusal
+			}
+		}
+		l.logf("  round %d: spent %d (+%d, %d weak labels wrong), human %d, flagged %d, oracle acc %s",
+			r, rd.Spent, rd.Bought, rd.BoughtWeakWrong, rd.Human, rd.Flagged, oracleAcc)
 		res.Rounds = append(res.Rounds, rd)
 		if cfg.OnRound != nil {
 			cfg.OnRound(rd)
@@ -287,6 +158,227 @@ func Run(ctx context.Context, env *Env, cfg Config) (*Result, error) {
 	}
 	res.Labels = labels
 	return res, nil
+}
+
+// checkConfig refuses a loop that could not spend its budget as asked,
+// before any work.
+func checkConfig(env *Env, cfg Config) error {
+	v := env.View
+	ns := v.TrainStrong.WeakLabels.Rows
+	if env.Oracle == nil {
+		return errors.New("oversight: no oracle client")
+	}
+	if cfg.Strategy != StrategyCritic && cfg.Strategy != StrategyRandom {
+		return fmt.Errorf("oversight: unknown strategy %q (want %s or %s)", cfg.Strategy, StrategyCritic, StrategyRandom)
+	}
+	if cfg.Budget < 0 || cfg.Budget > ns {
+		return fmt.Errorf("oversight: budget %d outside [0,%d]", cfg.Budget, ns)
+	}
+	if cfg.CriticGold < 0 || cfg.CriticGold > cfg.Budget || (cfg.CriticGold > 0 && cfg.Strategy != StrategyCritic) {
+		return fmt.Errorf("oversight: critic gold %d: want 0..budget %d, and only with the %s strategy", cfg.CriticGold, cfg.Budget, StrategyCritic)
+	}
+	if cfg.CriticGold > v.TrainWeak.Weak.Rows {
+		return fmt.Errorf("oversight: critic gold %d exceeds train_weak's %d examples", cfg.CriticGold, v.TrainWeak.Weak.Rows)
+	}
+	if cfg.Rounds < 0 {
+		return fmt.Errorf("oversight: rounds %d < 0", cfg.Rounds)
+	}
+	return nil
+}
+
+// loop is the state Run carries from round to round.
+type loop struct {
+	env       *Env
+	cfg       Config
+	v         method.View
+	ns        int // train_strong rows
+	buy       int // labels the oracle sells over the run (the budget less the critic's gold)
+	method    method.Method
+	rng       *rand.Rand
+	known     Known       // gold obtained so far, bought or decided at the desk
+	crossWeak data.Matrix // cross-fitted weak labels of train_weak, the critic's training pairs
+	studentTS data.Matrix // the last student's predictions on train_strong
+	human     int         // desk decisions used so far
+	// oracleRefusal is this round's refusal message of Evaluate,
+	// lastRefusal the one last logged.
+	oracleRefusal, lastRefusal string
+}
+
+func (l *loop) logf(format string, a ...any) {
+	if l.cfg.Log != nil {
+		fmt.Fprintf(l.cfg.Log, format+"\n", a...)
+	}
+}
+
+// correct is the part of a round before training: it takes the desk's
+// decisions, fits the critic, buys the round's share of the budget and
+// escalates hard rows, and returns the training labels with every known
+// row's weak label replaced by its gold.
+func (l *loop) correct(ctx context.Context, rd *Round) (data.Matrix, error) {
+	if err := l.takeDecisions(ctx); err != nil {
+		return data.Matrix{}, err
+	}
+	critic, scores, err := l.fitCritic(ctx, rd)
+	if err != nil {
+		return data.Matrix{}, err
+	}
+	if err := l.buyLabels(ctx, rd, scores); err != nil {
+		return data.Matrix{}, err
+	}
+	// Attacker, after buying so that no escalated row is already known:
+	// hard rows the learner gets confidently wrong by the critic's lights
+	// go to the review desk.
+	if critic != nil && l.cfg.EscalateK > 0 {
+		if err := l.escalate(ctx, rd, critic, scores); err != nil {
+			return data.Matrix{}, err
+		}
+	}
+	return corrected(l.v.TrainStrong.WeakLabels, l.known, l.v.K), nil
+}
+
+// takeDecisions adds the desk's decisions on items escalated earlier: human
+// gold, charged to the same budget by the oracle.
+func (l *loop) takeDecisions(ctx context.Context) error {
+	ds, err := l.env.Oracle.Decisions(ctx)
+	if err != nil {
+		return fmt.Errorf("decisions: %w", err)
+	}
+	for _, d := range ds {
+		if d.Label < 0 || d.Label >= l.v.K || d.ID < 0 || d.ID >= l.ns {
+			continue // skipped, or not ours to use
+		}
+		if _, ok := l.known[d.ID]; !ok {
+			l.human++
+		}
+		l.known[d.ID] = d.Label
+	}
+	return nil
+}
+
+// fitCritic fits the round's critic (critic strategy, with enough labelled
+// rows) and returns it with its scores; nil for random buying.
+func (l *loop) fitCritic(ctx context.Context, rd *Round) (*Critic, []float64, error) {
+	if l.cfg.Strategy != StrategyCritic {
+		return nil, nil, nil
+	}
+	if l.cfg.CriticGold+len(l.known) < 4 {
+		l.logf("  round %d: %d labelled rows are too few to fit the critic; buying at random", rd.Round, l.cfg.CriticGold+len(l.known))
+		return nil, nil, nil
+	}
+	critic, err := FitCritic(ctx, &l.v, l.crossWeak, l.known, l.cfg.Critic)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd.CriticFlags = critic.Flags()
+	for _, f := range rd.CriticFlags {
+		if f {
+			rd.Flagged++
+		}
+	}
+	w := critic.Weights()
+	rd.Weights = &w
+	return critic, critic.Scores(), nil
+}
+
+// buyLabels spends up to this round's cumulative share of the budget; human
+// decisions are charged to the same budget by the oracle.
+func (l *loop) buyLabels(ctx context.Context, rd *Round, scores []float64) error {
+	_, spentNow, err := l.env.Oracle.Budget(ctx)
+	if err != nil {
+		return fmt.Errorf("budget: %w", err)
+	}
+	share := max(0, l.buy*rd.Round/l.cfg.Rounds-spentNow)
+	ids := pick(share, l.ns, l.known, l.studentTS, scores, l.cfg.Strategy, l.rng)
+	if len(ids) == 0 {
+		return nil
+	}
+	got, _, err := l.env.Oracle.Label(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("buying %d labels: %w", len(ids), err)
+	}
+	if len(got) != len(ids) {
+		return fmt.Errorf("oracle returned %d labels for %d ids", len(got), len(ids))
+	}
+	wl := l.v.TrainStrong.WeakLabels.Argmax()
+	for j, id := range ids {
+		l.known[id] = got[j]
+		if wl[id] != got[j] {
+			rd.BoughtWeakWrong++
+		}
+	}
+	rd.Bought = len(ids)
+	return nil
+}
+
+// escalate sends the attacker's hardest unlabelled rows, with the critic's
+// evidence, to the review desk.
+func (l *loop) escalate(ctx context.Context, rd *Round, critic *Critic, scores []float64) error {
+	hard := Mine(l.studentTS, l.v.TrainStrong.WeakLabels, scores, l.known)
+	items := make([]oracle.ReviewItem, 0, l.cfg.EscalateK)
+	sl := l.studentTS.Argmax()
+	for _, i := range hard {
+		if len(items) == l.cfg.EscalateK {
+			break
+		}
+		cr := critic.Critique(i)
+		it := oracle.ReviewItem{ID: i, Round: rd.Round, WeakLabel: cr.WeakLabel, StudentLabel: sl[i], Classes: l.env.Classes,
+			Critique: fmt.Sprintf("critic %.2f that the weak label is wrong", cr.Score), Evidence: cr.Evidence(l.env.Classes)}
+		if i < len(l.env.PoolTexts) {
+			it.Text = l.env.PoolTexts[i]
+		}
+		items = append(items, it)
+	}
+	if err := l.env.Oracle.Escalate(ctx, items); err != nil {
+		return fmt.Errorf("escalate: %w", err)
+	}
+	rd.Escalated = len(items)
+	return nil
+}
+
+// train trains the round's student on labels and records what the round
+// learnt: its predictions, the oracle's view of its accuracy, the attack
+// replayed on it and the budget spent.
+func (l *loop) train(ctx context.Context, rd *Round, labels data.Matrix, res *Result) error {
+	view := l.v
+	view.TrainStrong.WeakLabels = labels
+	tr, err := l.env.Exec.Run(ctx, l.method, &view)
+	if err != nil {
+		return fmt.Errorf("student: %w", err)
+	}
+	res.Checkpoints = append(res.Checkpoints, tr.Checkpoints...)
+	critic := l.v.Gold.Use()
+	rd.CriticGold = critic.Strong
+	rd.TrainWeakGold = method.GoldUse{Strong: max(critic.Strong, tr.Gold.Strong), Weak: max(critic.Weak, tr.Gold.Weak)}
+	l.studentTS = tr.TrainStrong
+	if rd.StudentTest, err = tr.Model.Predict(ctx, l.env.Test); err != nil {
+		return fmt.Errorf("student on test: %w", err)
+	}
+	rd.StudentTS = l.studentTS
+	if met, err := l.env.Oracle.Evaluate(ctx, rd.StudentTest); err != nil {
+		// A refusal (rate limit, probing flag) costs the loop its own
+		// view of accuracy, not the run: the experiment layer scores.
+		var re *oracle.RefusedError
+		if !errors.As(err, &re) {
+			return fmt.Errorf("evaluate: %w", err)
+		}
+		rd.OracleNote = re.Code
+		l.oracleRefusal = re.Message
+	} else {
+		rd.OracleAcc, rd.OracleAUROC = met.Accuracy, met.AUROC
+	}
+	if l.env.Attack != nil {
+		st, err := l.env.Attack.Run(ctx, tr.Model)
+		if err != nil {
+			return err
+		}
+		rd.Attack = &st
+	}
+	_, spent, err := l.env.Oracle.Budget(ctx)
+	if err != nil {
+		return fmt.Errorf("budget: %w", err)
+	}
+	rd.Spent, rd.Human = spent, l.human
+	return nil
 }
 
 // pick chooses n unlabelled rows to buy. Critic strategy: highest

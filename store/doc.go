@@ -2,7 +2,7 @@
 // (Row, Summary), the run directory (results.jsonl, summary.json,
 // comparisons.json, one atomically written file per finished cell under
 // cells/ so a killed run resumes), Parquet export and a SQLite index over
-// many runs. Every write goes through WriteFileAtomic or CommitFiles: a
+// many runs. Every write goes through internal/atomicfile (WriteFile, Commit): a
 // reader or a rerun after SIGKILL sees the old file or the whole new one,
 // never a prefix, and files that belong together (results.jsonl,
 // summary.json, comparisons.json, report.html) appear all at once or, when

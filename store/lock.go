@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 // One writer per run directory. BeginRun takes an exclusive lock on
@@ -33,8 +35,6 @@ type RunLock struct {
 	dir string
 	f   *os.File
 }
-
-func isEINVAL(err error) bool { return errors.Is(err, syscall.EINVAL) }
 
 // BeginRun checks that dir can hold a run's output (creating it), locks it
 // against a second writer, marks it INCOMPLETE and moves earlier results to
@@ -69,7 +69,7 @@ func BeginRun(dir, command string) (*RunLock, error) {
 	marker := fmt.Sprintf("The run writing this directory has not finished: %s.\n"+
 		"If it is no longer running, it failed or was killed; run the same command again to resume it\n"+
 		"(finished cells under cells/ are reused). Results of the run before it, if any, are in previous/.\n", holder)
-	if err := WriteFileAtomic(filepath.Join(dir, IncompleteFile), []byte(marker)); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, IncompleteFile), []byte(marker)); err != nil {
 		l.Release()
 		return nil, fmt.Errorf("output directory %s: %w", dir, err)
 	}
@@ -95,7 +95,7 @@ func (l *RunLock) movePrevious() error {
 			return fmt.Errorf("keeping the previous results of %s: %w", l.dir, err)
 		}
 	}
-	return syncDir(l.dir)
+	return atomicfile.SyncDir(l.dir)
 }
 
 // Finish marks the run complete: its results are written.
@@ -103,7 +103,7 @@ func (l *RunLock) Finish() error {
 	if err := os.Remove(filepath.Join(l.dir, IncompleteFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("marking %s complete: %w", l.dir, err)
 	}
-	return syncDir(l.dir)
+	return atomicfile.SyncDir(l.dir)
 }
 
 // Release lets another process write the directory. The INCOMPLETE marker

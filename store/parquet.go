@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 // WriteParquet writes rows as a Parquet file (columns named as in
@@ -14,7 +15,7 @@ func WriteParquet(path string, rows []Row) error {
 	if err := parquet.Write(&buf, rows); err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, buf.Bytes())
+	return atomicfile.WriteFile(path, buf.Bytes())
 }
 
 // ReadParquet reads a file written by WriteParquet. Parquet has no nil

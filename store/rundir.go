@@ -13,12 +13,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 // RunDir is the layout of one `w2s run` output directory:
 //
 //	DIR/results.jsonl     one Row per cell and seed   } committed together at the
-//	DIR/summary.json      []Summary                   } end (CommitFiles): all or
+//	DIR/summary.json      []Summary                   } end (atomicfile.Commit): all or
 //	DIR/comparisons.json  each method against the     } none of them
 //	                      baseline and the A/A null   }
 //	DIR/report.html       the report                  }
@@ -167,12 +169,12 @@ func (r RunDir) SaveCell(key string, row Row) error {
 	if err != nil {
 		return fmt.Errorf("encoding row %s: %w", key, err)
 	}
-	return WriteFileAtomic(r.cellPath(key), append(b, '\n'))
+	return atomicfile.WriteFile(r.cellPath(key), append(b, '\n'))
 }
 
 // WriteResults writes results.jsonl (rows in the given order), summary.json
 // and any extra files (report.html) as one group: all of them or, when a
-// write fails, none (CommitFiles).
+// write fails, none (atomicfile.Commit).
 func (r RunDir) WriteResults(rows []Row, sums []Summary, extra ...File) error {
 	var buf bytes.Buffer
 	for _, row := range rows {
@@ -187,9 +189,14 @@ func (r RunDir) WriteResults(rows []Row, sums []Summary, extra ...File) error {
 	if err != nil {
 		return fmt.Errorf("encoding summary: %w", err)
 	}
-	files := append([]File{{Name: "results.jsonl", Data: buf.Bytes()}, {Name: "summary.json", Data: append(b, '\n')}}, extra...)
-	return CommitFiles(r.Dir, files...)
+	files := append([]atomicfile.File{{Name: "results.jsonl", Data: buf.Bytes()}, {Name: "summary.json", Data: append(b, '\n')}}, extra...)
+	return atomicfile.Commit(r.Dir, files...)
 }
+
+// File is one file of the results group WriteResults commits: a name in the
+// run directory and its whole content. It is internal/atomicfile's, named
+// here because store's API hands it out.
+type File = atomicfile.File
 
 // JSONFile is v as an indented JSON file of the results group
 // (comparisons.json: the caller's eval comparisons; store does not depend

@@ -8,6 +8,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/train"
 )
 
@@ -47,6 +48,7 @@ func (f *feedRecorder) Feed(rows []int) ([]*tensors.Tensor, error) {
 // per-example loss gets batches of similar length, the batch-statistics
 // loss randomly composed ones.
 func TestBatchStatisticsSeeNoPadding(t *testing.T) {
+	testenv.NeedsAssets(t, "the USE-lite model")
 	ctx := context.Background()
 	u := useLite(t)
 	all := yelpLabelled(t)

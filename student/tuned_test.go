@@ -13,6 +13,7 @@ import (
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/internal/onnxgen"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/train"
 )
 
@@ -80,6 +81,7 @@ func trainingAccuracy(t *testing.T, m Model, in Inputs, labels []int) int {
 // it, not only into the head), the data are fitted, and a rerun with the
 // same seed gives the same losses.
 func TestTunedLearns(t *testing.T) {
+	testenv.NeedsAssets(t, "the USE-lite model")
 	ctx := context.Background()
 	u := useLite(t)
 	all := yelpLabelled(t)
@@ -143,6 +145,7 @@ func seq(n int) []int {
 // and every weight moves, including the word embeddings, which the graph
 // reaches only through its Identity (tied-weight) node.
 func TestTunedONNX(t *testing.T) {
+	testenv.NeedsAssets(t, "the BERT vocabulary of the generated ONNX model")
 	ctx := context.Background()
 	dir, err := onnxgen.CachedDir(ctx)
 	if err != nil {

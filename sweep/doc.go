@@ -6,7 +6,8 @@
 // ceiling, student; see experiment.CellKeys): a node's key hashes its inputs,
 // the code version and its parents' keys, so a changed teacher changes
 // exactly its descendants. Finished rows live in DIR/cells/STUDENTKEY.json,
-// trained weak models and ceilings in DIR/shared (checksummed), both written
+// trained weak models' and ceilings' predictions in the teacher cache
+// (experiment's, checksummed and locked across processes), both written
 // atomically, so any executor, process or rerun reuses them.
 //
 // Planning hashes every dataset's content, which means reading it all
@@ -35,7 +36,7 @@
 //
 // In code:
 //
-//	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Shared: filepath.Join(dir, "shared")}
+//	cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Checkpoints: sweep.CheckpointDir(dir)}
 //	plan, cached, _ := sweep.PlanCached(ctx, cfg, cr, dir) // or sweep.NewPlan(ctx, cfg, cr)
 //	plan.Save(dir)
 //	st, _ := sweep.RunLocal(ctx, dir, plan, cr, sweep.DefaultWorkers(), os.Stderr)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/store"
 )
 
@@ -87,7 +88,7 @@ func (p *Plan) Save(dir string) error {
 	if err != nil {
 		return err
 	}
-	return store.WriteFileAtomic(planPath(dir), append(b, '\n'))
+	return atomicfile.WriteFile(planPath(dir), append(b, '\n'))
 }
 
 // LoadPlan reads DIR/sweep/plan.json.
@@ -132,7 +133,7 @@ func writeStatus(dir, key string, s Status) error {
 	if err != nil {
 		return err
 	}
-	return store.WriteFileAtomic(statusPath(dir, key), append(b, '\n'))
+	return atomicfile.WriteFile(statusPath(dir, key), append(b, '\n'))
 }
 
 // RunCell computes one planned cell and records its row and status

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 // Slurm submits pending cells as one SLURM job array. Each array task runs
@@ -114,7 +114,7 @@ func (s Slurm) Run(ctx context.Context, dir string, plan *Plan, log io.Writer) (
 		return st, err
 	}
 	scriptPath := filepath.Join(dir, "sweep", "array.sbatch")
-	if err := store.WriteFileAtomic(scriptPath, []byte(script)); err != nil {
+	if err := atomicfile.WriteFile(scriptPath, []byte(script)); err != nil {
 		return st, err
 	}
 	out, err := exec.CommandContext(ctx, "sbatch", "--parsable", scriptPath).CombinedOutput()

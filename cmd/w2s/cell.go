@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/sweep"
 )
 
@@ -21,6 +21,6 @@ func cmdCell(ctx context.Context, args []string) error {
 	if *dir == "" || *index < 0 {
 		return usageError{fmt.Errorf("--run DIR and --index I are required")}
 	}
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Log: os.Stderr}
+	cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Log: os.Stderr}
 	return sweep.CellMain(ctx, *dir, *index, cr)
 }

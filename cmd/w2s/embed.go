@@ -9,7 +9,8 @@ import (
 
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/encode"
-	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/internal/atomicfile"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 func cmdEmbed(ctx context.Context, args []string) error {
@@ -40,7 +41,7 @@ func cmdEmbed(ctx context.Context, args []string) error {
 	}
 	// The cache key hashes the inputs alone: no labels are involved.
 	key := (&data.Dataset{Examples: examples}).ContentHash()
-	m, err := (&encode.Cache{}).Features(ctx, enc, key, texts, os.Stderr)
+	m, err := (&featcache.Cache{}).Features(ctx, enc, key, texts, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func cmdEmbed(ctx context.Context, args []string) error {
 		buf.Write(b)
 		buf.WriteByte('\n')
 	}
-	if err := store.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(*out, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "wrote %d × %d embeddings to %s\n", m.Rows, m.Cols, *out)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/store"
 )
@@ -50,6 +51,7 @@ func sentimentFile(t *testing.T, path string, n, offset int) string {
 // file, line and reason and a non-zero exit; no cell and no result is
 // written.
 func TestInputsCheckedUpFront(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	dir := t.TempDir()
 	good := sentimentFile(t, filepath.Join(dir, "good.jsonl"), 300, 0)
 	file := func(name, body string) string {
@@ -102,6 +104,7 @@ func TestInputsCheckedUpFront(t *testing.T) {
 // folders, and a third with the first's content under another name, are
 // three datasets in the rows and the summary; a rerun reuses all three.
 func TestDatasetIdentity(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	dir := t.TempDir()
 	a := sentimentFile(t, filepath.Join(dir, "a", "reviews.jsonl"), 600, 0)
 	b := sentimentFile(t, filepath.Join(dir, "b", "reviews.jsonl"), 600, 1)
@@ -149,6 +152,7 @@ func TestDatasetIdentity(t *testing.T) {
 // TestOneWriterPerRunDir: a second run into a directory a run is writing is
 // refused, naming the first; the first finishes undisturbed.
 func TestOneWriterPerRunDir(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	in := userFile(t, 900)
 	out := t.TempDir()
 	first := exec.Command(w2sBin, "run", "--data", in, "--weak", "bow", "--strong", "glove", "--method", "naive,naive-hard", "--seeds", "3", "--out", out, "--quiet")
@@ -189,6 +193,7 @@ func TestOneWriterPerRunDir(t *testing.T) {
 // results.jsonl, summary.json or report.html passing for its own and the
 // earlier run's kept under previous/.
 func TestFailedRunLeavesNothingCurrent(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	in := userFile(t, 600)
 	out := t.TempDir()
 	args := []string{"run", "--data", in, "--weak", "bow", "--strong", "glove", "--seeds", "1", "--out", out, "--quiet"}
@@ -240,6 +245,7 @@ func TestFailedRunLeavesNothingCurrent(t *testing.T) {
 // TestBadCellRecomputed: a saved cell whose file says null is reported and
 // recomputed, and the results equal the first run's.
 func TestBadCellRecomputed(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	in := userFile(t, 600)
 	out := t.TempDir()
 	args := []string{"run", "--data", in, "--weak", "bow", "--strong", "glove", "--seeds", "1", "--out", out}
@@ -271,6 +277,7 @@ func TestBadCellRecomputed(t *testing.T) {
 // token (and the oracle's URL) from such a file and reviewer tokens from a
 // file, never from the command line.
 func TestOverseeReachesPerson(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	out := t.TempDir()
 	_, stderr, code := w2s(t, "oversee", "--data", "sentiment", "--limit", "900", "--seeds", "1", "--budgets", "0,5", "--rounds", "1",
 		"--attack-texts", "20", "--out", out, "--quiet")

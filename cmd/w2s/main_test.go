@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/store"
 )
 
@@ -89,6 +90,7 @@ func readRows(t *testing.T, dir string) []store.Row {
 }
 
 func TestRunUserFile(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	in := userFile(t, 900)
 	out := t.TempDir()
 	stdout, stderr, code := w2s(t, "run", "--data", in, "--weak", "bow", "--strong", "glove", "--method", "naive",
@@ -213,6 +215,7 @@ func TestKillAndResume(t *testing.T) {
 // line per input, in order, with the encoder's width; the same sentence twice
 // gives the same vector.
 func TestEmbed(t *testing.T) {
+	testenv.NeedsAssets(t, "the GloVe vectors")
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.csv")
 	os.WriteFile(in, []byte("text\nThe movie was wonderful.\nWorst service ever.\nThe movie was wonderful.\n"), 0o644)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/internal/onnxgen"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // TestRunONNXEncoder runs `w2s run` with a user's ONNX model directory as
@@ -16,6 +17,7 @@ import (
 // the real BERT uncased vocabulary. Random weights make a weak student; the
 // test shows the path runs end to end and writes its rows.
 func TestRunONNXEncoder(t *testing.T) {
+	testenv.NeedsAssets(t, "the BERT vocabulary of the generated ONNX model")
 	model := tinyBERT(t)
 	in := userFile(t, 600)
 	out := t.TempDir()
@@ -42,6 +44,7 @@ func TestRunONNXEncoder(t *testing.T) {
 // encoder end to end for the ceiling and the student (one epoch of the
 // tiny random BERT), writes its row and removes its checkpoints.
 func TestRunONNXFineTuned(t *testing.T) {
+	testenv.NeedsAssets(t, "the BERT vocabulary of the generated ONNX model")
 	model := tinyBERT(t)
 	in := userFile(t, 300)
 	out := t.TempDir()

@@ -12,12 +12,13 @@ import (
 	"strings"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/oversight"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // criticShareSpec maps the --critic-share flag to OverseeSpec.CriticShare,
@@ -50,11 +51,18 @@ func cmdOversee(ctx context.Context, args []string) error {
 	access := fs.String("access", "", "file (mode 0600) the oracle's URL and each run's desk token are written to, for `w2s serve --token-file` (default OUT/oracle-access.json)")
 	gap := fs.Float64("gap-threshold", eval.DefaultGapThreshold, "report \"no gap\" instead of a PGR when the lower 95% bound of ceiling − floor is below this")
 	quiet := fs.Bool("quiet", false, "only print the tables")
+	config := fs.String("config", "", "YAML file whose keys are these flags' names (budgets: [0, 1, 2]); flags given explicitly override it")
+	dry := fs.Bool("dry-run", false, "check the settings and a dataset file, print what would run; run nothing")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
+	}
+	if *config != "" {
+		if err := applyConfigFile(fs, *config); err != nil {
+			return usageError{err}
+		}
 	}
 	if !(*gap > 0) {
 		return usageError{fmt.Errorf("--gap-threshold must be positive, got %g", *gap)}
@@ -77,6 +85,16 @@ func cmdOversee(ctx context.Context, args []string) error {
 	if err := spec.Validate(); err != nil {
 		return usageError{err}
 	}
+	if *dry {
+		if !data.IsBuiltin(spec.Dataset) {
+			if _, err := data.CheckInputs(ctx, []string{spec.Dataset}, nil); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("dataset: %s\npair: %s → %s\nmethod: %s\nbudgets: %v of train_strong\nrounds: %d after the weak-only round\nseeds: %d from %d\nnothing run\n",
+			spec.Dataset, spec.Weak, spec.Strong, spec.Method, spec.Budgets, spec.Rounds, spec.Seeds, spec.SeedBase)
+		return nil
+	}
 	var log io.Writer = os.Stderr
 	if *quiet {
 		log = io.Discard
@@ -93,7 +111,7 @@ func cmdOversee(ctx context.Context, args []string) error {
 		*access = filepath.Join(*out, "oracle-access.json")
 	}
 	spec.OnOracleRun = reachPerson(*access)
-	rows, err := experiment.RunOversee(ctx, &encode.Cache{}, spec, log)
+	rows, err := experiment.RunOversee(ctx, &featcache.Cache{}, spec, log)
 	if err != nil {
 		return err
 	}
@@ -150,5 +168,5 @@ func writeOversee(dir string, rows []oversight.Row, sums []oversight.Summary) er
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	return store.CommitFiles(dir, store.File{Name: "results.jsonl", Data: b.Bytes()}, store.File{Name: "summary.json", Data: append(js, '\n')})
+	return atomicfile.Commit(dir, atomicfile.File{Name: "results.jsonl", Data: b.Bytes()}, atomicfile.File{Name: "summary.json", Data: append(js, '\n')})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/report"
 	"github.com/superalign/superalign/store"
 	"github.com/superalign/superalign/sweep"
@@ -174,7 +175,7 @@ func reportRuns(dirs []string, out, baseline string, gap float64, png bool, comm
 	var wrote []string
 	if len(runs) == 1 {
 		r := runs[0]
-		var files []store.File
+		var files []atomicfile.File
 		if len(comps) > 0 {
 			if baseline == "" {
 				baseline = report.Baseline(rows)
@@ -200,7 +201,7 @@ func reportRuns(dirs []string, out, baseline string, gap float64, png bool, comm
 			wrote = append(wrote, p)
 		}
 	}
-	if err := store.WriteFileAtomic(out, page); err != nil {
+	if err := atomicfile.WriteFile(out, page); err != nil {
 		return nil, nil, err
 	}
 	wrote = append(wrote, out)
@@ -211,7 +212,7 @@ func reportRuns(dirs []string, out, baseline string, gap float64, png bool, comm
 		}
 		for _, im := range imgs {
 			p := filepath.Join(filepath.Dir(out), im.Name)
-			if err := store.WriteFileAtomic(p, im.Data); err != nil {
+			if err := atomicfile.WriteFile(p, im.Data); err != nil {
 				return nil, nil, err
 			}
 			wrote = append(wrote, p)

@@ -13,103 +13,39 @@ import (
 	"time"
 
 	"github.com/superalign/superalign/data"
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/experiment"
 	"github.com/superalign/superalign/method"
 	"github.com/superalign/superalign/report"
 	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 func cmdRun(ctx context.Context, args []string) error {
 	def := experiment.DefaultSpec()
 	fs := newFlags("run", "--data NAME|PATH[,...] --weak ENC[:HEAD] --strong ENC[:HEAD]|ENC-ft --method M[,M...] --seeds N --out DIR")
-	dataFlag := fs.String("data", strings.Join(def.Datasets, ","), "datasets: built-in names or JSONL/CSV/Parquet paths, comma-separated")
-	weak := fs.String("weak", def.Weak, "weak supervisor ENC[:HEAD] (heads: linear, mlp)")
-	strong := fs.String("strong", def.Strong, "strong student: ENC[:HEAD] (a probe on the frozen encoder) or ENC-ft (fine-tuned end to end: use-lite-ft, onnx-ft:DIR)")
-	methods := fs.String("method", strings.Join(def.Methods, ","), "methods, comma-separated, or 'all' (see w2s methods)")
-	seeds := fs.Int("seeds", def.Seeds, "number of seeds")
-	seedBase := fs.Int64("seed-base", def.SeedBase, "first seed")
-	limit := fs.Int("limit", 0, "use at most N examples per dataset after balancing (0: all)")
-	balance := fs.String("balance", data.BalanceUndersample, "binary datasets' class mix: undersample (the majority, to the minority's count), none (keep the natural mix; splits are stratified) or weight (keep it and weight every model's loss by inverse class frequency)")
-	pgrMetric := fs.String("pgr-metric", string(eval.MetricAccuracy), "test metric floor, ceiling, w2s and PGR are computed on: accuracy, auroc (K > 2: macro one-vs-rest), balanced-accuracy or macro-f1 (accuracy is reported alongside)")
-	epochs := fs.Int("epochs", 0, "override the probes' default epochs (0: defaults)")
-	ftEpochs := fs.Int("ft-epochs", 0, "fine-tuned (ENC-ft) strong student: epochs of the ceiling and every student (0: default)")
-	ftLR := fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)")
-	gap := fs.Float64("gap-threshold", def.GapThreshold, "report \"no gap\" instead of a PGR when ceiling − floor is below this")
+	flags := defineRunFlags(fs, def)
 	out := fs.String("out", "runs/latest", "output directory (results.jsonl, summary.json, report.html)")
-	config := fs.String("config", "", "YAML file with the same keys (data, weak, strong, method, seeds, limit, ...); flags given explicitly override it")
 	quiet := fs.Bool("quiet", false, "only print the final table")
+	dry := fs.Bool("dry-run", false, "check the settings and the dataset files, print what would run; run nothing")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
 	}
-	spec := def
-	if *config != "" {
-		if err := experiment.LoadSpecFile(*config, &spec); err != nil {
-			return usageError{err}
-		}
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["data"] || *config == "" {
-		spec.Datasets = splitList(*dataFlag)
-	}
-	if set["weak"] || *config == "" {
-		spec.Weak = *weak
-	}
-	if set["strong"] || *config == "" {
-		spec.Strong = *strong
-	}
-	if set["method"] || *config == "" {
-		spec.Methods = splitMethods(*methods)
-	}
-	if set["seeds"] || *config == "" {
-		spec.Seeds = *seeds
-	}
-	if set["seed-base"] {
-		spec.SeedBase = *seedBase
-	}
-	if set["limit"] {
-		spec.Limit = *limit
-	}
-	if set["balance"] {
-		spec.Balance = *balance
-	}
-	if set["pgr-metric"] {
-		spec.PGRMetric = *pgrMetric
-	}
-	if set["epochs"] {
-		spec.Epochs = *epochs
-	}
-	if set["ft-epochs"] {
-		spec.FTEpochs = *ftEpochs
-	}
-	if set["ft-lr"] {
-		spec.FTLR = *ftLR
-	}
-	if set["gap-threshold"] {
-		spec.GapThreshold = *gap
-	}
-	if len(spec.Methods) == 1 && spec.Methods[0] == "all" {
-		// Every method but those kept out of `all` (kl: naive up to a
-		// constant), the controls and the A/A null included; a method that
-		// refuses a dataset is left out of it with a note.
-		spec.Methods = method.AllNames()
-		spec.SkipInapplicable = true
-	}
-	withControls, added, err := method.WithControls(spec.Methods)
+	spec, err := flags.spec(fs, def)
 	if err != nil {
 		return usageError{err}
 	}
-	if len(added) > 0 {
-		fmt.Fprintf(os.Stderr, "adding the baseline and gold-matched controls of the methods that draw gold: %s\n", strings.Join(added, ", "))
-		spec.Methods = withControls
+	if err := expandMethods(&spec); err != nil {
+		return usageError{err}
 	}
 	if err := spec.Validate(); err != nil {
 		return usageError{err}
+	}
+	if *dry {
+		return dryRun(ctx, os.Stdout, spec)
 	}
 
 	var log io.Writer = os.Stderr
@@ -128,7 +64,7 @@ func cmdRun(ctx context.Context, args []string) error {
 	}
 	defer lock.Release()
 	runner := &experiment.Runner{
-		Cache: &encode.Cache{},
+		Cache: &featcache.Cache{},
 		Out:   store.RunDir{Dir: *out},
 		Log:   log,
 	}
@@ -170,6 +106,112 @@ func cmdRun(ctx context.Context, args []string) error {
 		printControls(os.Stdout, rep)
 	}
 	fmt.Printf("\n%d rows in %.1fs; wrote %s\n", len(rows), time.Since(start).Seconds(), strings.Join(wrote, ", "))
+	return nil
+}
+
+// runFlags are the flags of w2s run that set its Spec.
+type runFlags struct {
+	data, weak, strong, methods, balance, pgrMetric, config *string
+	seeds, limit, epochs, ftEpochs                          *int
+	seedBase                                                *int64
+	ftLR, gap                                               *float64
+}
+
+func defineRunFlags(fs *flag.FlagSet, def experiment.Spec) runFlags {
+	return runFlags{
+		data:      fs.String("data", strings.Join(def.Datasets, ","), "datasets: built-in names or JSONL/CSV/Parquet paths, comma-separated"),
+		weak:      fs.String("weak", def.Weak, "weak supervisor ENC[:HEAD] (heads: linear, mlp)"),
+		strong:    fs.String("strong", def.Strong, "strong student: ENC[:HEAD] (a probe on the frozen encoder) or ENC-ft (fine-tuned end to end: use-lite-ft, onnx-ft:DIR)"),
+		methods:   fs.String("method", strings.Join(def.Methods, ","), "methods, comma-separated, or 'all' (see w2s methods)"),
+		seeds:     fs.Int("seeds", def.Seeds, "number of seeds"),
+		seedBase:  fs.Int64("seed-base", def.SeedBase, "first seed"),
+		limit:     fs.Int("limit", 0, "use at most N examples per dataset after balancing (0: all)"),
+		balance:   fs.String("balance", data.BalanceUndersample, "binary datasets' class mix: undersample (the majority, to the minority's count), none (keep the natural mix; splits are stratified) or weight (keep it and weight every model's loss by inverse class frequency)"),
+		pgrMetric: fs.String("pgr-metric", string(eval.MetricAccuracy), "test metric floor, ceiling, w2s and PGR are computed on: accuracy, auroc (K > 2: macro one-vs-rest), balanced-accuracy or macro-f1 (accuracy is reported alongside)"),
+		epochs:    fs.Int("epochs", 0, "override the probes' default epochs (0: defaults)"),
+		ftEpochs:  fs.Int("ft-epochs", 0, "fine-tuned (ENC-ft) strong student: epochs of the ceiling and every student (0: default)"),
+		ftLR:      fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)"),
+		gap:       fs.Float64("gap-threshold", def.GapThreshold, "report \"no gap\" instead of a PGR when ceiling − floor is below this"),
+		config:    fs.String("config", "", "YAML file with the same keys (data, weak, strong, method, seeds, limit, ...); flags given explicitly override it"),
+	}
+}
+
+// spec is the run's Spec: the defaults, or the config file when one is
+// given, with every flag given explicitly on top.
+func (f runFlags) spec(fs *flag.FlagSet, def experiment.Spec) (experiment.Spec, error) {
+	spec := def
+	if *f.config != "" {
+		if err := experiment.LoadSpecFile(*f.config, &spec); err != nil {
+			return spec, err
+		}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	// data, weak, strong, method and seeds come from the flags whenever
+	// there is no config file (their defaults are the Spec's); the rest only
+	// when given.
+	noConfig := *f.config == ""
+	for _, o := range []struct {
+		flag   string
+		always bool
+		apply  func()
+	}{
+		{"data", true, func() { spec.Datasets = splitList(*f.data) }},
+		{"weak", true, func() { spec.Weak = *f.weak }},
+		{"strong", true, func() { spec.Strong = *f.strong }},
+		{"method", true, func() { spec.Methods = splitMethods(*f.methods) }},
+		{"seeds", true, func() { spec.Seeds = *f.seeds }},
+		{"seed-base", false, func() { spec.SeedBase = *f.seedBase }},
+		{"limit", false, func() { spec.Limit = *f.limit }},
+		{"balance", false, func() { spec.Balance = *f.balance }},
+		{"pgr-metric", false, func() { spec.PGRMetric = *f.pgrMetric }},
+		{"epochs", false, func() { spec.Epochs = *f.epochs }},
+		{"ft-epochs", false, func() { spec.FTEpochs = *f.ftEpochs }},
+		{"ft-lr", false, func() { spec.FTLR = *f.ftLR }},
+		{"gap-threshold", false, func() { spec.GapThreshold = *f.gap }},
+	} {
+		if set[o.flag] || (o.always && noConfig) {
+			o.apply()
+		}
+	}
+	return spec, nil
+}
+
+// expandMethods turns "all" into every method but those kept out of it
+// (kl: naive up to a constant), the controls and the A/A null included (a
+// method that refuses a dataset is left out of it with a note), and adds
+// the baseline and gold-matched controls of the methods that draw gold.
+func expandMethods(spec *experiment.Spec) error {
+	if len(spec.Methods) == 1 && spec.Methods[0] == "all" {
+		spec.Methods = method.AllNames()
+		spec.SkipInapplicable = true
+	}
+	withControls, added, err := method.WithControls(spec.Methods)
+	if err != nil {
+		return err
+	}
+	if len(added) > 0 {
+		fmt.Fprintf(os.Stderr, "adding the baseline and gold-matched controls of the methods that draw gold: %s\n", strings.Join(added, ", "))
+		spec.Methods = withControls
+	}
+	return nil
+}
+
+// dryRun prints what a run of spec would compute, after reading every
+// dataset file in full (built-in datasets are named, not fetched).
+func dryRun(ctx context.Context, w io.Writer, spec experiment.Spec) error {
+	var files []string
+	for _, d := range spec.Datasets {
+		if !data.IsBuiltin(d) {
+			files = append(files, d)
+		}
+	}
+	if _, err := data.CheckInputs(ctx, files, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "datasets: %s\npair: %s → %s\nmethods: %s\nseeds: %d from %d\n",
+		strings.Join(spec.Datasets, ", "), spec.Weak, spec.Strong, strings.Join(spec.Methods, ", "), spec.Seeds, spec.SeedBase)
+	fmt.Fprintf(w, "%d cells (datasets × methods × seeds); nothing run\n", len(spec.Datasets)*len(spec.Methods)*spec.Seeds)
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 type summaryJSON struct {
@@ -36,6 +38,7 @@ func readSummaries(t *testing.T, dir string) []summaryJSON {
 // then keeps the run's recorded threshold, and --gap-threshold overrides it.
 // It also checks comparisons.json: three seeds are underpowered.
 func TestGapThresholdReachesSummary(t *testing.T) {
+	testenv.NeedsAssets(t, "the sentiment dataset")
 	out := t.TempDir()
 	stdout, stderr, code := w2s(t, "run", "--data", "sentiment", "--weak", "bow", "--strong", "glove",
 		"--method", "naive,naive-hard", "--seeds", "3", "--gap-threshold", "0.5", "--out", out, "--quiet")

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/experiment"
+	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/sweep"
 )
 
@@ -59,7 +59,7 @@ func cmdSweep(ctx context.Context, args []string) error {
 		return usageError{fmt.Errorf("--config sweep.yaml is required (or --resume with an existing --out)")}
 	}
 	start := time.Now()
-	cr := &experiment.CellRunner{Cache: &encode.Cache{}, Checkpoints: sweep.CheckpointDir(*out), Log: os.Stderr}
+	cr := &experiment.CellRunner{Cache: &featcache.Cache{}, Checkpoints: sweep.CheckpointDir(*out), Log: os.Stderr}
 	// A rerun with unchanged inputs reuses the saved plan's keys instead of
 	// re-reading every dataset to hash it (see sweep.Stamp).
 	plan, cached, err := sweep.PlanCached(ctx, cfg, cr, *out)

@@ -1,9 +1,7 @@
 // Package checkfile writes and reads checksummed files atomically:
-// "header + payload + sha256(header+payload)", written through a temp file
-// in the target directory, fsynced and renamed into place. Rename within
-// one directory is atomic, so readers see either the old state or a
-// complete file, and concurrent writers of the same path (which write
-// identical bytes) simply replace each other. The feature cache, the
+// "header + payload + sha256(header+payload)", the project's one checksum
+// format for files it writes itself, put on disk by internal/atomicfile so
+// readers see either the old state or a complete file. The feature cache, the
 // converted GloVe table, training checkpoints and cached teacher
 // predictions all use it.
 package checkfile
@@ -18,8 +16,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
+	"github.com/superalign/superalign/internal/atomicfile"
 	"github.com/superalign/superalign/internal/sha"
 )
 
@@ -39,51 +37,19 @@ func IsCorrupt(err error) bool {
 	return errors.As(err, &c)
 }
 
-// Write writes fill's bytes followed by their sha256 to
-// path, atomically. It returns the checksum.
+// Write writes fill's bytes followed by their sha256 to path, atomically
+// (internal/atomicfile). It returns the checksum.
 func Write(path string, fill func(w io.Writer) error) (sum [sha256.Size]byte, err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return sum, fmt.Errorf("creating %s: %w", dir, err)
-	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return sum, fmt.Errorf("creating temp file in %s: %w", dir, err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	err = atomicfile.Stream(path, func(w io.Writer) error {
+		h := sha.New()
+		if err := fill(io.MultiWriter(w, h)); err != nil {
+			return err
 		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	h := sha.New()
-	if err = fill(io.MultiWriter(bw, h)); err != nil {
-		return sum, err
-	}
-	copy(sum[:], h.Sum(nil))
-	if _, err = bw.Write(sum[:]); err != nil {
-		return sum, fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if err = bw.Flush(); err != nil {
-		return sum, fmt.Errorf("writing %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return sum, fmt.Errorf("syncing %s: %w", tmp.Name(), err)
-	}
-	if err = tmp.Close(); err != nil {
-		return sum, fmt.Errorf("closing %s: %w", tmp.Name(), err)
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return sum, fmt.Errorf("renaming into %s: %w", path, err)
-	}
-	// Persist the directory entry too; best effort, since some filesystems
-	// refuse to sync directories and the data itself is already durable.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return sum, nil
+		copy(sum[:], h.Sum(nil))
+		_, err := w.Write(sum[:])
+		return err
+	})
+	return sum, err
 }
 
 // Reader reads a checksummed file: everything read through Read is

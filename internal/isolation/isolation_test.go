@@ -15,16 +15,32 @@ import (
 const root = "../.."
 
 // TestMethodAndOversightAreIsolated is the real check: the sources of
-// package method and package oversight break no rule of their policies.
+// package method and package oversight, and of every package below them
+// (method/internal/...: the methods' shared machinery), break no rule of
+// their policies.
 func TestMethodAndOversightAreIsolated(t *testing.T) {
+	checked := 0
 	for pkg, p := range map[string]Policy{"method": MethodPolicy(), "oversight": OversightPolicy()} {
-		vs, err := Check(filepath.Join(root, pkg), p)
+		err := filepath.WalkDir(filepath.Join(root, pkg), func(dir string, d os.DirEntry, err error) error {
+			if err != nil || !d.IsDir() || d.Name() == "testdata" {
+				return err
+			}
+			vs, err := Check(dir, p)
+			if err != nil {
+				return err
+			}
+			checked++
+			for _, v := range vs {
+				t.Errorf("%s: %v", dir, v)
+			}
+			return nil
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, v := range vs {
-			t.Errorf("%s: %v", pkg, v)
-		}
+	}
+	if checked < 4 {
+		t.Errorf("checked %d directories, want method, its internal packages and oversight", checked)
 	}
 }
 

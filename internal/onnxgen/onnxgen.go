@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 // Config sets the shape of the generated model. Zero fields take the
@@ -300,36 +301,9 @@ func WriteDir(dir string, vocab []string, cfg Config) error {
 		name string
 		b    []byte
 	}{{"model.onnx", m}, {"tokenizer.json", tj}, {"config.json", cj}} {
-		if err := writeAtomic(filepath.Join(dir, f.name), f.b); err != nil {
-			return err
+		if err := atomicfile.WriteFile(filepath.Join(dir, f.name), f.b); err != nil {
+			return fmt.Errorf("onnxgen: %w", err)
 		}
-	}
-	return nil
-}
-
-func writeAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("onnxgen: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("onnxgen: writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("onnxgen: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("onnxgen: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("onnxgen: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("onnxgen: %w", err)
 	}
 	return nil
 }

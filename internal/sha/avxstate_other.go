@@ -3,5 +3,5 @@
 package sha
 
 // clearUpperState is a no-op where the runtime never restores AVX-512 state
-// on preemption. See hashing.go.
+// on preemption. See sha.go.
 func clearUpperState() {}

@@ -6,7 +6,7 @@ import "simd/archsimd"
 
 var hasAVX = archsimd.X86.AVX()
 
-// clearUpperState executes VZEROUPPER. See hashing.go for why.
+// clearUpperState executes VZEROUPPER. See sha.go for why.
 func clearUpperState() {
 	if hasAVX {
 		archsimd.ClearAVXUpperBits()

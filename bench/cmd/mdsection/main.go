@@ -14,7 +14,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/superalign/superalign/store"
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 func main() {
@@ -40,7 +40,7 @@ func run(name, in, out string) error {
 	if err != nil && !os.IsNotExist(err) {
 		return err
 	}
-	return store.WriteFileAtomic(out, []byte(Replace(string(old), name, string(body))))
+	return atomicfile.WriteFile(out, []byte(Replace(string(old), name, string(body))))
 }
 
 // Replace returns doc with section name's content set to body.

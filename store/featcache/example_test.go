@@ -1,4 +1,4 @@
-package encode_test
+package featcache_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/store/featcache"
 )
 
 // Encode three real review sentences with the bag-of-words encoder through
@@ -24,7 +25,7 @@ func ExampleCache_Features() {
 		panic(err)
 	}
 	texts := []string{"Crust is not good.", "Loved this place.", "Not tasty and the texture was just nasty."}
-	cache := &encode.Cache{Dir: dir}
+	cache := &featcache.Cache{Dir: dir}
 	x, err := cache.Features(ctx, enc, "tiny-reviews-v1", texts, nil)
 	if err != nil {
 		panic(err)

@@ -1,4 +1,4 @@
-package encode
+package featcache
 
 import (
 	"bytes"
@@ -11,13 +11,15 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/progress"
 )
 
 // countingEncoder wraps an encoder, counts Encode calls and can pose with a
 // different fingerprint.
 type countingEncoder struct {
-	Encoder
+	encode.Encoder
 	fp    string
 	calls atomic.Int32
 }
@@ -35,7 +37,11 @@ func (c *countingEncoder) Encode(ctx context.Context, texts []string, bar *progr
 }
 
 func newCounting(t *testing.T) *countingEncoder {
-	return &countingEncoder{Encoder: mustBoW(t, 512)}
+	b, err := encode.NewBoW(512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &countingEncoder{Encoder: b}
 }
 
 func TestCacheHitMiss(t *testing.T) {
@@ -44,11 +50,11 @@ func TestCacheHitMiss(t *testing.T) {
 	enc := newCounting(t)
 	var log bytes.Buffer
 
-	m1, err := c.Features(ctx, enc, "ds-a", realSentences, &log)
+	m1, err := c.Features(ctx, enc, "ds-a", testenv.ReviewSentences, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m2, err := c.Features(ctx, enc, "ds-a", realSentences, &log)
+	m2, err := c.Features(ctx, enc, "ds-a", testenv.ReviewSentences, &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,14 +68,14 @@ func TestCacheHitMiss(t *testing.T) {
 		t.Fatalf("entry not at its documented path: %v", err)
 	}
 
-	if _, err := c.Features(ctx, enc, "ds-b", realSentences, &log); err != nil {
+	if _, err := c.Features(ctx, enc, "ds-b", testenv.ReviewSentences, &log); err != nil {
 		t.Fatal(err)
 	}
 	if enc.calls.Load() != 2 {
 		t.Error("different dataset hash did not miss")
 	}
 	enc.fp = "other-weights"
-	if _, err := c.Features(ctx, enc, "ds-a", realSentences, &log); err != nil {
+	if _, err := c.Features(ctx, enc, "ds-a", testenv.ReviewSentences, &log); err != nil {
 		t.Fatal(err)
 	}
 	if enc.calls.Load() != 3 {
@@ -78,7 +84,7 @@ func TestCacheHitMiss(t *testing.T) {
 	if strings.Contains(log.String(), "corrupt") {
 		t.Errorf("clean runs reported corruption:\n%s", log.String())
 	}
-	if _, err := c.Features(ctx, enc, "", realSentences, nil); err == nil {
+	if _, err := c.Features(ctx, enc, "", testenv.ReviewSentences, nil); err == nil {
 		t.Error("empty dataset hash accepted")
 	}
 }
@@ -104,7 +110,7 @@ func TestCacheCorruptionRebuilds(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Cache{Dir: t.TempDir()}
 			enc := newCounting(t)
-			want, err := c.Features(ctx, enc, "ds", realSentences, nil)
+			want, err := c.Features(ctx, enc, "ds", testenv.ReviewSentences, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,7 +124,7 @@ func TestCacheCorruptionRebuilds(t *testing.T) {
 				t.Fatal(err)
 			}
 			var log bytes.Buffer
-			got, err := c.Features(ctx, enc, "ds", realSentences, &log)
+			got, err := c.Features(ctx, enc, "ds", testenv.ReviewSentences, &log)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,11 +149,11 @@ func TestCacheRowMismatchRebuilds(t *testing.T) {
 	ctx := context.Background()
 	c := &Cache{Dir: t.TempDir()}
 	enc := newCounting(t)
-	if _, err := c.Features(ctx, enc, "ds", realSentences, nil); err != nil {
+	if _, err := c.Features(ctx, enc, "ds", testenv.ReviewSentences, nil); err != nil {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer
-	m, err := c.Features(ctx, enc, "ds", realSentences[:5], &log)
+	m, err := c.Features(ctx, enc, "ds", testenv.ReviewSentences[:5], &log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +171,7 @@ func TestCacheConcurrentWriters(t *testing.T) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { out[i], errs[i] = c.Features(ctx, enc, "ds", realSentences, nil) })
+		wg.Go(func() { out[i], errs[i] = c.Features(ctx, enc, "ds", testenv.ReviewSentences, nil) })
 	}
 	wg.Wait()
 	for i := range n {
@@ -207,5 +213,27 @@ func TestCacheDefaultDir(t *testing.T) {
 	key := Key("ds", "bow", "fp")
 	if got, want := c.Path(key), "/tmp/superalign-test-root/features/"+key[:2]+"/"+key+".feat"; got != want {
 		t.Errorf("Path = %s, want %s", got, want)
+	}
+}
+
+func TestImageFeaturesCache(t *testing.T) {
+	ctx := context.Background()
+	c := &Cache{Dir: t.TempDir()}
+	enc, err := encode.NewImage(ctx, "pixels", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := encode.ImageBatch{Pixels: []float32{0.1, 0.2, 0.3, 0.4}, Shape: [4]int{2, 1, 2, 1}}
+	m1, err := c.ImageFeatures(ctx, enc, "h1", b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Pixels = []float32{9, 9, 9, 9} // same hash: must be served from the cache
+	m2, err := c.ImageFeatures(ctx, enc, "h1", b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Rows != 2 || m2.Cols != 2 || m2.At(1, 1) != m1.At(1, 1) || m2.At(1, 1) != 0.4 {
+		t.Errorf("cached %+v, first %+v", m2, m1)
 	}
 }

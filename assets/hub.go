@@ -1,4 +1,4 @@
-package encode
+package assets
 
 import (
 	"context"
@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/superalign/superalign/internal/atomicfile"
 )
 
 // HFEndpointEnv overrides the Hugging Face Hub address (default
@@ -89,7 +91,7 @@ func FetchHF(ctx context.Context, spec string, log io.Writer) (string, error) {
 	if !hfRevRE.MatchString(rev) || strings.Contains(rev, "..") {
 		return "", fmt.Errorf("hf: %q: bad revision %q", spec, rev)
 	}
-	dir := filepath.Join(cacheDir(), "hf", filepath.FromSlash(repo), filepath.FromSlash(rev))
+	dir := filepath.Join(CacheDir(), "hf", filepath.FromSlash(repo), filepath.FromSlash(rev))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("hf: %w", err)
 	}
@@ -111,7 +113,7 @@ func FetchHF(ctx context.Context, spec string, log io.Writer) (string, error) {
 		}
 		if f.optional && errors.As(err, &he) && he.Status == http.StatusNotFound {
 			// Remember the absence, so a cached repository needs no server.
-			if err := hfWriteAtomic(dst+".absent", nil); err != nil {
+			if err := atomicfile.WriteFile(dst+".absent", nil); err != nil {
 				return "", fmt.Errorf("hf: %w", err)
 			}
 			continue
@@ -286,24 +288,8 @@ func hfDownload(ctx context.Context, u, dst string, log io.Writer) error {
 	if err := os.Rename(part, dst); err != nil {
 		return fmt.Errorf("hf: %w", err)
 	}
-	if err := hfWriteAtomic(dst+".sum", []byte(kind+":"+want+"\n")); err != nil {
+	if err := atomicfile.WriteFile(dst+".sum", []byte(kind+":"+want+"\n")); err != nil {
 		return fmt.Errorf("hf: %w", err)
 	}
 	return nil
-}
-
-// hfWriteAtomic writes b to path via a synced temporary file and a rename.
-func hfWriteAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, werr := tmp.Write(b)
-	cerr := tmp.Chmod(0o644)
-	serr := tmp.Sync()
-	if err := errors.Join(werr, cerr, serr, tmp.Close()); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"testing"
 
 	"github.com/gomlx/compute"
 	_ "github.com/gomlx/compute/gobackend" // registers the "go" backend
@@ -12,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/core/tensors"
 
 	"github.com/superalign/superalign/assets"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/tfjs"
 )
 
@@ -19,14 +21,16 @@ import (
 // bundles, uint8-quantised), find the input of its classifier MatMul (the
 // pooled penultimate features), check that every op up to it is supported,
 // and run one blank 224×224 RGB image [1, 224, 224, 3] through it.
-func ExampleGraphProgram_Build() {
+func TestWalkthroughGraphProgramBuild(t *testing.T) {
+	testenv.NeedsAssets(t, "the nsfwjs CNNs")
+	var out strings.Builder
 	dir, err := assets.Ensure(context.Background(), "nsfwjs", nil)
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	p, err := tfjs.LoadGraphProgram(filepath.Join(dir, "dist", "models", "mobilenet_v2_mid"))
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	var feature string
 	for _, n := range p.Nodes {
@@ -35,20 +39,22 @@ func ExampleGraphProgram_Build() {
 		}
 	}
 	if err := p.Check(feature); err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	backend, err := compute.NewWithConfig("go:ops_sequential")
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	exec, err := gr.NewExec(backend, func(x *gr.Node) *gr.Node { return p.Build(x, feature) })
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
 	y, err := exec.Call1(tensors.FromFlatDataAndDimensions(make([]float32, 224*224*3), 1, 224, 224, 3))
 	if err != nil {
-		panic(err)
+		t.Fatal(err)
 	}
-	fmt.Println(p.InputShape, feature[strings.LastIndex(feature, "predict/")+8:], y.Shape().Dimensions)
-	// Output: [-1 224 224 3] feature_vector/SpatialSqueeze [1 1792]
+	fmt.Fprintln(&out, p.InputShape, feature[strings.LastIndex(feature, "predict/")+8:], y.Shape().Dimensions)
+	if got, want := out.String(), "[-1 224 224 3] feature_vector/SpatialSqueeze [1 1792]\n"; got != want {
+		t.Errorf("got\n%swant\n%s", got, want)
+	}
 }

@@ -1,4 +1,14 @@
-package encode
+// Package featcache is the content-addressed store of encoded features: an
+// encoder's output for one dataset is computed once per machine and read
+// back on every later run, keyed so that a change to the data, the weights or
+// the preprocessing is a miss, never a stale hit.
+//
+// A corrupt or truncated entry is reported, removed and rebuilt; entries are
+// written atomically (internal/checkfile), so concurrent writers of one key
+// are safe. datasetHash is the caller's content hash of the dataset (texts,
+// in order); the cache trusts it and checks only that an entry has one row
+// per text.
+package featcache
 
 import (
 	"context"
@@ -13,7 +23,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/internal/checkfile"
 	"github.com/superalign/superalign/progress"
 )
@@ -50,7 +62,7 @@ func (c *Cache) dir() string {
 	if c != nil && c.Dir != "" {
 		return c.Dir
 	}
-	return filepath.Join(cacheDir(), "features")
+	return filepath.Join(assets.CacheDir(), "features")
 }
 
 // Key returns the hex cache key of one (dataset, encoder) pair. Fields are
@@ -77,7 +89,7 @@ func (c *Cache) Path(key string) string {
 // trusted, and only the row count is checked against len(texts). A corrupt,
 // truncated or mismatched entry is reported on log, removed and rebuilt.
 // log may be nil.
-func (c *Cache) Features(ctx context.Context, enc Encoder, datasetHash string, texts []string, log io.Writer) (data.Matrix, error) {
+func (c *Cache) Features(ctx context.Context, enc encode.Encoder, datasetHash string, texts []string, log io.Writer) (data.Matrix, error) {
 	return c.lookup(datasetHash, enc.Name(), enc.Fingerprint(), len(texts), enc.Dim(), "texts", log,
 		func(bar *progress.Bar) (data.Matrix, error) { return enc.Encode(ctx, texts, bar) })
 }
@@ -184,4 +196,21 @@ func logf(w io.Writer, format string, a ...any) {
 	if w != nil {
 		fmt.Fprintf(w, format, a...)
 	}
+}
+
+// ImageFeatures is Features for image encoders: enc's features for imgs
+// [imgs.Len(), D], from the cache when a valid entry exists, else encoded
+// and stored. datasetHash must identify the images (the dataset's content
+// hash covers in-memory pixels, or image paths for user datasets).
+func (c *Cache) ImageFeatures(ctx context.Context, enc encode.ImageEncoder, datasetHash string, imgs encode.ImageBatch, log io.Writer) (data.Matrix, error) {
+	if err := imgs.Validate(); err != nil {
+		return data.Matrix{}, fmt.Errorf("featcache: %s: %w", enc.Name(), err)
+	}
+	n := imgs.Len()
+	want := enc.Dim()
+	if want == 0 && imgs.Paths == nil {
+		want = imgs.Shape[1] * imgs.Shape[2] * imgs.Shape[3]
+	}
+	return c.lookup(datasetHash, enc.Name(), enc.Fingerprint(), n, want, "images", log,
+		func(bar *progress.Bar) (data.Matrix, error) { return enc.EncodeImages(ctx, imgs, bar) })
 }
