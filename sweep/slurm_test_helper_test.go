@@ -106,6 +106,14 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 					}
 				}
 			}
+			// Wait for the daemons to exit: a test started right after
+			// would otherwise find a dying slurmctld, skip starting its
+			// own, and lose the controller mid-test.
+			for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+				if exec.Command("pgrep", "-x", "slurmctld").Run() != nil && exec.Command("pgrep", "-x", "slurmd").Run() != nil {
+					break
+				}
+			}
 		})
 	}
 	deadline := time.Now().Add(30 * time.Second)
