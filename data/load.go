@@ -107,6 +107,19 @@ func clip(s string, n int) string {
 	return s[:n] + "..."
 }
 
+// caseVariant rejects a column whose name differs from one the loaders
+// read only in case or surrounding space ("Label", "TEXT"): such a column
+// would be ignored while its author believes it is read, and a second
+// exact "label" beside it would silently win.
+func caseVariant(name string) error {
+	for _, c := range []string{colText, colFeatures, colImage, colLabel} {
+		if name != c && strings.EqualFold(strings.TrimSpace(name), c) {
+			return fmt.Errorf("column %q is read only when named exactly %q (names are case-sensitive): rename it", clip(name, 40), c)
+		}
+	}
+	return nil
+}
+
 // inputsIn lists the input columns present, in a fixed order.
 func inputsIn(has func(string) bool) []string {
 	var in []string

@@ -30,6 +30,9 @@ func readCSV(r io.Reader, b *builder) error {
 			return &InputError{File: b.file, Line: line1, Reason: fmt.Sprintf("header column %d: %s", i+1, invalidUTF8([]byte(h), "name"))}
 		}
 		h = strings.TrimSpace(h)
+		if err := caseVariant(h); err != nil {
+			return &InputError{File: b.file, Line: line1, Reason: fmt.Sprintf("header column %d: %v", i+1, err), Err: err}
+		}
 		if j, dup := cols[h]; dup && h != "" {
 			return &InputError{File: b.file, Line: line1, Reason: fmt.Sprintf("columns %d and %d of the header are both named %q: rename or drop one (which is meant?)", j+1, i+1, h)}
 		}

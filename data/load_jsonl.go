@@ -75,6 +75,9 @@ func parseJSONLine(t []byte) (map[string]any, error) {
 			return nil, syntax(err)
 		}
 		key := kt.(string) // inside an object the decoder yields string keys
+		if err := caseVariant(key); err != nil {
+			return nil, err
+		}
 		if _, dup := m[key]; dup {
 			return nil, fmt.Errorf("duplicate key %q: a key may appear once per line (which value is meant?)", clip(key, 40))
 		}

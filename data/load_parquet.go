@@ -31,6 +31,9 @@ func readParquet(f *os.File, b *builder) error {
 			return &InputError{File: b.file, Line: 0, Reason: fmt.Sprintf("the schema has two columns named %q: rename or drop one (which is meant?)", f.Name())}
 		}
 		seenField[f.Name()] = true
+		if err := caseVariant(f.Name()); err != nil {
+			return &InputError{File: b.file, Line: 0, Reason: "schema: " + err.Error(), Err: err}
+		}
 	}
 	leaf := map[string]int{}
 	for i, path := range pf.Schema().Columns() {

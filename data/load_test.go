@@ -71,6 +71,11 @@ func TestLoadFileErrors(t *testing.T) {
 		{"csv duplicate label column", "a.csv", "text,label,label\nhi,0,1\n", 1, `columns 2 and 3 of the header are both named "label"`},
 		{"csv duplicate text column", "a.csv", "text,text,label\nhi,ho,1\n", 1, `columns 1 and 2 of the header are both named "text"`},
 		{"csv duplicate after trimming", "a.csv", "text, label,label \nhi,0,1\n", 1, `both named "label"`},
+		// A name that differs only in case would be ignored: an error instead.
+		{"csv case-variant label column", "a.csv", "text,label,Label\nhi,0,1\n", 1, `header column 3: column "Label" is read only when named exactly "label"`},
+		{"csv case-variant text column", "a.csv", "Text,label\nhi,0\n", 1, `column "Text" is read only when named exactly "text"`},
+		{"jsonl case-variant label key", "a.jsonl", `{"text":"a","label":1}` + "\n" + `{"text":"b","label":0,"LABEL":1}`, 2, `column "LABEL" is read only when named exactly "label"`},
+		{"jsonl spaced key", "a.jsonl", `{"text":"a"," label":1}`, 1, `column " label" is read only when named exactly "label"`},
 		{"csv two inputs", "a.csv", "text,features,label\nhi,\"[1]\",1\n", 1, `input columns "text" and "features" both present`},
 		{"jsonl two inputs later", "a.jsonl", `{"text":"a","label":1}` + "\n" + `{"text":"b","features":[1],"label":0}`, 2, "both present"},
 		// Invalid UTF-8 is an error with its line, not silently replaced.
@@ -185,6 +190,12 @@ type pqBool struct {
 	Label bool   `parquet:"label"`
 }
 
+type pqCaseVariant struct {
+	Text   string `parquet:"text"`
+	Label  int64  `parquet:"label"`
+	Label2 int64  `parquet:"Label"`
+}
+
 type pqNoLabel struct {
 	Text string `parquet:"text"`
 }
@@ -278,6 +289,7 @@ func TestParquetErrors(t *testing.T) {
 		{"ragged", writeParquet(t, []pqFeat{{[]float32{1, 2}, 0}, {[]float32{2}, 1}}), 2, "ragged"},
 		{"empty", writeParquet(t, []pqText{}), 0, "empty file"},
 		{"not parquet", write(t, "x.parquet", "hello"), 0, "invalid Parquet"},
+		{"case-variant label", writeParquet(t, []pqCaseVariant{{"a", 0, 1}, {"b", 1, 0}}), 0, `column "Label" is read only when named exactly "label"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
