@@ -51,10 +51,13 @@ func DisplayNames(entries []string) ([]string, error) {
 			stats[i], _ = os.Stat(e) // a missing file is CheckInputs' to report
 		}
 		for j := range i {
-			same := entries[j] == e ||
-				(stats[i] != nil && stats[j] != nil && os.SameFile(stats[i], stats[j]))
-			if same {
+			if entries[j] == e {
 				return nil, fmt.Errorf("--data lists %s twice (entries %d and %d): give each dataset once", e, j+1, i+1)
+			}
+			if stats[i] != nil && stats[j] != nil && os.SameFile(stats[i], stats[j]) {
+				// Different names for one file (a link, "a/../a"): say so,
+				// or the user sees two names and no duplicate.
+				return nil, fmt.Errorf("--data entries %d (%s) and %d (%s) are the same file (a link or another path to it): give each dataset once", j+1, entries[j], i+1, e)
 			}
 		}
 		count[names[i]]++
