@@ -157,6 +157,37 @@ func TestEveryMethodFineTuned(t *testing.T) {
 	}
 }
 
+// TestLadderMethodsFineTuned runs the two methods TestEveryMethodFineTuned
+// must skip on sentiment (bootstrap needs a rung between weak and strong,
+// cosupervise K ≥ 3 classes) on a cell where they apply: the 3-class
+// review-source sentences, bow → use-lite-ft. cosupervise fine-tunes one
+// level per teacher count (1, then 2 teachers); bootstrap relabels through
+// the glove rung (a probe: glove has no encoder to tune) and fine-tunes
+// the strong student once on its labels.
+func TestLadderMethodsFineTuned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fine-tunes USE-lite for bootstrap and cosupervise")
+	}
+	spec := ftSpec()
+	spec.Datasets = []string{"review-source"}
+	spec.Weak = "bow"
+	spec.Methods = []string{"cosupervise", "bootstrap"}
+	rows, _, err := testRunner(t).Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStages := map[string]int{"cosupervise": 2, "bootstrap": 1}
+	if len(rows) != len(wantStages) {
+		t.Fatalf("%d rows, want cosupervise and bootstrap", len(rows))
+	}
+	for _, row := range rows {
+		if !row.FineTuned || row.Strong != "use-lite-ft:linear" || row.W2SAcc <= 0 || row.Stages != wantStages[row.Method] {
+			t.Errorf("%s: fine_tuned %v strong %s w2s %.3f stages %d, want a fine-tuned student trained in %d stages",
+				row.Method, row.FineTuned, row.Strong, row.W2SAcc, row.Stages, wantStages[row.Method])
+		}
+	}
+}
+
 // TestMultiStageResume kills s2s (two stages on a fine-tuned student) in
 // the first epoch of its second stage and resumes it: the first stage is
 // not trained again (its finished checkpoint is read), the second resumes
