@@ -28,9 +28,13 @@ type OverseeSpec struct {
 	Seeds                 int
 	SeedBase              int64
 	Limit, Epochs         int
-	FTEpochs              int     // a fine-tuned student's epochs (0: default)
-	FTLR                  float64 // a fine-tuned student's encoder learning rate (0: default)
-	EscalateK             int     // review-desk items per round
+	// Balance and PGRMetric are as in Spec: the class mix the split gets
+	// ("" = undersample) and the test metric PGR is on ("" = accuracy).
+	// The oracle's answers to the loop stay accuracies either way.
+	Balance, PGRMetric string
+	FTEpochs           int     // a fine-tuned student's epochs (0: default)
+	FTLR               float64 // a fine-tuned student's encoder learning rate (0: default)
+	EscalateK          int     // review-desk items per round
 	// CriticShare is the fraction of each budget the critic strategy gives
 	// its critic as train_weak gold (strong features; oversight.Config's
 	// CriticGold), the oracle selling the rest: 0 means
@@ -76,7 +80,7 @@ func (s OverseeSpec) cell(seed int64) CellSpec {
 		s.Resamples = 1000
 	}
 	return CellSpec{Dataset: s.Dataset, Weak: s.Weak, Strong: s.Strong, Method: s.Method, Seed: seed,
-		Limit: s.Limit, Epochs: s.Epochs, FTEpochs: s.FTEpochs, FTLR: s.FTLR, GapThreshold: s.GapThreshold,
+		Limit: s.Limit, Balance: s.Balance, PGRMetric: s.PGRMetric, Epochs: s.Epochs, FTEpochs: s.FTEpochs, FTLR: s.FTLR, GapThreshold: s.GapThreshold,
 		Fractions: [3]float64{1.0 / 3, 1.0 / 3, 1.0 / 3}, Resamples: s.Resamples, EncodeSeeds: [2]int64{s.SeedBase, int64(s.Seeds)}}
 }
 
@@ -239,6 +243,7 @@ func ceilingRow(sc *seedCell) (oversight.Row, error) {
 		return oversight.Row{}, err
 	}
 	ceil.FloorAcc, ceil.CeilingAcc, ceil.Acc, ceil.AUROC, ceil.WeakErrRate = s.FloorAcc, s.CeilingAcc, s.CeilingAcc, s.CeilingAUROC, 1-s.WeakLabelAcc
+	ceil.Metric, ceil.Scores = metricScores(s, s.CeilingScore)
 	return ceil, nil
 }
 
@@ -301,6 +306,7 @@ func fillRound(row *oversight.Row, sc *seedCell, rd oversight.Round) error {
 		return err
 	}
 	row.FloorAcc, row.CeilingAcc, row.Acc, row.AUROC = s.FloorAcc, s.CeilingAcc, s.W2SAcc, s.W2SAUROC
+	row.Metric, row.Scores = metricScores(s, s.W2SScore)
 	row.PGR, row.PGRCILow, row.PGRCIHigh = s.PGR, s.PGRCILow, s.PGRCIHigh
 	row.WeakErrRate = 1 - s.WeakLabelAcc
 	if !math.IsNaN(rd.OracleAcc) {
@@ -319,6 +325,16 @@ func fillRound(row *oversight.Row, sc *seedCell, rd oversight.Round) error {
 		row.AttackSuccess, row.AttackByKind, row.AttackN = &v, rd.Attack.ByKind, rd.Attack.N
 	}
 	return nil
+}
+
+// metricScores fills a row's PGR metric and its scores when the metric is
+// not accuracy (whose scores the row already holds as FloorAcc,
+// CeilingAcc and Acc), so accuracy rows stay as they were.
+func metricScores(s eval.CellScores, student float64) (string, *oversight.Scores) {
+	if s.Metric == eval.MetricAccuracy || s.Metric == "" {
+		return "", nil
+	}
+	return string(s.Metric), &oversight.Scores{Floor: s.FloorScore, Ceiling: s.CeilingScore, Student: student}
 }
 
 // studentInputs turns texts into the cell's student's inputs: the texts for
@@ -363,6 +379,7 @@ func score(c *Cell, studentTest, studentTS data.Matrix, cs CellSpec) (eval.CellS
 		FloorTest: c.floorTest, CeilingTest: c.ceilTest, StudentTest: studentTest,
 		WeakLabels: c.view.TrainStrong.WeakLabels, StudentTrainStrong: studentTS,
 		Seed: seeds.Derive(cs.Seed, "bootstrap"), GapThreshold: cs.GapThreshold, Resamples: cs.Resamples,
+		Metric: cs.metric(),
 	})
 }
 

@@ -40,6 +40,12 @@ type Row struct {
 	NTrainStrong int    `json:"n_train_strong"`
 	NTest        int    `json:"n_test"`
 
+	// Metric is the test metric PGR is on when it is not accuracy ("":
+	// accuracy, scored by FloorAcc, CeilingAcc and Acc); Scores holds
+	// floor, ceiling and student in it.
+	Metric string  `json:"pgr_metric,omitempty"`
+	Scores *Scores `json:"metric_scores,omitempty"`
+
 	FloorAcc   float64  `json:"floor_acc"`
 	CeilingAcc float64  `json:"ceiling_acc"`
 	Acc        float64  `json:"acc"` // student test accuracy (hidden gold)
@@ -60,6 +66,21 @@ type Row struct {
 	AttackN       int                `json:"attack_n,omitempty"`
 }
 
+// Scores are floor, ceiling and student on test in a row's PGR metric.
+type Scores struct {
+	Floor   float64 `json:"floor"`
+	Ceiling float64 `json:"ceiling"`
+	Student float64 `json:"student"`
+}
+
+// scores returns floor, ceiling and student in the row's PGR metric.
+func (r Row) scores() (floor, ceiling, student float64) {
+	if r.Scores != nil {
+		return r.Scores.Floor, r.Scores.Ceiling, r.Scores.Student
+	}
+	return r.FloorAcc, r.CeilingAcc, r.Acc
+}
+
 // Summary aggregates rows of one strategy × budget × round over seeds by the
 // rules of run summaries: means with 95% t-intervals across seeds, and PGR
 // as a ratio of means reported only when the gap's lower bound clears the
@@ -71,8 +92,9 @@ type Summary struct {
 	Seeds           int        `json:"seeds"`
 	Spent           float64    `json:"spent"`
 	CriticGold      float64    `json:"critic_gold"` // mean train_weak labels the critic drew (charged besides Spent)
+	Metric          string     `json:"pgr_metric"`  // what Gap and PGR are on: accuracy unless --pgr-metric said otherwise
 	Acc             [3]float64 `json:"acc"`         // mean, CI low, CI high
-	Gap             [3]float64 `json:"gap"`         // ceiling − floor accuracy: mean, t-interval
+	Gap             [3]float64 `json:"gap"`         // ceiling − floor in Metric: mean, t-interval
 	NoGap           bool       `json:"no_gap"`      // the gap's lower bound is below the threshold: no PGR
 	PGR             [3]float64 `json:"pgr"`         // ratio of means, bootstrap CI over seeds; NaN: none
 	AttackSuccess   [3]float64 `json:"attack_success"`
@@ -124,15 +146,19 @@ func Summarize(rows []Row, seed int64, gapThreshold float64) []Summary {
 	var out []Summary
 	for _, k := range keys {
 		g := groups[k]
-		s := Summary{Strategy: k.s, BudgetFrac: k.b, Round: k.r, Seeds: len(g)}
+		s := Summary{Strategy: k.s, BudgetFrac: k.b, Round: k.r, Seeds: len(g), Metric: "accuracy"}
 		var acc, gain, gap, att, cp, cr []float64
 		for _, r := range g {
 			s.Spent += float64(r.Spent) / float64(len(g))
 			s.CriticGold += float64(r.CriticGold) / float64(len(g))
 			s.WeakErrRate += r.WeakErrRate / float64(len(g))
 			acc = append(acc, r.Acc)
-			gain = append(gain, r.Acc-r.FloorAcc)
-			gap = append(gap, r.CeilingAcc-r.FloorAcc)
+			floor, ceiling, student := r.scores()
+			gain = append(gain, student-floor)
+			gap = append(gap, ceiling-floor)
+			if r.Metric != "" {
+				s.Metric = r.Metric
+			}
 			if r.AttackSuccess != nil {
 				att = append(att, *r.AttackSuccess)
 			}
@@ -177,8 +203,14 @@ func WriteTable(w io.Writer, sums []Summary, finalOnly bool) error {
 		}
 		return f3(s.PGR)
 	}
+	on := "" // gap and PGR name their metric when it is not the acc column's
+	for _, s := range sums {
+		if s.Metric != "accuracy" && s.Metric != "" {
+			on = " (" + s.Metric + ")"
+		}
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join([]string{"strategy", "budget", "round", "spent", "critic gold", "acc [95% CI]", "gap [95% CI]", "PGR [95% CI]", "attack success", "critic P", "critic R", "seeds"}, "\t"))
+	fmt.Fprintln(tw, strings.Join([]string{"strategy", "budget", "round", "spent", "critic gold", "acc [95% CI]", "gap" + on + " [95% CI]", "PGR" + on + " [95% CI]", "attack success", "critic P", "critic R", "seeds"}, "\t"))
 	for _, s := range sums {
 		if finalOnly && s.Round != last[fmt.Sprintf("%s|%g", s.Strategy, s.BudgetFrac)] {
 			continue
@@ -208,7 +240,7 @@ func SummariesJSON(sums []Summary) []map[string]any {
 	for i, s := range sums {
 		out[i] = map[string]any{
 			"strategy": s.Strategy, "budget_frac": s.BudgetFrac, "round": s.Round, "seeds": s.Seeds,
-			"spent": s.Spent, "critic_gold": s.CriticGold, "weak_err_rate": s.WeakErrRate, "acc": tri(s.Acc), "gap": tri(s.Gap), "no_gap": s.NoGap, "pgr": tri(s.PGR),
+			"spent": s.Spent, "critic_gold": s.CriticGold, "weak_err_rate": s.WeakErrRate, "acc": tri(s.Acc), "pgr_metric": s.Metric, "gap": tri(s.Gap), "no_gap": s.NoGap, "pgr": tri(s.PGR),
 			"attack_success": tri(s.AttackSuccess), "critic_precision": tri(s.CriticPrecision), "critic_recall": tri(s.CriticRecall),
 		}
 	}

@@ -72,3 +72,39 @@ func TestSummarizeFollowsRunRules(t *testing.T) {
 		})
 	}
 }
+
+// TestSummarizeOnPGRMetric checks that with --pgr-metric the gap and PGR
+// come from the rows' metric scores, not their accuracies, and that the
+// table names the metric. The accuracies here have no gap at all, so a
+// summary that read them would say "no gap".
+func TestSummarizeOnPGRMetric(t *testing.T) {
+	var rows []Row
+	ceilings := []float64{0.90, 0.91, 0.89} // AUROC; floor 0.80: gaps 0.10, 0.11, 0.09
+	students := []float64{0.85, 0.88, 0.83} // gains 0.05, 0.08, 0.03: PGR 0.16/0.30
+	for i := range ceilings {
+		rows = append(rows, Row{Strategy: "random", Seed: int64(i), BudgetFrac: 0.05, FloorAcc: 0.95, CeilingAcc: 0.95, Acc: 0.95,
+			Metric: "auroc", Scores: &Scores{Floor: 0.80, Ceiling: ceilings[i], Student: students[i]}})
+	}
+	sums := Summarize(rows, 1, 0.02)
+	if len(sums) != 1 {
+		t.Fatalf("summaries %+v", sums)
+	}
+	s := sums[0]
+	if s.Metric != "auroc" || s.NoGap || math.Abs(s.PGR[0]-0.16/0.30) > 1e-12 || math.Abs(s.Gap[0]-0.10) > 1e-12 || math.Abs(s.Acc[0]-0.95) > 1e-12 {
+		t.Errorf("summary %+v: want metric auroc, gap 0.10, PGR %.4f, acc 0.95", s, 0.16/0.30)
+	}
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, sums, true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "PGR (auroc)") || !strings.Contains(buf.String(), "gap (auroc)") {
+		t.Errorf("table does not name the metric:\n%s", buf.String())
+	}
+	// Rows without metric scores are summarised on accuracy, as before.
+	for i := range rows {
+		rows[i].Metric, rows[i].Scores = "", nil
+	}
+	if s := Summarize(rows, 1, 0.02)[0]; !s.NoGap || s.Metric != "accuracy" {
+		t.Errorf("accuracy rows: NoGap %v metric %q, want no gap on accuracy", s.NoGap, s.Metric)
+	}
+}

@@ -41,6 +41,8 @@ func cmdOversee(ctx context.Context, args []string) error {
 	seeds := fs.Int("seeds", 3, "number of seeds")
 	seedBase := fs.Int64("seed-base", 0, "first seed")
 	limit := fs.Int("limit", 0, "use at most N examples after balancing (0: all)")
+	balance := fs.String("balance", data.BalanceUndersample, "binary datasets' class mix: undersample, none or weight (as for w2s run)")
+	pgrMetric := fs.String("pgr-metric", string(eval.MetricAccuracy), "test metric gap and PGR are on: accuracy, auroc, balanced-accuracy or macro-f1 (accuracy is reported alongside; the oracle answers the loop in accuracy)")
 	epochs := fs.Int("epochs", 0, "override the probes' default epochs (0: defaults)")
 	ftEpochs := fs.Int("ft-epochs", 0, "fine-tuned (ENC-ft) strong student: epochs (0: default)")
 	ftLR := fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)")
@@ -79,7 +81,7 @@ func cmdOversee(ctx context.Context, args []string) error {
 		fracs = append(fracs, v/100)
 	}
 	spec := experiment.OverseeSpec{Dataset: *dataFlag, Weak: *weak, Strong: *strong, Method: *meth, Budgets: fracs,
-		Rounds: *rounds, Seeds: *seeds, SeedBase: *seedBase, Limit: *limit, Epochs: *epochs, FTEpochs: *ftEpochs, FTLR: *ftLR,
+		Rounds: *rounds, Seeds: *seeds, SeedBase: *seedBase, Limit: *limit, Balance: *balance, PGRMetric: *pgrMetric, Epochs: *epochs, FTEpochs: *ftEpochs, FTLR: *ftLR,
 		EscalateK: *escalate, CriticShare: criticShareSpec(*criticShare), AttackTexts: *attackN, GapThreshold: *gap, AuditPath: experiment.DefaultAuditPath(*out),
 		Checkpoints: filepath.Join(*out, "checkpoints")}
 	if err := spec.Validate(); err != nil {
@@ -91,8 +93,8 @@ func cmdOversee(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		fmt.Printf("dataset: %s\npair: %s → %s\nmethod: %s\nbudgets: %v of train_strong\nrounds: %d after the weak-only round\nseeds: %d from %d\nnothing run\n",
-			spec.Dataset, spec.Weak, spec.Strong, spec.Method, spec.Budgets, spec.Rounds, spec.Seeds, spec.SeedBase)
+		fmt.Printf("dataset: %s\npair: %s → %s\nmethod: %s\nbudgets: %v of train_strong\nrounds: %d after the weak-only round\nseeds: %d from %d\nbalance: %s\nPGR metric: %s\nnothing run\n",
+			spec.Dataset, spec.Weak, spec.Strong, spec.Method, spec.Budgets, spec.Rounds, spec.Seeds, spec.SeedBase, *balance, *pgrMetric)
 		return nil
 	}
 	var log io.Writer = os.Stderr
