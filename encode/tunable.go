@@ -76,16 +76,7 @@ func (u *USELite) LoadWeights(scope *model.Scope) ([]TunableWeight, error) {
 
 // Forward implements Tunable.
 func (u *USELite) Forward(scope *model.Scope, ids, mask *Node) *Node {
-	g := ids.Graph()
-	p := make([]*Node, len(u.params))
-	for i := range p {
-		v := scope.GetVariable(useWeightName(i))
-		if v == nil {
-			panic(fmt.Errorf("use-lite: weight %s not loaded in scope %s", useWeightName(i), scope.Scope()))
-		}
-		p[i] = v.NodeValue(g)
-	}
-	return u.forward(ids, mask, p)
+	return u.forward(ids, mask, u.weightNodes(scope, ids.Graph()))
 }
 
 // hostCopy copies a tensor on the host, so a fine-tune never shares (and
@@ -137,9 +128,72 @@ func (o *ONNXEncoder) Forward(scope *model.Scope, ids, mask *Node) *Node {
 	return o.pooled(scope, ids, mask)
 }
 
+// Layered is a Tunable whose forward pass is a stack of transformer
+// layers, split at a layer boundary so that a fine-tune can train only the
+// top layers: the bottom's output does not change while they train, so it
+// is computed once per text and fed in its place.
+type Layered interface {
+	Tunable
+	// Layers is the number of transformer layers.
+	Layers() int
+	// Bottom builds the hidden states [B, L, W] after the first n layers
+	// of ids [B, L] with mask [B, L] (zero on padded rows), reading the
+	// weights LoadWeights created in scope.
+	Bottom(scope *model.Scope, ids, mask *Node, n int) *Node
+	// Top builds the pooled embeddings [B, Dim] from hidden states after
+	// the first n layers: Top(Bottom(ids, mask, n), mask, n) is Forward.
+	Top(scope *model.Scope, hidden, mask *Node, n int) *Node
+	// BottomWeights names the variables (as LoadWeights creates them in
+	// its scope) that Bottom(…, n) reads: the ones a top-layer fine-tune
+	// freezes.
+	BottomWeights(n int) map[string]bool
+}
+
+// Layers implements Layered.
+func (u *USELite) Layers() int { return len(u.layers) }
+
+// weightNodes reads every parameter LoadWeights created in scope.
+func (u *USELite) weightNodes(scope *model.Scope, g *Graph) []*Node {
+	p := make([]*Node, len(u.params))
+	for i := range p {
+		v := scope.GetVariable(useWeightName(i))
+		if v == nil {
+			panic(fmt.Errorf("use-lite: weight %s not loaded in scope %s", useWeightName(i), scope.Scope()))
+		}
+		p[i] = v.NodeValue(g)
+	}
+	return p
+}
+
+// Bottom implements Layered.
+func (u *USELite) Bottom(scope *model.Scope, ids, mask *Node, n int) *Node {
+	return u.bottom(ids, mask, u.weightNodes(scope, ids.Graph()), n)
+}
+
+// Top implements Layered.
+func (u *USELite) Top(scope *model.Scope, hidden, mask *Node, n int) *Node {
+	return u.top(hidden, mask, u.weightNodes(scope, hidden.Graph()), n)
+}
+
+// BottomWeights implements Layered: the embedding, the timing signal and
+// every weight of the first n layers.
+func (u *USELite) BottomWeights(n int) map[string]bool {
+	out := map[string]bool{useWeightName(u.emb): true, useWeightName(u.timing): true}
+	for _, ly := range u.layers[:n] {
+		for _, i := range []int{ly.ln1Scale, ly.ln1Bias, ly.qkvW, ly.qkvB, ly.outW, ly.outB, ly.denseW, ly.denseB,
+			ly.ln2Scale, ly.ln2Bias, ly.ffn1W, ly.ffn1B, ly.ffn2W, ly.ffn2B} {
+			if i >= 0 {
+				out[useWeightName(i)] = true
+			}
+		}
+	}
+	return out
+}
+
 var (
 	_ Tunable = (*USELite)(nil)
 	_ Tunable = (*ONNXEncoder)(nil)
+	_ Layered = (*USELite)(nil)
 )
 
 // Weight returns a copy of pretrained parameter i (the variable a

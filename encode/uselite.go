@@ -300,8 +300,15 @@ func (u *USELite) graph(in []*Node) *Node {
 // from a parameter to the output has a gradient, so the same function serves
 // fine-tuning (Forward).
 func (u *USELite) forward(ids, mask *Node, p []*Node) *Node {
+	return u.top(u.bottom(ids, mask, p, 0), mask, p, 0)
+}
+
+// bottom is the forward pass up to the hidden states after the first n
+// transformer layers: [B, L, W] (W = 256 after none, 512 after one or
+// more), zero on padding.
+func (u *USELite) bottom(ids, mask *Node, p []*Node, n int) *Node {
 	g := ids.Graph()
-	b, l := ids.Shape().Dimensions[0], ids.Shape().Dimensions[1]
+	l := ids.Shape().Dimensions[1]
 	mask3 := ExpandAxes(mask, -1) // [B, L, 1]
 
 	// Embedding ×2 + timing signal on tokens (the GraphDef adds the scattered
@@ -311,39 +318,58 @@ func (u *USELite) forward(ids, mask *Node, p []*Node) *Node {
 	angles := Mul(pos, p[u.timing]) // [L, 128]
 	timing := Concatenate([]*Node{Sin(angles), Cos(angles)}, 1)
 	x := Mul(Add(Add(emb, emb), ExpandAxes(timing, 0)), mask3)
-
-	// Additive attention bias: maskBias (−1e9) on padded keys. [B, 1, 1, L]
-	attBias := ExpandAxes(MulScalar(OneMinus(mask), float64(u.maskBias)), 1, 2)
-	for _, ly := range u.layers {
-		width := x.Shape().Dimensions[2]
-		h := layerNorm(x, p[ly.ln1Scale], p[ly.ln1Bias], u.lnEps)
-		qkv := dense(h, p[ly.qkvW], p[ly.qkvB])
-		parts := Split(qkv, 2, 3)
-		hd := width / ly.heads
-		// q, k [B, H, L, hd]; vT [B, H, hd, L]: every product below
-		// contracts the last axis of both operands.
-		heads := func(t *Node, perm ...int) *Node { return TransposeAllDims(Reshape(t, b, l, ly.heads, hd), perm...) }
-		q := MulScalar(heads(parts[0], 0, 2, 1, 3), float64(ly.scale))
-		k, vT := heads(parts[1], 0, 2, 1, 3), heads(parts[2], 0, 2, 3, 1)
-		logits := Add(DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}), attBias) // [B, H, Lq, Lk]
-		att := Softmax(logits, -1)
-		ctxh := DotGeneral(att, []int{3}, []int{0, 1}, vT, []int{3}, []int{0, 1}) // [B, H, Lq, hd]
-		ctxv := Reshape(TransposeAllDims(ctxh, 0, 2, 1, 3), b, l, width)
-		o := dense(ctxv, p[ly.outW], p[ly.outB])
-		res := x
-		if ly.denseW >= 0 {
-			res = Mul(dense(x, p[ly.denseW], p[ly.denseB]), mask3)
-		}
-		x = Add(o, res)
-		h = layerNorm(x, p[ly.ln2Scale], p[ly.ln2Bias], u.lnEps)
-		f := dense(Max(dense(h, p[ly.ffn1W], p[ly.ffn1B]), ScalarZero(g, dtypes.Float32)), p[ly.ffn2W], p[ly.ffn2B])
-		x = Add(Mul(f, mask3), x)
+	for _, ly := range u.layers[:n] {
+		x = u.layer(ly, x, mask, p)
 	}
+	return x
+}
+
+// top is the forward pass from the hidden states x [B, L, W] after the
+// first n layers to the unit-length embeddings [B, 512]: the remaining
+// layers, the mean over tokens, the tanh dense layer and the L2
+// normalisation.
+func (u *USELite) top(x, mask *Node, p []*Node, n int) *Node {
+	g := x.Graph()
+	for _, ly := range u.layers[n:] {
+		x = u.layer(ly, x, mask, p)
+	}
+	mask3 := ExpandAxes(mask, -1)
 	count := Max(ReduceSum(mask, 1), Const(g, float32(1))) // [B]
 	pooled := Div(ReduceSum(Mul(x, mask3), 1), ExpandAxes(count, -1))
 	y := Tanh(Add(DotGeneral(pooled, []int{1}, nil, p[u.tanhW], []int{1}, nil), toRank(p[u.tanhB], 2)))
 	n2 := Max(ReduceAndKeep(Square(y), ReduceSum, 1), Const(g, u.l2Eps))
 	return Div(y, Sqrt(n2))
+}
+
+// layer is one pre-norm transformer layer on x [B, L, W]; padded keys get
+// the additive attention bias maskBias (−1e9), padded rows stay zero.
+func (u *USELite) layer(ly useLayer, x, mask *Node, p []*Node) *Node {
+	g := x.Graph()
+	b, l, width := x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[2]
+	mask3 := ExpandAxes(mask, -1)
+	attBias := ExpandAxes(MulScalar(OneMinus(mask), float64(u.maskBias)), 1, 2) // [B, 1, 1, L]
+	h := layerNorm(x, p[ly.ln1Scale], p[ly.ln1Bias], u.lnEps)
+	qkv := dense(h, p[ly.qkvW], p[ly.qkvB])
+	parts := Split(qkv, 2, 3)
+	hd := width / ly.heads
+	// q, k [B, H, L, hd]; vT [B, H, hd, L]: every product below
+	// contracts the last axis of both operands.
+	heads := func(t *Node, perm ...int) *Node { return TransposeAllDims(Reshape(t, b, l, ly.heads, hd), perm...) }
+	q := MulScalar(heads(parts[0], 0, 2, 1, 3), float64(ly.scale))
+	k, vT := heads(parts[1], 0, 2, 1, 3), heads(parts[2], 0, 2, 3, 1)
+	logits := Add(DotGeneral(q, []int{3}, []int{0, 1}, k, []int{3}, []int{0, 1}), attBias) // [B, H, Lq, Lk]
+	att := Softmax(logits, -1)
+	ctxh := DotGeneral(att, []int{3}, []int{0, 1}, vT, []int{3}, []int{0, 1}) // [B, H, Lq, hd]
+	ctxv := Reshape(TransposeAllDims(ctxh, 0, 2, 1, 3), b, l, width)
+	o := dense(ctxv, p[ly.outW], p[ly.outB])
+	res := x
+	if ly.denseW >= 0 {
+		res = Mul(dense(x, p[ly.denseW], p[ly.denseB]), mask3)
+	}
+	x = Add(o, res)
+	h = layerNorm(x, p[ly.ln2Scale], p[ly.ln2Bias], u.lnEps)
+	f := dense(Max(dense(h, p[ly.ffn1W], p[ly.ffn1B]), ScalarZero(g, dtypes.Float32)), p[ly.ffn2W], p[ly.ffn2B])
+	return Add(Mul(f, mask3), x)
 }
 
 // Encode implements Encoder: unit-length embeddings [len(texts), 512].

@@ -81,7 +81,11 @@ func (t *Tuned) Reads() Reads { return ReadsTexts }
 
 // Fingerprint implements Student.
 func (t *Tuned) Fingerprint() string {
-	return fmt.Sprintf("%s:%s:scale=%g", tunedVersion, t.enc.Fingerprint(), t.enc.HeadScale())
+	fp := fmt.Sprintf("%s:%s:scale=%g", tunedVersion, t.enc.Fingerprint(), t.enc.HeadScale())
+	if t.spec.TopLayers > 0 {
+		fp += fmt.Sprintf(":top=%d", t.spec.TopLayers)
+	}
+	return fp
 }
 
 // Config implements Student.
@@ -101,7 +105,15 @@ func (t *Tuned) Fit(ctx context.Context, in Inputs, o train.Objective, cfg train
 		return nil, nil, fmt.Errorf("student %s: no texts to train on", t.spec)
 	}
 	net := &tuneNet{enc: t.enc, toks: t.enc.Tokenize(in.Texts), k: o.Targets.Cols}
-	res, err := train.Fit(ctx, net, o, cfg)
+	var fitNet train.Net = net
+	if top := t.spec.TopLayers; top > 0 {
+		tn, err := newTopNet(ctx, net, t.enc.(encode.Layered), top) // Open checked the split
+		if err != nil {
+			return nil, nil, err
+		}
+		fitNet = tn
+	}
+	res, err := train.Fit(ctx, fitNet, o, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -131,12 +143,18 @@ func (n *tuneNet) Init(scope *model.Scope, _ *rand.Rand) ([]train.Param, error) 
 	for _, w := range weights {
 		params = append(params, train.Param{Var: w.Var, Group: train.GroupEncoder, Decay: w.Decay})
 	}
+	params = append(params, n.initHead(scope)...)
+	n.store = scope.Store()
+	return params, nil
+}
+
+// initHead creates the zero head [K, Dim] and bias [K] in scope's head
+// scope.
+func (n *tuneNet) initHead(scope *model.Scope) []train.Param {
 	head := scope.In(headScope)
 	w := head.VariableWithValue("w", tensors.FromFlatDataAndDimensions(make([]float32, n.k*n.enc.Dim()), n.k, n.enc.Dim()))
 	b := head.VariableWithValue("b", tensors.FromFlatDataAndDimensions(make([]float32, n.k), n.k))
-	params = append(params, train.Param{Var: w, Group: train.GroupHead, Decay: true}, train.Param{Var: b, Group: train.GroupHead})
-	n.store = scope.Store()
-	return params, nil
+	return []train.Param{{Var: w, Group: train.GroupHead, Decay: true}, {Var: b, Group: train.GroupHead}}
 }
 
 // Len implements train.Net.
@@ -196,9 +214,12 @@ func (n *tuneNet) model() (*TunedModel, error) {
 
 // tunedLogits is HeadScale·Forward(ids, mask)·Wᵀ + b: [B, K].
 func tunedLogits(enc encode.Tunable, scope *model.Scope, ids, mask *Node) *Node {
-	g := ids.Graph()
-	pooled := enc.Forward(scope.In(encoderScope), ids, mask)
-	head := scope.In(headScope)
+	return applyHead(enc, scope.In(headScope), enc.Forward(scope.In(encoderScope), ids, mask))
+}
+
+// applyHead is HeadScale·pooled·Wᵀ + b: [B, K] from pooled [B, Dim].
+func applyHead(enc encode.Tunable, head *model.Scope, pooled *Node) *Node {
+	g := pooled.Graph()
 	w, b := head.GetVariable("w").NodeValue(g), head.GetVariable("b").NodeValue(g)
 	z := DotGeneral(pooled, []int{1}, nil, w, []int{1}, nil)
 	if s := enc.HeadScale(); s != 1 {

@@ -2,6 +2,7 @@ package student
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/superalign/superalign/encode"
@@ -15,8 +16,12 @@ const (
 
 // fineTunedSuffix marks a fine-tuned encoder in a spec: the encoder's name
 // (or its prefix before the first colon) with "-ft" appended, so use-lite-ft
-// is USE-lite fine-tuned and onnx-ft:DIR is onnx:DIR fine-tuned.
-const fineTunedSuffix = "-ft"
+// is USE-lite fine-tuned and onnx-ft:DIR is onnx:DIR fine-tuned. A further
+// "-topN" trains only the top N transformer layers (use-lite-ft-top1).
+const (
+	fineTunedSuffix = "-ft"
+	topLayersInfix  = "-top"
+)
 
 // Spec names a student: an encoder, a head, and whether the encoder's own
 // weights are trained too. Written ENC[:HEAD] for a probe on the frozen
@@ -31,6 +36,10 @@ type Spec struct {
 	Head string
 	// FineTune trains the encoder's weights end to end with the head.
 	FineTune bool
+	// TopLayers, when positive, fine-tunes only the encoder's top
+	// TopLayers transformer layers (and what follows them); the layers
+	// below are frozen and their output is computed once per text.
+	TopLayers int
 }
 
 // Parse parses ENC[:HEAD] with the fine-tuned forms above. The encoder part
@@ -53,6 +62,13 @@ func Parse(s string) (Spec, error) {
 		}
 	}
 	first, rest, hasArg := strings.Cut(sp.Encoder, ":")
+	if i := strings.LastIndex(first, fineTunedSuffix+topLayersInfix); i > 0 {
+		n, err := strconv.Atoi(first[i+len(fineTunedSuffix+topLayersInfix):])
+		if err != nil || n < 1 {
+			return Spec{}, fmt.Errorf("%q: -top takes a positive number of layers (use-lite-ft-top1)", s)
+		}
+		sp.TopLayers, first = n, first[:i+len(fineTunedSuffix)]
+	}
 	if base, ok := strings.CutSuffix(first, fineTunedSuffix); ok && base != "" {
 		sp.FineTune = true
 		sp.Encoder = base
@@ -79,16 +95,20 @@ func MustParse(s string) Spec {
 }
 
 // Name is the spec's encoder part as written: "use-lite", "use-lite-ft",
-// "onnx-ft:DIR".
+// "use-lite-ft-top1", "onnx-ft:DIR".
 func (s Spec) Name() string {
 	if !s.FineTune {
 		return s.Encoder
 	}
 	first, rest, hasArg := strings.Cut(s.Encoder, ":")
-	if hasArg {
-		return first + fineTunedSuffix + ":" + rest
+	first += fineTunedSuffix
+	if s.TopLayers > 0 {
+		first += topLayersInfix + strconv.Itoa(s.TopLayers)
 	}
-	return first + fineTunedSuffix
+	if hasArg {
+		return first + ":" + rest
+	}
+	return first
 }
 
 // String is the canonical ENC:HEAD form ("glove:linear", "use-lite-ft:linear").

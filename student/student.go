@@ -118,6 +118,9 @@ func Open(ctx context.Context, spec Spec, opt Options, log io.Writer) (Student, 
 	if !ok {
 		return nil, fmt.Errorf("student %s: encoder %s cannot be fine-tuned (fine-tunable: use-lite, onnx:DIR, onnx-cls:DIR)", spec, spec.Encoder)
 	}
+	if err := checkTopLayers(spec, t); err != nil {
+		return nil, err
+	}
 	return newTuned(spec, t, opt), nil
 }
 

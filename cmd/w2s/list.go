@@ -70,6 +70,7 @@ func cmdEncoders(ctx context.Context, args []string) error {
 	fmt.Fprintln(w, "\nStudents: ENC[:HEAD] is a probe (heads: linear, the default, and mlp) on the frozen encoder's features;")
 	fmt.Fprintf(w, "ENC-ft fine-tunes the encoder end to end with a linear head (use-lite-ft, %sDIR, %sDIR; --ft-epochs, default %d; --ft-lr, default %g).\n",
 		"onnx-ft:", "onnx-cls-ft:", student.DefaultFineTuneEpochs, student.DefaultFineTuneLR)
+	fmt.Fprintln(w, "ENC-ft-topN fine-tunes only the top N transformer layers (use-lite-ft-top1), the layers below frozen and run once per text.")
 	fmt.Fprintln(w, "Every method runs on either; the probes a method trains internally use the frozen features.")
 	return w.Flush()
 }

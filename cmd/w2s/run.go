@@ -121,7 +121,7 @@ func defineRunFlags(fs *flag.FlagSet, def experiment.Spec) runFlags {
 	return runFlags{
 		data:      fs.String("data", strings.Join(def.Datasets, ","), "datasets: built-in names or JSONL/CSV/Parquet paths, comma-separated"),
 		weak:      fs.String("weak", def.Weak, "weak supervisor ENC[:HEAD] (heads: linear, mlp)"),
-		strong:    fs.String("strong", def.Strong, "strong student: ENC[:HEAD] (a probe on the frozen encoder) or ENC-ft (fine-tuned end to end: use-lite-ft, onnx-ft:DIR)"),
+		strong:    fs.String("strong", def.Strong, "strong student: ENC[:HEAD] (a probe on the frozen encoder) or ENC-ft (fine-tuned end to end: use-lite-ft, onnx-ft:DIR; use-lite-ft-top1: only the top layer)"),
 		methods:   fs.String("method", strings.Join(def.Methods, ","), "methods, comma-separated, or 'all' (see w2s methods)"),
 		seeds:     fs.Int("seeds", def.Seeds, "number of seeds"),
 		seedBase:  fs.Int64("seed-base", def.SeedBase, "first seed"),
