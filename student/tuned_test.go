@@ -24,7 +24,7 @@ type labelled struct {
 
 // yelpLabelled reads every 7th labelled yelp sentence of the sentiment
 // dataset (the raw fixture, so the test does not depend on the loader).
-func yelpLabelled(t *testing.T) labelled {
+func yelpLabelled(t testing.TB) labelled {
 	t.Helper()
 	dir, err := assets.Ensure(context.Background(), "sentiment", nil)
 	if err != nil {
