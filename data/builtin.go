@@ -59,6 +59,11 @@ var builtins = []builtin{
 		Package:     "spam-assassin", Task: TaskText,
 	}, loadSpamHardHam},
 	{BuiltinInfo{
+		Name:        "review-pairs",
+		Description: "preference pairs: two UCI review sentences from one site (imdb, yelp or amazon), the human-labelled positive one preferred; 1500 pairs, position balanced",
+		Package:     "sentiment", Task: TaskText,
+	}, loadReviewPairs},
+	{BuiltinInfo{
 		Name:        "fashion-mnist",
 		Description: "Fashion-MNIST: 70000 28x28 grayscale clothing images (official 60k train + 10k test pooled), 10 classes",
 		Package:     "fashion-mnist", Task: TaskImage,
