@@ -149,3 +149,22 @@ func TestPairPositionBalanced(t *testing.T) {
 		}
 	}
 }
+
+// The built-in preference task on the real package: 1500 pairs, both sides
+// from one site, the positive sentence preferred, positions near even.
+func TestReviewPairsBuiltin(t *testing.T) {
+	d, err := LoadBuiltin(t.Context(), "review-pairs", nil)
+	if err != nil {
+		t.Skipf("sentiment package not available: %v", err)
+	}
+	if len(d.Examples) != 1500 || !d.IsPairwise() {
+		t.Fatalf("%d examples, pairwise %v", len(d.Examples), d.IsPairwise())
+	}
+	c := d.ClassCounts()
+	if c[PairA] < 690 || c[PairA] > 810 {
+		t.Errorf("A preferred in %d of 1500", c[PairA])
+	}
+	if d.ContentHash() == "" || d.Examples[0].Pair.A == d.Examples[0].Pair.B {
+		t.Error("bad pair")
+	}
+}
