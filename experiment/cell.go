@@ -156,13 +156,17 @@ func (c *CellRunner) student(ctx context.Context, spec student.Spec, opt student
 
 // resolve resolves a cell's weak and strong students and the fingerprints
 // of their frozen encoders, loading weights but computing no features.
-func (c *CellRunner) resolve(ctx context.Context, cs CellSpec) (weak, strong student.Student, weakFP, strongFP string, err error) {
+//
+// On preference pairs both are pairwise reward models.
+func (c *CellRunner) resolve(ctx context.Context, cs CellSpec, pairwise bool) (weak, strong student.Student, weakFP, strongFP string, err error) {
 	ws, _ := student.Parse(cs.Weak)
 	ss, _ := student.Parse(cs.Strong)
-	if weak, err = c.student(ctx, ws, cs.weakOptions()); err != nil {
+	wo, so := cs.weakOptions(), cs.strongOptions()
+	wo.Pairwise, so.Pairwise = pairwise, pairwise
+	if weak, err = c.student(ctx, ws, wo); err != nil {
 		return nil, nil, "", "", fmt.Errorf("weak: %w", err)
 	}
-	if strong, err = c.student(ctx, ss, cs.strongOptions()); err != nil {
+	if strong, err = c.student(ctx, ss, so); err != nil {
 		return nil, nil, "", "", fmt.Errorf("strong: %w", err)
 	}
 	for _, e := range []struct {
@@ -270,11 +274,11 @@ func (c *CellRunner) Keys(ctx context.Context, cs CellSpec) (CellKeys, error) {
 	if err := method.Check(m, info); err != nil {
 		return CellKeys{}, fmt.Errorf("%s seed %d: %w", cs.Dataset, cs.Seed, err)
 	}
-	_, dsHash, err := c.dataset(ctx, cs.Dataset)
+	ds, dsHash, err := c.dataset(ctx, cs.Dataset)
 	if err != nil {
 		return CellKeys{}, err
 	}
-	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs)
+	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs, ds.IsPairwise())
 	if err != nil {
 		return CellKeys{}, err
 	}
@@ -303,7 +307,7 @@ func (c *CellRunner) Info(ctx context.Context, cs CellSpec) (method.CellInfo, er
 	ws, _ := student.Parse(cs.Weak)
 	ss, _ := student.Parse(cs.Strong)
 	return method.CellInfo{K: ds.K(), NTrainWeak: len(split.TrainWeak), NTrainStrong: len(split.TrainStrong),
-		WeakEncoder: ws.Encoder, StrongEncoder: ss.Encoder}, nil
+		WeakEncoder: ws.Encoder, StrongEncoder: ss.Encoder, Pairwise: ds.IsPairwise()}, nil
 }
 
 // Cell is what the methods of one dataset, pair, seed and protocol share:
@@ -346,7 +350,7 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	if err != nil {
 		return nil, err
 	}
-	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs)
+	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs, ds.IsPairwise())
 	if err != nil {
 		return nil, err
 	}
@@ -378,6 +382,10 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	inputs := func(s student.Student, x data.Matrix, idx []int) (student.Inputs, error) {
 		if s.Reads() == student.ReadsFeatures {
 			return student.Inputs{Features: x.SelectRows(idx)}, nil
+		}
+		if ds.IsPairwise() {
+			a, b := ds.PairTexts(idx)
+			return student.Inputs{Texts: a, TextsB: b}, nil
 		}
 		texts := ds.Texts(idx)
 		for j, t := range texts {
@@ -442,12 +450,13 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	cell.testTexts, cell.trainStrongTexts = ds.Texts(split.Test), ds.Texts(split.TrainStrong)
 	cell.classCounts = [3][]int{ds.ClassCountsOf(split.TrainWeak), ds.ClassCountsOf(split.TrainStrong), ds.ClassCountsOf(split.Test)}
 
-	strongProbe := student.ProbeFor(student.Spec{Encoder: strong.Spec().Encoder, Head: strong.Spec().Head}, student.Options{HeadEpochs: cs.Epochs})
+	pairwise := ds.IsPairwise()
+	strongProbe := student.ProbeFor(student.Spec{Encoder: strong.Spec().Encoder, Head: strong.Spec().Head}, student.Options{HeadEpochs: cs.Epochs, Pairwise: pairwise})
 	if p, ok := strong.(*student.Probe); ok {
 		strongProbe = p.Probe()
 	}
 	strongProbe.Seed = strongSeed(cs.Seed)
-	weakProbe := student.ProbeFor(student.Spec{Encoder: weak.Spec().Encoder, Head: weak.Spec().Head}, student.Options{HeadEpochs: cs.Epochs})
+	weakProbe := student.ProbeFor(student.Spec{Encoder: weak.Spec().Encoder, Head: weak.Spec().Head}, student.Options{HeadEpochs: cs.Epochs, Pairwise: pairwise})
 	weakProbe.Seed = weakSeed(cs.Seed)
 	// --balance weight: the probes methods fit while they plan are
 	// weighted as the cell's weak model, ceiling and students are.
