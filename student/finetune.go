@@ -210,9 +210,15 @@ func (n *tuneNet) model() (*TunedModel, error) {
 
 // tunedLogits is HeadScale·Forward(ids, mask)·Wᵀ + b: [B, K].
 func tunedLogits(enc encode.Tunable, scope *model.Scope, ids, mask *Node) *Node {
+	return tunedLogitsIn(enc, scope.In(encoderScope), scope.In(headScope), ids, mask)
+}
+
+// tunedLogitsIn is tunedLogits with the encoder's and the head's scopes
+// given: a pair's second side reuses the first's weights through
+// model.Scope.Shared.
+func tunedLogitsIn(enc encode.Tunable, encScope, head *model.Scope, ids, mask *Node) *Node {
 	g := ids.Graph()
-	pooled := enc.Forward(scope.In(encoderScope), ids, mask)
-	head := scope.In(headScope)
+	pooled := enc.Forward(encScope, ids, mask)
 	w, b := head.GetVariable("w").NodeValue(g), head.GetVariable("b").NodeValue(g)
 	z := DotGeneral(pooled, []int{1}, nil, w, []int{1}, nil)
 	if s := enc.HeadScale(); s != 1 {
@@ -269,7 +275,9 @@ func (p *pairTuneNet) Feed(rows []int) ([]*tensors.Tensor, error) {
 
 // Logits implements train.Net: logits(A) − logits(B).
 func (p *pairTuneNet) Logits(scope *model.Scope, fed []*Node) *Node {
-	return Sub(tunedLogits(p.enc, scope, fed[0], fed[1]), tunedLogits(p.enc, scope, fed[2], fed[3]))
+	a := tunedLogits(p.enc, scope, fed[0], fed[1])
+	b := tunedLogitsIn(p.enc, scope.Shared(encoderScope), scope.Shared(headScope), fed[2], fed[3])
+	return Sub(a, b)
 }
 
 // Fingerprint implements train.Net.
