@@ -39,6 +39,11 @@ func (d *Dataset) ContentHash() string {
 			putStr(h, e.Pair.A)
 			putStr(h, e.Pair.B)
 			putU64(h, math.Float64bits(e.Pair.Strength))
+			putStr(h, e.Pair.Topic)
+			if e.Pair.Graded {
+				putU64(h, math.Float64bits(e.Pair.GradeA))
+				putU64(h, math.Float64bits(e.Pair.GradeB))
+			}
 		case e.Features != nil:
 			h.Write([]byte{'f'})
 			putU64(h, uint64(len(e.Features)))

@@ -43,6 +43,24 @@ type Pair struct {
 	// preferred, in [0.5, 1], when the data states one; 0 when it does
 	// not. It is kept and reported; gold labels are the hard preference.
 	Strength float64
+	// Topic groups pairs for best-of-n beyond their context (review-pairs:
+	// the site); "" means the context is the topic.
+	Topic string
+	// Graded says GradeA and GradeB are point-wise gold grades of the two
+	// responses (review-pairs: the human sentiment label; UltraFeedback:
+	// score_chosen and score_rejected), comparable across pairs of one
+	// topic. Only graded pairs enter best-of-n, whose gold best needs a
+	// grade per response.
+	Graded         bool
+	GradeA, GradeB float64
+}
+
+// Key is the pair's best-of-n group: its topic, or else its context.
+func (p *Pair) Key() string {
+	if p.Topic != "" {
+		return "topic:" + p.Topic
+	}
+	return "context:" + p.Context
 }
 
 // Side returns the text an encoder reads for side 0 (A) or 1 (B): the
@@ -61,7 +79,11 @@ func (p *Pair) Side(side int) string {
 }
 
 // Swapped returns the pair with its sides exchanged (the label flips).
-func (p Pair) Swapped() Pair { p.A, p.B = p.B, p.A; return p }
+func (p Pair) Swapped() Pair {
+	p.A, p.B = p.B, p.A
+	p.GradeA, p.GradeB = p.GradeB, p.GradeA
+	return p
+}
 
 // IsPairwise reports whether d holds preference pairs.
 func (d *Dataset) IsPairwise() bool { return len(d.Examples) > 0 && d.Examples[0].Pair != nil }
@@ -200,6 +222,19 @@ func (b *pairBuilder) add(line int, row map[string]any) error {
 			return err
 		}
 		p, aPreferred = Pair{Context: strings.TrimSpace(prompt), A: strings.TrimSpace(c), B: strings.TrimSpace(r)}, true
+		sc, okc := row["score_chosen"]
+		sr, okr := row["score_rejected"]
+		if okc && okr && sc != nil && sr != nil {
+			gc, err1 := strconv.ParseFloat(fmt.Sprint(sc), 64)
+			gr, err2 := strconv.ParseFloat(fmt.Sprint(sr), 64)
+			if err1 != nil || err2 != nil || math.IsNaN(gc) || math.IsNaN(gr) || math.IsInf(gc, 0) || math.IsInf(gr, 0) {
+				return b.errf(line, "score_chosen %v and score_rejected %v must be finite numbers", clip(fmt.Sprint(sc), 20), clip(fmt.Sprint(sr), 20))
+			}
+			if gc < gr {
+				return b.errf(line, "score_chosen %v is below score_rejected %v: the chosen response must not score lower", gc, gr)
+			}
+			p.Graded, p.GradeA, p.GradeB = true, gc, gr
+		}
 	case FormatPlainPairs:
 		ctx, err0 := b.str(line, row, "context")
 		a, err1 := b.str(line, row, "a")

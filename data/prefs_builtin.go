@@ -52,7 +52,7 @@ func loadReviewPairs(_ context.Context, dir string, log io.Writer) (*Dataset, er
 			if pos[i].text == neg[i].text {
 				continue // cannot happen with one label per sentence; kept as a guard
 			}
-			p := Pair{A: pos[i].text, B: neg[i].text}
+			p := Pair{A: pos[i].text, B: neg[i].text, Topic: sentimentSources[src], Graded: true, GradeA: 1, GradeB: 0}
 			label := PairA
 			if coin.IntN(2) == 1 {
 				p, label = p.Swapped(), 0

@@ -202,7 +202,7 @@ func hashJSON(v any) string {
 }
 
 // keys computes the node keys of a cell.
-func keys(cs CellSpec, dsHash string, weak, strong student.Student, weakFP, strongFP string) CellKeys {
+func keys(cs CellSpec, dsHash string, pairwise bool, weak, strong student.Student, weakFP, strongFP string) CellKeys {
 	var k CellKeys
 	k.WeakFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": weak.Spec().Encoder, "fp": weakFP})
 	k.StrongFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": strong.Spec().Encoder, "fp": strongFP})
@@ -215,6 +215,11 @@ func keys(cs CellSpec, dsHash string, weak, strong student.Student, weakFP, stro
 	// node, not the teachers, which are shared across metrics.
 	if b := cs.balance(); b != data.BalanceUndersample {
 		split["balance"] = b
+	}
+	if pairwise {
+		// The teachers of a preference cell also predict the best-of-n
+		// groups.
+		split["best_of_n"] = BestOfN
 	}
 	node := func(name, features string, s student.Student, seed int64) string {
 		return hashJSON(map[string]any{"protocol": ProtocolVersion, "node": name, "features": features, "student": s.Spec().String(),
@@ -282,7 +287,7 @@ func (c *CellRunner) Keys(ctx context.Context, cs CellSpec) (CellKeys, error) {
 	if err != nil {
 		return CellKeys{}, err
 	}
-	return keys(cs, dsHash, weak, strong, weakFP, strongFP), nil
+	return keys(cs, dsHash, ds.IsPairwise(), weak, strong, weakFP, strongFP), nil
 }
 
 // Info is what methods check before any work (method.Check): the cell's
@@ -333,6 +338,12 @@ type Cell struct {
 	// and test: the class mix the rows report.
 	classCounts [3][]int
 	stats       CellStats
+	// Preference pairs with graded responses: the best-of-n groups (gold
+	// best hidden in bon), the weak model's and the ceiling's predictions
+	// on them, and the student's inputs for them.
+	bon               *eval.BestOfN
+	floorBoN, ceilBoN data.Matrix
+	bonIn             student.Inputs
 }
 
 // Cell builds the cell of cs (cs.Method is ignored): features through the
@@ -354,7 +365,7 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	if err != nil {
 		return nil, err
 	}
-	cell := &Cell{spec: cs, ds: ds, weak: weak, strong: strong, keys: keys(cs, dsHash, weak, strong, weakFP, strongFP)}
+	cell := &Cell{spec: cs, ds: ds, weak: weak, strong: strong, keys: keys(cs, dsHash, ds.IsPairwise(), weak, strong, weakFP, strongFP)}
 	var rows []int
 	if cs.Limit > 0 && cs.Limit < len(ds.Examples) {
 		if rows, err = usedRows(cs, ds); err != nil {
@@ -404,11 +415,37 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 			return nil, err
 		}
 	}
+	weakPredict := map[string]student.Inputs{"train_strong": weakIn["train_strong"], "test": weakIn["test"]}
+	var strongBoN student.Inputs
+	if ds.IsPairwise() {
+		cands, best := bestOfNGroups(ds, split.Test, BestOfN, cs.Seed)
+		if len(best) > 0 {
+			if cell.bon, err = eval.NewBestOfN(BestOfN, best); err != nil {
+				return nil, err
+			}
+			bonInputs := func(s student.Student) (student.Inputs, error) {
+				var sides data.Matrix
+				if s.Reads() == student.ReadsFeatures {
+					if sides, err = c.pairSides(ctx, ds, dsHash, s.Spec().Encoder); err != nil {
+						return student.Inputs{}, err
+					}
+				}
+				return bestOfNInputs(s, ds, sides, cands, BestOfN), nil
+			}
+			if weakPredict["best_of_n"], err = bonInputs(weak); err != nil {
+				return nil, err
+			}
+			if strongBoN, err = bonInputs(strong); err != nil {
+				return nil, err
+			}
+			cell.bonIn = strongBoN
+		}
+	}
 	weakPred, reused, err := c.teacher(cell.keys.Weak, func() (teacher, error) {
 		c.logf("%s seed %d: training the weak model (%s on %d train_weak examples)", ds.Name, cs.Seed, weak.Spec(), len(split.TrainWeak))
 		return c.fitTeacher(ctx, weak, weakIn["train_weak"], data.OneHot(goldTW, k), cs.classBalanced(), weakSeed(cs.Seed),
 			"weak-"+cell.keys.Weak, fmt.Sprintf("%s seed %d weak model (%s)", ds.Name, cs.Seed, weak.Spec()),
-			map[string]student.Inputs{"train_strong": weakIn["train_strong"], "test": weakIn["test"]})
+			weakPredict)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("weak model: %w", err)
@@ -423,17 +460,27 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	if cell.test, err = inputs(strong, strongX, split.Test); err != nil {
 		return nil, err
 	}
+	ceilPredict := map[string]student.Inputs{"test": cell.test}
+	if cell.bon != nil {
+		ceilPredict["best_of_n"] = strongBoN
+	}
 	ceilPred, reused, err := c.teacher(cell.keys.Ceiling, func() (teacher, error) {
 		c.logf("%s seed %d: training the ceiling (%s on %d train_strong examples, gold labels)", ds.Name, cs.Seed, strong.Spec(), len(split.TrainStrong))
 		return c.fitTeacher(ctx, strong, strongTS, data.OneHot(ds.Labels(split.TrainStrong), k), cs.classBalanced(), strongSeed(cs.Seed),
 			"ceiling-"+cell.keys.Ceiling, fmt.Sprintf("%s seed %d ceiling (%s)", ds.Name, cs.Seed, strong.Spec()),
-			map[string]student.Inputs{"test": cell.test})
+			ceilPredict)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ceiling: %w", err)
 	}
 	cell.stats.CeilingReused = reused
 	cell.floorTest, cell.ceilTest = weakPred["test"], ceilPred["test"]
+	if cell.bon != nil {
+		cell.floorBoN, cell.ceilBoN = weakPred["best_of_n"], ceilPred["best_of_n"]
+		if cell.floorBoN.Rows == 0 || cell.ceilBoN.Rows == 0 {
+			return nil, fmt.Errorf("%s seed %d: cached teacher predictions lack the best-of-n groups", ds.Name, cs.Seed)
+		}
+	}
 	// The student's train_weak inputs, for objectives that train it on the
 	// gold examples a method drew from its budget (gold-probe, naive+gold).
 	strongTW, err := inputs(strong, strongX, split.TrainWeak)
@@ -627,6 +674,17 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 		ClassCountsTest:        cell.classCounts[2],
 	}
 	scores.Fill(&row)
+	if cell.ds.IsPairwise() {
+		var studentBoN data.Matrix
+		if cell.bon != nil {
+			if studentBoN, err = tr.Model.Predict(ctx, cell.bonIn); err != nil {
+				return store.Row{}, nil, fmt.Errorf("%s: student predictions on the best-of-n groups: %w", m.Name(), err)
+			}
+		}
+		if err := pairScores(&row, cell, studentTest, studentBoN); err != nil {
+			return store.Row{}, nil, fmt.Errorf("%s: %w", m.Name(), err)
+		}
+	}
 	if tr.Calibration != nil {
 		t := tr.Calibration.Temperature
 		row.WeakTemperature = &t

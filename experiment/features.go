@@ -29,10 +29,7 @@ func (c *CellRunner) features(ctx context.Context, ds *data.Dataset, dsHash stri
 		}
 		switch {
 		case ds.IsPairwise():
-			if enc.Text == nil {
-				return data.Matrix{}, fmt.Errorf("%s: preference pairs need a text encoder; %q is not one", ds.Source, name)
-			}
-			return c.pairFeatures(ctx, ds, dsHash, enc.Text, name)
+			return c.pairFeatures(ctx, ds, dsHash, name)
 		case enc.Image != nil:
 			return c.imageFeatures(ctx, ds, dsHash, rows, enc.Image)
 		case enc.Text != nil:
@@ -61,20 +58,15 @@ func (c *CellRunner) features(ctx context.Context, ds *data.Dataset, dsHash stri
 }
 
 // pairFeatures returns φ(A) − φ(B) for every pair of ds: both sides
-// are encoded (side A's texts, then side B's, cached under their own key)
-// and subtracted, so a linear reward head on the difference scores the two
-// sides with one reward, and swapping a pair negates its row exactly.
-func (c *CellRunner) pairFeatures(ctx context.Context, ds *data.Dataset, dsHash string, enc encode.Encoder, name string) (data.Matrix, error) {
-	n := len(ds.Examples)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	a, b := ds.PairTexts(idx)
-	m, err := c.Cache.Features(ctx, enc, dsHash+"/pair-sides", append(a, b...), c.Log)
+// are encoded (pairSides) and subtracted, so a linear reward head on the
+// difference scores the two sides with one reward, and swapping a pair
+// negates its row exactly.
+func (c *CellRunner) pairFeatures(ctx context.Context, ds *data.Dataset, dsHash, name string) (data.Matrix, error) {
+	m, err := c.pairSides(ctx, ds, dsHash, name)
 	if err != nil {
-		return data.Matrix{}, fmt.Errorf("%s features of %s: %w", name, ds.Name, err)
+		return data.Matrix{}, err
 	}
+	n := len(ds.Examples)
 	out := data.NewMatrix(n, m.Cols)
 	for i := 0; i < n; i++ {
 		ra, rb, o := m.Row(i), m.Row(n+i), out.Row(i)

@@ -108,6 +108,24 @@ type Row struct {
 	WeakECE         *float64 `json:"weak_ece" parquet:"weak_ece,optional"`
 	WeakTemperature *float64 `json:"weak_temperature" parquet:"weak_temperature,optional"`
 	TrainedECE      *float64 `json:"trained_ece" parquet:"trained_ece,optional"`
+	// Preference pairs (issue 17). Task is "preference" (empty for
+	// classification); floor, ceiling and w2s are then pairwise accuracies
+	// (class "A" is "A preferred"). FloorECE, CeilingECE and W2SECE are
+	// the reward models' calibration: the ECE of their P(A ≻ B) on the
+	// test pairs. BestOfN is n and BoNGroups the number of best-of-n
+	// groups built from graded test pairs (eval.BestOfN); BoNFloor,
+	// BoNCeiling and BoNW2S are how often the weak model, the ceiling and
+	// the student pick the gold-best of n candidates (chance 1/n). nil
+	// where the data have no per-response grades.
+	Task       string   `json:"task,omitempty" parquet:"task,optional"`
+	FloorECE   *float64 `json:"floor_ece,omitempty" parquet:"floor_ece,optional"`
+	CeilingECE *float64 `json:"ceiling_ece,omitempty" parquet:"ceiling_ece,optional"`
+	W2SECE     *float64 `json:"w2s_ece,omitempty" parquet:"w2s_ece,optional"`
+	BestOfN    int      `json:"best_of_n,omitempty" parquet:"best_of_n,optional"`
+	BoNGroups  int      `json:"bon_groups,omitempty" parquet:"bon_groups,optional"`
+	BoNFloor   *float64 `json:"bon_floor,omitempty" parquet:"bon_floor,optional"`
+	BoNCeiling *float64 `json:"bon_ceiling,omitempty" parquet:"bon_ceiling,optional"`
+	BoNW2S     *float64 `json:"bon_w2s,omitempty" parquet:"bon_w2s,optional"`
 	// Classes names the classes in label order, and the ClassCounts*
 	// fields give each split's examples per class in that order: the
 	// class mix every score above was computed under.
