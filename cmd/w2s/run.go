@@ -101,6 +101,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	printSummaries(os.Stdout, sums)
+	printPreference(os.Stdout, sums)
 	printComparisons(os.Stdout, comps)
 	if rep := comparisonReport(rows, comps, report.Baseline(rows), opt); len(rep.Controls) > 0 || len(rep.Verdicts) > 0 {
 		printControls(os.Stdout, rep)
