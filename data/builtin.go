@@ -25,6 +25,8 @@ type BuiltinInfo struct {
 	Description string
 	Package     string // assets package it is read from
 	Task        string // TaskText, TaskFeatures or TaskImage
+	// Pairwise marks a preference task: its examples are data.Pair.
+	Pairwise bool
 }
 
 type builtin struct {
@@ -61,7 +63,7 @@ var builtins = []builtin{
 	{BuiltinInfo{
 		Name:        "review-pairs",
 		Description: "preference pairs: two UCI review sentences from one site (imdb, yelp or amazon), the human-labelled positive one preferred; 1500 pairs, position balanced",
-		Package:     "sentiment", Task: TaskText,
+		Package:     "sentiment", Task: TaskText, Pairwise: true,
 	}, loadReviewPairs},
 	{BuiltinInfo{
 		Name:        "fashion-mnist",

@@ -517,3 +517,44 @@ func pairParquet(path string, add func(int, map[string]any) error) error {
 	}
 	return nil
 }
+
+// Tasks a --data entry can be (CheckTask).
+const (
+	TaskClassification = "classification"
+	TaskPreference     = "preference"
+)
+
+// EntryTask says whether a --data entry (a built-in name or a file) is a
+// preference task or a classification task, without loading it.
+func EntryTask(entry string) string {
+	for _, b := range builtins {
+		if b.info.Name == entry {
+			if b.info.Pairwise {
+				return TaskPreference
+			}
+			return TaskClassification
+		}
+	}
+	if sniffPairFormat(entry) != "" {
+		return TaskPreference
+	}
+	return TaskClassification
+}
+
+// CheckTask fails when an entry is not of the task asked for ("" asks
+// for nothing).
+func CheckTask(entries []string, task string) error {
+	if task == "" {
+		return nil
+	}
+	for _, e := range entries {
+		if got := EntryTask(e); got != task {
+			hint := "a preference file has columns chosen and rejected (HH-RLHF), prompt, chosen and rejected (UltraFeedback), or a, b and preferred"
+			if task == TaskClassification {
+				hint = "a classification file has a text (or features, image) column and a label column"
+			}
+			return fmt.Errorf("data: --task %s but %s is a %s task (%s)", task, e, got, hint)
+		}
+	}
+	return nil
+}
