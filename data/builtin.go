@@ -25,6 +25,8 @@ type BuiltinInfo struct {
 	Description string
 	Package     string // assets package it is read from
 	Task        string // TaskText, TaskFeatures or TaskImage
+	// Pairwise marks a preference task: its examples are data.Pair.
+	Pairwise bool
 }
 
 type builtin struct {
@@ -58,6 +60,11 @@ var builtins = []builtin{
 		Description: "SpamAssassin legitimate mail: hard ham (spam-like) vs easy ham, 250 vs 3900 mails (6% positives; --balance none keeps the mix)",
 		Package:     "spam-assassin", Task: TaskText,
 	}, loadSpamHardHam},
+	{BuiltinInfo{
+		Name:        "review-pairs",
+		Description: "preference pairs: two UCI review sentences from one site (imdb, yelp or amazon), the human-labelled positive one preferred; 1500 pairs, position balanced",
+		Package:     "sentiment", Task: TaskText, Pairwise: true,
+	}, loadReviewPairs},
 	{BuiltinInfo{
 		Name:        "fashion-mnist",
 		Description: "Fashion-MNIST: 70000 28x28 grayscale clothing images (official 60k train + 10k test pooled), 10 classes",

@@ -7,7 +7,11 @@ type Example struct {
 	Features []float32
 	Image    string // path of a PNG/JPEG file (image datasets)
 	Label    int
-	Line     int // 1-based line (or record) in the source file, for error messages
+	// Pair is set on a preference example (prefs.go): Label is then 1 when
+	// side A is preferred, and Text is the pair as one string (for hashes
+	// and displays; encoders read the sides).
+	Pair *Pair
+	Line int // 1-based line (or record) in the source file, for error messages
 }
 
 // Dataset is a labelled, in-memory dataset.

@@ -17,7 +17,7 @@ import (
 // whether two results saw the same data.
 //
 // Encoding: a version tag, K and each class name, N, then per example a
-// kind byte ('t' text, 'f' features, 'i' image) with the length-prefixed
+// kind byte ('p' preference pair: context, A, B, strength; 't' text, 'f' features, 'i' image) with the length-prefixed
 // text, the float32 bit patterns, or the image path relative to the data
 // file's directory, followed by the label index. Lengths and numbers are
 // little-endian uint64; strings are length-prefixed so no two different
@@ -33,6 +33,17 @@ func (d *Dataset) ContentHash() string {
 	base := filepath.Dir(d.Source)
 	for _, e := range d.Examples {
 		switch {
+		case e.Pair != nil:
+			h.Write([]byte{'p'})
+			putStr(h, e.Pair.Context)
+			putStr(h, e.Pair.A)
+			putStr(h, e.Pair.B)
+			putU64(h, math.Float64bits(e.Pair.Strength))
+			putStr(h, e.Pair.Topic)
+			if e.Pair.Graded {
+				putU64(h, math.Float64bits(e.Pair.GradeA))
+				putU64(h, math.Float64bits(e.Pair.GradeB))
+			}
 		case e.Features != nil:
 			h.Write([]byte{'f'})
 			putU64(h, uint64(len(e.Features)))

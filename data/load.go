@@ -21,7 +21,13 @@ const (
 // LoadFile reads a labelled dataset from a .jsonl/.ndjson, .csv or
 // .parquet file, choosing the reader by extension. Every problem is an
 // *InputError naming the file, the line (or Parquet row) and the reason.
+//
+// A file with preference columns (chosen/rejected, or a/b/preferred) is a
+// preference file, read by LoadPairs.
 func LoadFile(path string) (*Dataset, error) {
+	if sniffPairFormat(path) != "" {
+		return LoadPairs(path)
+	}
 	b, err := readFile(path, false)
 	if err != nil {
 		return nil, err

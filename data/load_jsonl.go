@@ -17,8 +17,14 @@ import (
 var nonFinite = regexp.MustCompile(`(^|[\[,:\s])-?(NaN|Infinity)\b`)
 
 func readJSONL(r io.Reader, b *builder) error {
+	return readJSONLRows(r, b, b.add)
+}
+
+// readJSONLRows hands each object of a JSONL stream, with its line, to add
+// (the classification builder's, or a preference file's).
+func readJSONLRows(r io.Reader, b *builder, add func(line int, row map[string]any) error) error {
 	br := bufio.NewReaderSize(r, 1<<20)
-	line := 0
+	line, rows := 0, 0
 	for {
 		raw, err := br.ReadBytes('\n')
 		if len(raw) > 0 {
@@ -31,9 +37,10 @@ func readJSONL(r io.Reader, b *builder) error {
 				if perr != nil {
 					return &InputError{File: b.file, Line: line, Reason: perr.Error(), Err: perr}
 				}
-				if err := b.add(line, row); err != nil {
+				if err := add(line, row); err != nil {
 					return err
 				}
+				rows++
 			}
 		}
 		if err == io.EOF {
@@ -43,7 +50,7 @@ func readJSONL(r io.Reader, b *builder) error {
 			return fmt.Errorf("data: read %s: %w", b.file, err)
 		}
 	}
-	if b.n() == 0 {
+	if rows == 0 {
 		return &InputError{File: b.file, Line: max(line, 1), Reason: "empty file: no rows"}
 	}
 	return nil

@@ -184,6 +184,7 @@ func Summarize(rows []store.Row, opt Options) []store.Summary {
 				s.NoGap, s.PGRMean, s.PGRCILow, s.PGRCIHigh = true, nil, nil, nil
 			}
 		}
+		s.Preference = preferenceSummary(g)
 		s.W2SAUROCMean = meanOf(auroc)
 		s.AgreementMean = meanOf(agree)
 		s.MisfitMean = meanOf(misfit)
@@ -265,4 +266,40 @@ func finite(x float64) *float64 {
 		return nil
 	}
 	return &x
+}
+
+// preferenceSummary aggregates the preference fields of one setting's rows
+// (nil when they are not preference rows). Best-of-n intervals are Student
+// t-intervals across seeds, over the seeds that had groups.
+func preferenceSummary(g []store.Row) *store.PreferenceSummary {
+	if len(g) == 0 || g[0].Task != "preference" {
+		return nil
+	}
+	var p store.PreferenceSummary
+	var fe, ce, we, bf, bc, bw, gain []float64
+	for _, r := range g {
+		for _, x := range []struct {
+			v  *float64
+			to *[]float64
+		}{{r.FloorECE, &fe}, {r.CeilingECE, &ce}, {r.W2SECE, &we}} {
+			if x.v != nil {
+				*x.to = append(*x.to, *x.v)
+			}
+		}
+		if r.BoNFloor != nil && r.BoNCeiling != nil && r.BoNW2S != nil {
+			if p.BestOfN == 0 {
+				p.BestOfN, p.BoNGroups = r.BestOfN, r.BoNGroups
+			}
+			bf, bc, bw = append(bf, *r.BoNFloor), append(bc, *r.BoNCeiling), append(bw, *r.BoNW2S)
+			gain = append(gain, *r.BoNW2S-*r.BoNFloor)
+		}
+	}
+	p.FloorECEMean, p.CeilingECEMean, p.W2SECEMean = meanOf(fe), meanOf(ce), meanOf(we)
+	if len(bw) > 0 {
+		p.BoNFloorMean, p.BoNFloorCILow, p.BoNFloorCIHigh = seedInterval(bf)
+		p.BoNCeilingMean, p.BoNCeilingCILow, p.BoNCeilingCIHigh = seedInterval(bc)
+		p.BoNW2SMean, p.BoNW2SCILow, p.BoNW2SCIHigh = seedInterval(bw)
+		p.BoNGainMean, p.BoNGainCILow, p.BoNGainCIHigh = seedInterval(gain)
+	}
+	return &p
 }

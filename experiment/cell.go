@@ -156,13 +156,17 @@ func (c *CellRunner) student(ctx context.Context, spec student.Spec, opt student
 
 // resolve resolves a cell's weak and strong students and the fingerprints
 // of their frozen encoders, loading weights but computing no features.
-func (c *CellRunner) resolve(ctx context.Context, cs CellSpec) (weak, strong student.Student, weakFP, strongFP string, err error) {
+//
+// On preference pairs both are pairwise reward models.
+func (c *CellRunner) resolve(ctx context.Context, cs CellSpec, pairwise bool) (weak, strong student.Student, weakFP, strongFP string, err error) {
 	ws, _ := student.Parse(cs.Weak)
 	ss, _ := student.Parse(cs.Strong)
-	if weak, err = c.student(ctx, ws, cs.weakOptions()); err != nil {
+	wo, so := cs.weakOptions(), cs.strongOptions()
+	wo.Pairwise, so.Pairwise = pairwise, pairwise
+	if weak, err = c.student(ctx, ws, wo); err != nil {
 		return nil, nil, "", "", fmt.Errorf("weak: %w", err)
 	}
-	if strong, err = c.student(ctx, ss, cs.strongOptions()); err != nil {
+	if strong, err = c.student(ctx, ss, so); err != nil {
 		return nil, nil, "", "", fmt.Errorf("strong: %w", err)
 	}
 	for _, e := range []struct {
@@ -198,7 +202,7 @@ func hashJSON(v any) string {
 }
 
 // keys computes the node keys of a cell.
-func keys(cs CellSpec, dsHash string, weak, strong student.Student, weakFP, strongFP string) CellKeys {
+func keys(cs CellSpec, dsHash string, pairwise bool, weak, strong student.Student, weakFP, strongFP string) CellKeys {
 	var k CellKeys
 	k.WeakFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": weak.Spec().Encoder, "fp": weakFP})
 	k.StrongFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": strong.Spec().Encoder, "fp": strongFP})
@@ -211,6 +215,11 @@ func keys(cs CellSpec, dsHash string, weak, strong student.Student, weakFP, stro
 	// node, not the teachers, which are shared across metrics.
 	if b := cs.balance(); b != data.BalanceUndersample {
 		split["balance"] = b
+	}
+	if pairwise {
+		// The teachers of a preference cell also predict the best-of-n
+		// groups.
+		split["best_of_n"] = BestOfN
 	}
 	node := func(name, features string, s student.Student, seed int64) string {
 		return hashJSON(map[string]any{"protocol": ProtocolVersion, "node": name, "features": features, "student": s.Spec().String(),
@@ -270,15 +279,15 @@ func (c *CellRunner) Keys(ctx context.Context, cs CellSpec) (CellKeys, error) {
 	if err := method.Check(m, info); err != nil {
 		return CellKeys{}, fmt.Errorf("%s seed %d: %w", cs.Dataset, cs.Seed, err)
 	}
-	_, dsHash, err := c.dataset(ctx, cs.Dataset)
+	ds, dsHash, err := c.dataset(ctx, cs.Dataset)
 	if err != nil {
 		return CellKeys{}, err
 	}
-	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs)
+	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs, ds.IsPairwise())
 	if err != nil {
 		return CellKeys{}, err
 	}
-	return keys(cs, dsHash, weak, strong, weakFP, strongFP), nil
+	return keys(cs, dsHash, ds.IsPairwise(), weak, strong, weakFP, strongFP), nil
 }
 
 // Info is what methods check before any work (method.Check): the cell's
@@ -303,7 +312,7 @@ func (c *CellRunner) Info(ctx context.Context, cs CellSpec) (method.CellInfo, er
 	ws, _ := student.Parse(cs.Weak)
 	ss, _ := student.Parse(cs.Strong)
 	return method.CellInfo{K: ds.K(), NTrainWeak: len(split.TrainWeak), NTrainStrong: len(split.TrainStrong),
-		WeakEncoder: ws.Encoder, StrongEncoder: ss.Encoder}, nil
+		WeakEncoder: ws.Encoder, StrongEncoder: ss.Encoder, Pairwise: ds.IsPairwise()}, nil
 }
 
 // Cell is what the methods of one dataset, pair, seed and protocol share:
@@ -329,6 +338,12 @@ type Cell struct {
 	// and test: the class mix the rows report.
 	classCounts [3][]int
 	stats       CellStats
+	// Preference pairs with graded responses: the best-of-n groups (gold
+	// best hidden in bon), the weak model's and the ceiling's predictions
+	// on them, and the student's inputs for them.
+	bon               *eval.BestOfN
+	floorBoN, ceilBoN data.Matrix
+	bonIn             student.Inputs
 }
 
 // Cell builds the cell of cs (cs.Method is ignored): features through the
@@ -346,11 +361,11 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	if err != nil {
 		return nil, err
 	}
-	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs)
+	weak, strong, weakFP, strongFP, err := c.resolve(ctx, cs, ds.IsPairwise())
 	if err != nil {
 		return nil, err
 	}
-	cell := &Cell{spec: cs, ds: ds, weak: weak, strong: strong, keys: keys(cs, dsHash, weak, strong, weakFP, strongFP)}
+	cell := &Cell{spec: cs, ds: ds, weak: weak, strong: strong, keys: keys(cs, dsHash, ds.IsPairwise(), weak, strong, weakFP, strongFP)}
 	var rows []int
 	if cs.Limit > 0 && cs.Limit < len(ds.Examples) {
 		if rows, err = usedRows(cs, ds); err != nil {
@@ -379,6 +394,10 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 		if s.Reads() == student.ReadsFeatures {
 			return student.Inputs{Features: x.SelectRows(idx)}, nil
 		}
+		if ds.IsPairwise() {
+			a, b := ds.PairTexts(idx)
+			return student.Inputs{Texts: a, TextsB: b}, nil
+		}
 		texts := ds.Texts(idx)
 		for j, t := range texts {
 			if t == "" {
@@ -396,11 +415,37 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 			return nil, err
 		}
 	}
+	weakPredict := map[string]student.Inputs{"train_strong": weakIn["train_strong"], "test": weakIn["test"]}
+	var strongBoN student.Inputs
+	if ds.IsPairwise() {
+		cands, best := bestOfNGroups(ds, split.Test, BestOfN, cs.Seed)
+		if len(best) > 0 {
+			if cell.bon, err = eval.NewBestOfN(BestOfN, best); err != nil {
+				return nil, err
+			}
+			bonInputs := func(s student.Student) (student.Inputs, error) {
+				var sides data.Matrix
+				if s.Reads() == student.ReadsFeatures {
+					if sides, err = c.pairSides(ctx, ds, dsHash, s.Spec().Encoder); err != nil {
+						return student.Inputs{}, err
+					}
+				}
+				return bestOfNInputs(s, ds, sides, cands, BestOfN), nil
+			}
+			if weakPredict["best_of_n"], err = bonInputs(weak); err != nil {
+				return nil, err
+			}
+			if strongBoN, err = bonInputs(strong); err != nil {
+				return nil, err
+			}
+			cell.bonIn = strongBoN
+		}
+	}
 	weakPred, reused, err := c.teacher(cell.keys.Weak, func() (teacher, error) {
 		c.logf("%s seed %d: training the weak model (%s on %d train_weak examples)", ds.Name, cs.Seed, weak.Spec(), len(split.TrainWeak))
 		return c.fitTeacher(ctx, weak, weakIn["train_weak"], data.OneHot(goldTW, k), cs.classBalanced(), weakSeed(cs.Seed),
 			"weak-"+cell.keys.Weak, fmt.Sprintf("%s seed %d weak model (%s)", ds.Name, cs.Seed, weak.Spec()),
-			map[string]student.Inputs{"train_strong": weakIn["train_strong"], "test": weakIn["test"]})
+			weakPredict)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("weak model: %w", err)
@@ -415,17 +460,27 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	if cell.test, err = inputs(strong, strongX, split.Test); err != nil {
 		return nil, err
 	}
+	ceilPredict := map[string]student.Inputs{"test": cell.test}
+	if cell.bon != nil {
+		ceilPredict["best_of_n"] = strongBoN
+	}
 	ceilPred, reused, err := c.teacher(cell.keys.Ceiling, func() (teacher, error) {
 		c.logf("%s seed %d: training the ceiling (%s on %d train_strong examples, gold labels)", ds.Name, cs.Seed, strong.Spec(), len(split.TrainStrong))
 		return c.fitTeacher(ctx, strong, strongTS, data.OneHot(ds.Labels(split.TrainStrong), k), cs.classBalanced(), strongSeed(cs.Seed),
 			"ceiling-"+cell.keys.Ceiling, fmt.Sprintf("%s seed %d ceiling (%s)", ds.Name, cs.Seed, strong.Spec()),
-			map[string]student.Inputs{"test": cell.test})
+			ceilPredict)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ceiling: %w", err)
 	}
 	cell.stats.CeilingReused = reused
 	cell.floorTest, cell.ceilTest = weakPred["test"], ceilPred["test"]
+	if cell.bon != nil {
+		cell.floorBoN, cell.ceilBoN = weakPred["best_of_n"], ceilPred["best_of_n"]
+		if cell.floorBoN.Rows == 0 || cell.ceilBoN.Rows == 0 {
+			return nil, fmt.Errorf("%s seed %d: cached teacher predictions lack the best-of-n groups", ds.Name, cs.Seed)
+		}
+	}
 	// The student's train_weak inputs, for objectives that train it on the
 	// gold examples a method drew from its budget (gold-probe, naive+gold).
 	strongTW, err := inputs(strong, strongX, split.TrainWeak)
@@ -442,12 +497,13 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	cell.testTexts, cell.trainStrongTexts = ds.Texts(split.Test), ds.Texts(split.TrainStrong)
 	cell.classCounts = [3][]int{ds.ClassCountsOf(split.TrainWeak), ds.ClassCountsOf(split.TrainStrong), ds.ClassCountsOf(split.Test)}
 
-	strongProbe := student.ProbeFor(student.Spec{Encoder: strong.Spec().Encoder, Head: strong.Spec().Head}, student.Options{HeadEpochs: cs.Epochs})
+	pairwise := ds.IsPairwise()
+	strongProbe := student.ProbeFor(student.Spec{Encoder: strong.Spec().Encoder, Head: strong.Spec().Head}, student.Options{HeadEpochs: cs.Epochs, Pairwise: pairwise})
 	if p, ok := strong.(*student.Probe); ok {
 		strongProbe = p.Probe()
 	}
 	strongProbe.Seed = strongSeed(cs.Seed)
-	weakProbe := student.ProbeFor(student.Spec{Encoder: weak.Spec().Encoder, Head: weak.Spec().Head}, student.Options{HeadEpochs: cs.Epochs})
+	weakProbe := student.ProbeFor(student.Spec{Encoder: weak.Spec().Encoder, Head: weak.Spec().Head}, student.Options{HeadEpochs: cs.Epochs, Pairwise: pairwise})
 	weakProbe.Seed = weakSeed(cs.Seed)
 	// --balance weight: the probes methods fit while they plan are
 	// weighted as the cell's weak model, ceiling and students are.
@@ -618,6 +674,17 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 		ClassCountsTest:        cell.classCounts[2],
 	}
 	scores.Fill(&row)
+	if cell.ds.IsPairwise() {
+		var studentBoN data.Matrix
+		if cell.bon != nil {
+			if studentBoN, err = tr.Model.Predict(ctx, cell.bonIn); err != nil {
+				return store.Row{}, nil, fmt.Errorf("%s: student predictions on the best-of-n groups: %w", m.Name(), err)
+			}
+		}
+		if err := pairScores(&row, cell, studentTest, studentBoN); err != nil {
+			return store.Row{}, nil, fmt.Errorf("%s: %w", m.Name(), err)
+		}
+	}
 	if tr.Calibration != nil {
 		t := tr.Calibration.Temperature
 		row.WeakTemperature = &t

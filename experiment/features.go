@@ -28,6 +28,8 @@ func (c *CellRunner) features(ctx context.Context, ds *data.Dataset, dsHash stri
 			return data.Matrix{}, err
 		}
 		switch {
+		case ds.IsPairwise():
+			return c.pairFeatures(ctx, ds, dsHash, name)
 		case enc.Image != nil:
 			return c.imageFeatures(ctx, ds, dsHash, rows, enc.Image)
 		case enc.Text != nil:
@@ -53,6 +55,26 @@ func (c *CellRunner) features(ctx context.Context, ds *data.Dataset, dsHash stri
 		}
 		return data.MatrixFromRows(vecs)
 	})
+}
+
+// pairFeatures returns φ(A) − φ(B) for every pair of ds: both sides
+// are encoded (pairSides) and subtracted, so a linear reward head on the
+// difference scores the two sides with one reward, and swapping a pair
+// negates its row exactly.
+func (c *CellRunner) pairFeatures(ctx context.Context, ds *data.Dataset, dsHash, name string) (data.Matrix, error) {
+	m, err := c.pairSides(ctx, ds, dsHash, name)
+	if err != nil {
+		return data.Matrix{}, err
+	}
+	n := len(ds.Examples)
+	out := data.NewMatrix(n, m.Cols)
+	for i := 0; i < n; i++ {
+		ra, rb, o := m.Row(i), m.Row(n+i), out.Row(i)
+		for j := range o {
+			o[j] = ra[j] - rb[j]
+		}
+	}
+	return out, nil
 }
 
 // imageFeatures encodes the images of ds (the rows examples, or all),

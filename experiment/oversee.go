@@ -188,6 +188,11 @@ func (o *overseer) seed(ctx context.Context, seed int64) ([]oversight.Row, error
 	}
 	sc := &seedCell{Cell: c, cs: cs}
 	ds := c.ds
+	if ds.IsPairwise() {
+		// The attacker edits one text and the review desk shows one; neither
+		// has a pairwise form yet.
+		return nil, fmt.Errorf("%s: the oversight loop does not run on preference pairs yet (w2s run and w2s sweep do)", ds.Name)
+	}
 	if len(ds.Examples) > 0 && ds.Examples[0].Text != "" {
 		if sc.attack, err = o.attack(ctx, c); err != nil {
 			return nil, err

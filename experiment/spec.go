@@ -53,6 +53,10 @@ type Spec struct {
 	// note, instead of failing the run before any work. `--method all`
 	// sets it.
 	SkipInapplicable bool `yaml:"skip_inapplicable"`
+	// Task is what every dataset must be: "preference" (pairs; a file in
+	// a preference format, or a built-in preference task), "classification",
+	// or "" for whatever each dataset is (data.CheckTask).
+	Task string `yaml:"task"`
 }
 
 // DefaultSeeds is the default number of seeds: 10, enough for a sign-flip
@@ -102,6 +106,11 @@ func (s Spec) Validate() error {
 	}
 	if s.Seeds < 1 {
 		return fmt.Errorf("--seeds must be at least 1, got %d", s.Seeds)
+	}
+	switch s.Task {
+	case "", data.TaskClassification, data.TaskPreference:
+	default:
+		return fmt.Errorf("--task %q: want %q or %q (or nothing: each dataset's own)", s.Task, data.TaskPreference, data.TaskClassification)
 	}
 	return s.cell("", "", "", 0).Validate()
 }

@@ -98,3 +98,42 @@ func TestParseSpec(t *testing.T) {
 		t.Errorf("unknown parameter accepted: %v", err)
 	}
 }
+
+// TestViewHasNoPairGold: on preference pairs the view is the same type,
+// so a pair's gold (its hard preference, its responses' grades in
+// data.Pair, the best-of-n groups in eval.BestOfN) must not be reachable
+// from it either.
+func TestViewHasNoPairGold(t *testing.T) {
+	r := goldwalk.Walk(View{})
+	for tp := range r.Seen {
+		if tp == reflect.TypeOf(data.Pair{}) || tp == reflect.TypeOf(data.Example{}) || tp == reflect.TypeOf(data.Dataset{}) {
+			t.Errorf("%v is reachable from the View: pair gold would be reachable", tp)
+		}
+	}
+	if !checkPairwiseRefuses(t) {
+		t.Error("a method without a pairwise meaning was accepted on pairs")
+	}
+}
+
+func checkPairwiseRefuses(t *testing.T) bool {
+	t.Helper()
+	for _, name := range PairwiseMethods() {
+		m, err := New(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(m, CellInfo{K: 2, NTrainWeak: 500, NTrainStrong: 500, Pairwise: true}); err != nil {
+			t.Errorf("%s refused pairs: %v", name, err)
+		}
+	}
+	for _, name := range []string{"knn-relabel", "ensemble", "s2s", "naive:calibrate=true"} {
+		m, err := New(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Check(m, CellInfo{K: 2, NTrainWeak: 500, NTrainStrong: 500, Pairwise: true}); err == nil || !strings.Contains(err.Error(), "does not apply to preference pairs") {
+			return false
+		}
+	}
+	return true
+}

@@ -176,6 +176,8 @@ type CellInfo struct {
 	K                          int
 	NTrainWeak, NTrainStrong   int
 	WeakEncoder, StrongEncoder string
+	// Pairwise says the examples are preference pairs (pairwise.go).
+	Pairwise bool
 }
 
 // Checker is a method that refuses some cells (bootstrap without an
@@ -189,6 +191,11 @@ type Checker interface {
 func Check(m Method, c CellInfo) error {
 	if b := DeclaredGold(m); b > c.NTrainWeak {
 		return fmt.Errorf("%s: gold=%d exceeds train_weak's %d examples", m.Name(), b, c.NTrainWeak)
+	}
+	if c.Pairwise {
+		if err := checkPairwise(m); err != nil {
+			return err
+		}
 	}
 	if ch, ok := m.(Checker); ok {
 		if err := ch.Check(c); err != nil {

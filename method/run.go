@@ -194,7 +194,10 @@ func (e *Executor) withGoldRows(o Objective, budget *GoldBudget) (student.Inputs
 // concatInputs appends b's examples to a's (both features or both texts).
 func concatInputs(a, b student.Inputs) (student.Inputs, error) {
 	switch {
-	case a.Texts != nil && b.Texts != nil:
+	case a.TextsB != nil && b.TextsB != nil:
+		return student.Inputs{Texts: append(append([]string(nil), a.Texts...), b.Texts...),
+			TextsB: append(append([]string(nil), a.TextsB...), b.TextsB...)}, nil
+	case a.Texts != nil && b.Texts != nil && a.TextsB == nil && b.TextsB == nil:
 		return student.Inputs{Texts: append(append([]string(nil), a.Texts...), b.Texts...)}, nil
 	case a.Texts == nil && b.Texts == nil && a.Features.Cols == b.Features.Cols:
 		x := data.NewMatrix(a.Features.Rows+b.Features.Rows, a.Features.Cols)

@@ -381,3 +381,16 @@ func TestSummaryFitsWidth(t *testing.T) {
 		}
 	}
 }
+
+func TestPreferenceSection(t *testing.T) {
+	if got := PreferenceSection([]store.Summary{{Dataset: "sentiment"}}); got != "" {
+		t.Errorf("classification summaries gave a preference section: %q", got)
+	}
+	got := PreferenceSection([]store.Summary{{Dataset: "<pairs>", Weak: "bow", Strong: "use-lite", Method: "naive",
+		Preference: &store.PreferenceSummary{W2SECEMean: 0.05, BestOfN: 4, BoNGroups: 120, BoNW2SMean: 0.6, BoNFloorMean: 0.5, BoNGainMean: 0.1}}})
+	for _, want := range []string{"Reward models on preference pairs", "&lt;pairs&gt;", "0.600 [", "+0.100 ["} {
+		if !strings.Contains(got, want) {
+			t.Errorf("section lacks %q:\n%s", want, got)
+		}
+	}
+}

@@ -36,6 +36,7 @@ func RenderSweep(w io.Writer, m Meta, rows []store.Row, sums []store.Summary, co
 	if len(sums) > 0 {
 		section = "<h2>PGR against the weak–strong gap</h2>\n<p>One point per dataset × weak → strong × method: mean PGR with its 95% CI across seeds against the mean ceiling − floor gap in the PGR metric. Methods of the same pair share a gap and are drawn slightly apart. Dashed: PGR 0 (the weak model) and 1 (the ceiling).</p>\n<div class=\"plot\">" + GapPlot(sums) + "</div>\n\n"
 	}
+	section += PreferenceSection(sums)
 	if _, err := w.Write(b[:i]); err != nil {
 		return err
 	}

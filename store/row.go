@@ -108,6 +108,24 @@ type Row struct {
 	WeakECE         *float64 `json:"weak_ece" parquet:"weak_ece,optional"`
 	WeakTemperature *float64 `json:"weak_temperature" parquet:"weak_temperature,optional"`
 	TrainedECE      *float64 `json:"trained_ece" parquet:"trained_ece,optional"`
+	// Preference pairs (issue 17). Task is "preference" (empty for
+	// classification); floor, ceiling and w2s are then pairwise accuracies
+	// (class "A" is "A preferred"). FloorECE, CeilingECE and W2SECE are
+	// the reward models' calibration: the ECE of their P(A ≻ B) on the
+	// test pairs. BestOfN is n and BoNGroups the number of best-of-n
+	// groups built from graded test pairs (eval.BestOfN); BoNFloor,
+	// BoNCeiling and BoNW2S are how often the weak model, the ceiling and
+	// the student pick the gold-best of n candidates (chance 1/n). nil
+	// where the data have no per-response grades.
+	Task       string   `json:"task,omitempty" parquet:"task,optional"`
+	FloorECE   *float64 `json:"floor_ece,omitempty" parquet:"floor_ece,optional"`
+	CeilingECE *float64 `json:"ceiling_ece,omitempty" parquet:"ceiling_ece,optional"`
+	W2SECE     *float64 `json:"w2s_ece,omitempty" parquet:"w2s_ece,optional"`
+	BestOfN    int      `json:"best_of_n,omitempty" parquet:"best_of_n,optional"`
+	BoNGroups  int      `json:"bon_groups,omitempty" parquet:"bon_groups,optional"`
+	BoNFloor   *float64 `json:"bon_floor,omitempty" parquet:"bon_floor,optional"`
+	BoNCeiling *float64 `json:"bon_ceiling,omitempty" parquet:"bon_ceiling,optional"`
+	BoNW2S     *float64 `json:"bon_w2s,omitempty" parquet:"bon_w2s,optional"`
 	// Classes names the classes in label order, and the ClassCounts*
 	// fields give each split's examples per class in that order: the
 	// class mix every score above was computed under.
@@ -212,10 +230,39 @@ type Summary struct {
 	WeakECEMean         *float64 `json:"weak_ece_mean"`
 	WeakTemperatureMean *float64 `json:"weak_temperature_mean"`
 	TrainedECEMean      *float64 `json:"trained_ece_mean"`
+	// Preference summarises reward-model rows (Row.Task "preference");
+	// nil for classification.
+	Preference *PreferenceSummary `json:"preference,omitempty"`
 	// The class mix of the first seed's splits (stratified splits give
 	// every seed the same counts): class names and examples per class.
 	Classes                []string `json:"classes"`
 	ClassCountsTrainWeak   []int    `json:"class_counts_train_weak"`
 	ClassCountsTrainStrong []int    `json:"class_counts_train_strong"`
 	ClassCountsTest        []int    `json:"class_counts_test"`
+}
+
+// PreferenceSummary aggregates the preference fields of a setting's rows
+// over seeds: the reward models' mean calibration error on test pairs and
+// the best-of-n pick rates with 95% t-intervals across seeds, and the
+// student's gain over the weak model's pick rate (paired per seed).
+type PreferenceSummary struct {
+	FloorECEMean   float64 `json:"floor_ece_mean"`
+	CeilingECEMean float64 `json:"ceiling_ece_mean"`
+	W2SECEMean     float64 `json:"w2s_ece_mean"`
+	// BestOfN is n (0 when no seed had best-of-n groups; the fields below
+	// are then zero); BoNGroups the groups of the first seed.
+	BestOfN          int     `json:"best_of_n"`
+	BoNGroups        int     `json:"bon_groups"`
+	BoNFloorMean     float64 `json:"bon_floor_mean"`
+	BoNFloorCILow    float64 `json:"bon_floor_ci_low"`
+	BoNFloorCIHigh   float64 `json:"bon_floor_ci_high"`
+	BoNCeilingMean   float64 `json:"bon_ceiling_mean"`
+	BoNCeilingCILow  float64 `json:"bon_ceiling_ci_low"`
+	BoNCeilingCIHigh float64 `json:"bon_ceiling_ci_high"`
+	BoNW2SMean       float64 `json:"bon_w2s_mean"`
+	BoNW2SCILow      float64 `json:"bon_w2s_ci_low"`
+	BoNW2SCIHigh     float64 `json:"bon_w2s_ci_high"`
+	BoNGainMean      float64 `json:"bon_gain_mean"`
+	BoNGainCILow     float64 `json:"bon_gain_ci_low"`
+	BoNGainCIHigh    float64 `json:"bon_gain_ci_high"`
 }

@@ -106,7 +106,22 @@ func (t *Tuned) Fit(ctx context.Context, in Inputs, o train.Objective, cfg train
 	}
 	net := &tuneNet{enc: t.enc, toks: t.enc.Tokenize(in.Texts), k: o.Targets.Cols}
 	var fitNet train.Net = net
-	if top := t.spec.TopLayers; top > 0 {
+	if in.TextsB != nil {
+		if t.spec.TopLayers > 0 {
+			return nil, nil, fmt.Errorf("student %s: a top-layer fine-tune of a reward model on pairs is not built; use %s-ft", t.spec, t.spec.Encoder)
+		}
+		if len(in.TextsB) != len(in.Texts) {
+			return nil, nil, fmt.Errorf("student %s: %d A sides but %d B sides", t.spec, len(in.Texts), len(in.TextsB))
+		}
+		for i, s := range in.TextsB {
+			if s == "" {
+				return nil, nil, fmt.Errorf("student %s: pair %d has no side B text", t.spec, i)
+			}
+		}
+		// Side A's tokens, then side B's: one encoder and head, shared.
+		net.toks = append(net.toks, t.enc.Tokenize(in.TextsB)...)
+		fitNet = &pairTuneNet{tuneNet: net, n: len(in.Texts)}
+	} else if top := t.spec.TopLayers; top > 0 {
 		tn, err := newTopNet(ctx, net, t.enc.(encode.Layered), top) // Open checked the split
 		if err != nil {
 			return nil, nil, err
@@ -214,7 +229,14 @@ func (n *tuneNet) model() (*TunedModel, error) {
 
 // tunedLogits is HeadScale·Forward(ids, mask)·Wᵀ + b: [B, K].
 func tunedLogits(enc encode.Tunable, scope *model.Scope, ids, mask *Node) *Node {
-	return applyHead(enc, scope.In(headScope), enc.Forward(scope.In(encoderScope), ids, mask))
+	return tunedLogitsIn(enc, scope.In(encoderScope), scope.In(headScope), ids, mask)
+}
+
+// tunedLogitsIn is tunedLogits with the encoder's and the head's scopes
+// given: a pair's second side reuses the first's weights through
+// model.Scope.Shared.
+func tunedLogitsIn(enc encode.Tunable, encScope, head *model.Scope, ids, mask *Node) *Node {
+	return applyHead(enc, head, enc.Forward(encScope, ids, mask))
 }
 
 // applyHead is HeadScale·pooled·Wᵀ + b: [B, K] from pooled [B, Dim].
@@ -239,6 +261,51 @@ func padBatch(enc encode.Tunable, toks [][]int32, rows []int, b int) (ids, mask 
 	return encode.PadTokens(toks, rows, b, enc.PadLen(longest))
 }
 
+// pairTuneNet is the train.Net of a fine-tuned reward model on preference
+// pairs: the tuneNet is bound to side A's texts (rows 0..n-1) then side B's
+// (rows n..2n-1), and a pair's logits are the head's logits of A minus
+// those of B. The head's bias cancels, so for two classes P(A ≻ B) =
+// σ(r(A) − r(B)) with the scalar reward r = HeadScale·pooled·(w₁ − w₀): a
+// Bradley–Terry model whose soft cross-entropy is the BT loss, and swapping
+// A and B negates the logits exactly.
+type pairTuneNet struct {
+	*tuneNet
+	n int
+}
+
+// Len implements train.Net: the pairs.
+func (p *pairTuneNet) Len() int { return p.n }
+
+// Lengths implements train.LengthNet: both sides' tokens.
+func (p *pairTuneNet) Lengths() []int {
+	out := make([]int, p.n)
+	for i := range out {
+		out[i] = len(p.toks[i]) + len(p.toks[p.n+i])
+	}
+	return out
+}
+
+// Feed implements train.Net: ids and mask of side A, then of side B.
+func (p *pairTuneNet) Feed(rows []int) ([]*tensors.Tensor, error) {
+	idsA, maskA := padBatch(p.enc, p.toks, rows, len(rows))
+	rowsB := make([]int, len(rows))
+	for k, r := range rows {
+		rowsB[k] = p.n + r
+	}
+	idsB, maskB := padBatch(p.enc, p.toks, rowsB, len(rows))
+	return []*tensors.Tensor{idsA, maskA, idsB, maskB}, nil
+}
+
+// Logits implements train.Net: logits(A) − logits(B).
+func (p *pairTuneNet) Logits(scope *model.Scope, fed []*Node) *Node {
+	a := tunedLogits(p.enc, scope, fed[0], fed[1])
+	b := tunedLogitsIn(p.enc, scope.Shared(encoderScope), scope.Shared(headScope), fed[2], fed[3])
+	return Sub(a, b)
+}
+
+// Fingerprint implements train.Net.
+func (p *pairTuneNet) Fingerprint() string { return "pairs|" + p.tuneNet.Fingerprint() }
+
 // TunedModel is a fine-tuned encoder with its head: class probabilities
 // for texts. Safe for concurrent Predict calls.
 type TunedModel struct {
@@ -246,8 +313,9 @@ type TunedModel struct {
 	k     int
 	store *model.Store
 
-	mu   sync.Mutex
-	exec *model.Exec
+	mu         sync.Mutex
+	exec       *model.Exec
+	logitsExec *model.Exec // pairs only
 }
 
 // predictRows is the number of texts per prediction pass; a pass's rows
@@ -259,6 +327,9 @@ const predictRows = 64
 func (m *TunedModel) Predict(ctx context.Context, in Inputs) (data.Matrix, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if in.TextsB != nil {
+		return m.predictPairs(ctx, in)
+	}
 	if m.exec == nil {
 		be, err := backend.Get()
 		if err != nil {
@@ -286,6 +357,70 @@ func (m *TunedModel) Predict(ctx context.Context, in Inputs) (data.Matrix, error
 		rows := order[s:min(s+predictRows, len(order))]
 		ids, mask := padBatch(m.enc, toks, rows, max(8, 1<<bits.Len(uint(len(rows)-1))))
 		res, err := call1(m.exec, ids, mask)
+		ids.FinalizeAll()
+		mask.FinalizeAll()
+		if err != nil {
+			return data.Matrix{}, fmt.Errorf("student: predicting: %w", err)
+		}
+		tensors.MustConstFlatData(res, func(flat []float32) {
+			for r, i := range rows {
+				copy(out.Row(i), flat[r*m.k:(r+1)*m.k])
+			}
+		})
+		res.FinalizeAll()
+	}
+	return out, nil
+}
+
+// predictPairs returns P(class | pair) = softmax(logits(A) − logits(B)).
+func (m *TunedModel) predictPairs(ctx context.Context, in Inputs) (data.Matrix, error) {
+	if len(in.TextsB) != len(in.Texts) {
+		return data.Matrix{}, fmt.Errorf("student: %d A sides but %d B sides", len(in.Texts), len(in.TextsB))
+	}
+	if m.logitsExec == nil {
+		be, err := backend.Get()
+		if err != nil {
+			return data.Matrix{}, err
+		}
+		m.logitsExec, err = model.NewExec(be, m.store, func(scope *model.Scope, ids, mask *Node) *Node {
+			return tunedLogits(m.enc, scope, ids, mask)
+		})
+		if err != nil {
+			return data.Matrix{}, fmt.Errorf("student: building the logits graph: %w", err)
+		}
+		m.logitsExec.SetMaxCache(64)
+	}
+	a, err := m.logits(ctx, in.Texts)
+	if err != nil {
+		return data.Matrix{}, err
+	}
+	b, err := m.logits(ctx, in.TextsB)
+	if err != nil {
+		return data.Matrix{}, err
+	}
+	for i := range a.Values {
+		a.Values[i] -= b.Values[i]
+	}
+	softmaxRows(a)
+	return a, nil
+}
+
+// logits returns the head's logits [N, K] for texts (m.mu held).
+func (m *TunedModel) logits(ctx context.Context, texts []string) (data.Matrix, error) {
+	toks := m.enc.Tokenize(texts)
+	out := data.NewMatrix(len(toks), m.k)
+	order := make([]int, len(toks))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return len(toks[order[a]]) > len(toks[order[b]]) })
+	for s := 0; s < len(order); s += predictRows {
+		if err := ctx.Err(); err != nil {
+			return data.Matrix{}, err
+		}
+		rows := order[s:min(s+predictRows, len(order))]
+		ids, mask := padBatch(m.enc, toks, rows, max(8, 1<<bits.Len(uint(len(rows)-1))))
+		res, err := call1(m.logitsExec, ids, mask)
 		ids.FinalizeAll()
 		mask.FinalizeAll()
 		if err != nil {

@@ -58,6 +58,17 @@ type ProbeConfig struct {
 	// own models are. Probe.Fit ignores it: the student's objective
 	// carries its weights.
 	ClassBalanced bool
+	// Pairwise makes the probe a reward model on preference pairs: its
+	// features are differences φ(A) − φ(B) of the two sides, and the head
+	// is linear without a bias, the features scaled by their standard
+	// deviation but not centred. Its logits are then W·(φ(A) − φ(B))/σ =
+	// r(A) − r(B) per class with r(x) = W·φ(x)/σ, so the probability of
+	// "A preferred" is σ(r₁(A) − r₀(A) − (r₁(B) − r₀(B))), a Bradley–Terry
+	// model with the scalar reward r₁ − r₀, and swapping A and B negates
+	// the logits exactly. A bias or centring would give one position a
+	// prior of its own. Linear head only: an MLP on a difference is no
+	// reward of one response.
+	Pairwise bool
 }
 
 // DefaultProbeConfig returns the defaults for head "linear" or "mlp" (any
@@ -124,6 +135,8 @@ func (c ProbeConfig) Validate() error {
 		return fmt.Errorf("student: LearningRate = %v, must be a positive finite number", c.LearningRate)
 	case c.WeightDecay < 0 || math.IsNaN(c.WeightDecay) || math.IsInf(c.WeightDecay, 0):
 		return fmt.Errorf("student: WeightDecay = %v, must be a finite number >= 0", c.WeightDecay)
+	case c.Pairwise && c.Head != HeadLinear:
+		return fmt.Errorf("student: a reward model on preference pairs takes a linear head, not %q (an MLP on φ(A) − φ(B) is not a reward of one response)", c.Head)
 	}
 	return nil
 }
@@ -151,6 +164,9 @@ func (c ProbeConfig) Hash() string {
 	if c.ClassBalanced {
 		// Only when set, so that every unweighted probe keeps its hash.
 		s += "|balanced=true"
+	}
+	if c.Pairwise {
+		s += "|pairwise=true"
 	}
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
@@ -212,6 +228,19 @@ func fitProbe(ctx context.Context, x data.Matrix, o train.Objective, arch ProbeC
 	return m, res, err
 }
 
+// headPair is the architecture of a pairwise probe (ProbeConfig.Pairwise):
+// a linear head without a bias.
+const headPair = "pair"
+
+// headKind is the architecture a configuration trains: its head, or
+// headPair for a pairwise probe.
+func headKind(c ProbeConfig) string {
+	if c.Pairwise {
+		return headPair
+	}
+	return c.Head
+}
+
 // paramSpec describes one parameter array of a head.
 type paramSpec struct {
 	dims  []int
@@ -222,6 +251,7 @@ type paramSpec struct {
 // paramSpecs lists a head's parameters in storage order:
 //
 //	linear: Wᵀ [K, D], b [K]
+//	pair:   Wᵀ [K, D] (the pairwise reward head: no bias)
 //	mlp:    W1 [D, H], b1 [H], W2ᵀ [K, H], b2 [K]
 //
 // Output layers are stored transposed ([K, in]) for the Go backend's sake:
@@ -231,6 +261,9 @@ type paramSpec struct {
 // the weight gradient (dzᵀ·x, free axis D) take the fast paths with no
 // transpose of [batch, D] activations.
 func paramSpecs(kind string, dim, hidden, k int) []paramSpec {
+	if kind == headPair {
+		return []paramSpec{{dims: []int{k, dim}, fanIn: dim, decay: true}}
+	}
 	if kind == HeadLinear {
 		return []paramSpec{{dims: []int{k, dim}, fanIn: dim, decay: true}, {dims: []int{k}}}
 	}
@@ -246,6 +279,7 @@ func paramSpecs(kind string, dim, hidden, k int) []paramSpec {
 // probe. It differentiates itself (train.GradNet).
 type probeNet struct {
 	cfg          ProbeConfig // defaults filled
+	kind         string      // headKind(cfg)
 	x            data.Matrix // [N, D] features as given
 	xs           []float32   // [N·D] standardised
 	k            int
@@ -264,12 +298,17 @@ func newProbeNet(cfg ProbeConfig, x data.Matrix, rows []int, k int) (*probeNet, 
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	n := &probeNet{cfg: cfg, x: x, k: k}
+	n := &probeNet{cfg: cfg, kind: headKind(cfg), x: x, k: k}
 	if cfg.Standardize {
 		n.mean, n.invStd = columnStats(x, rows)
+		if cfg.Pairwise {
+			// Scaled, not centred: z(−d) = −z(d), so swapping the sides
+			// negates the features exactly.
+			clear(n.mean)
+		}
 	}
 	n.xs = standardize(x, n.mean, n.invStd)
-	n.specs = paramSpecs(cfg.Head, x.Cols, cfg.Hidden, k)
+	n.specs = paramSpecs(n.kind, x.Cols, cfg.Hidden, k)
 	return n, nil
 }
 
@@ -309,7 +348,7 @@ func (n *probeNet) paramNodes(g *Graph) []*Node {
 
 // Logits implements train.Net.
 func (n *probeNet) Logits(_ *model.Scope, fed []*Node) *Node {
-	return forward(n.cfg.Head, n.paramNodes(fed[0].Graph()), fed[0])
+	return forward(n.kind, n.paramNodes(fed[0].Graph()), fed[0])
 }
 
 // LossAndGrads implements train.GradNet with the hand-written gradients of
@@ -319,7 +358,7 @@ func (n *probeNet) LossAndGrads(_ *model.Scope, fed []*Node, lossOf func(*Node) 
 	if len(fed) > 1 {
 		xT = fed[1]
 	}
-	return lossAndGradients(n.cfg.Head, n.paramNodes(fed[0].Graph()), fed[0], xT, lossOf)
+	return lossAndGradients(n.kind, n.paramNodes(fed[0].Graph()), fed[0], xT, lossOf)
 }
 
 // Fingerprint implements train.Net: the settings and the standardised
@@ -337,7 +376,7 @@ func (n *probeNet) Fingerprint() string {
 
 // model reads the trained parameters out of the net.
 func (n *probeNet) model(res *train.Result) (*ProbeModel, error) {
-	m := &ProbeModel{kind: n.cfg.Head, dim: n.x.Cols, k: n.k, hidden: n.cfg.Hidden, mean: n.mean, invStd: n.invStd,
+	m := &ProbeModel{kind: n.kind, dim: n.x.Cols, k: n.k, hidden: n.cfg.Hidden, mean: n.mean, invStd: n.invStd,
 		cfgHash: n.cfg.Hash(), trainLoss: res.FinalLoss()}
 	m.params = make([][]float32, len(n.vars))
 	for i, v := range n.vars {
@@ -369,6 +408,9 @@ func relu(x *Node) *Node { return Max(x, ScalarZero(x.Graph(), x.DType())) }
 // forward computes logits [batch, K] from features x [batch, D] and the
 // parameter nodes in paramSpecs order.
 func forward(kind string, p []*Node, x *Node) *Node {
+	if kind == headPair {
+		return DotGeneral(x, []int{1}, nil, p[0], []int{1}, nil)
+	}
 	if kind == HeadLinear {
 		return affineT(x, p[0], p[1])
 	}
@@ -388,6 +430,10 @@ func forward(kind string, p []*Node, x *Node) *Node {
 // step, which cost more than the products themselves. TestManualGradients
 // checks these against graph.Gradient.
 func lossAndGradients(kind string, p []*Node, x, xT *Node, lossOf func(*Node) *Node) (loss *Node, grads []*Node) {
+	if kind == headPair {
+		loss, dz := lossAndLogitGradient(lossOf, forward(kind, p, x))
+		return loss, []*Node{MatMul(Transpose(dz, 0, 1), x)}
+	}
 	if kind == HeadLinear {
 		z := affineT(x, p[0], p[1])
 		loss, dz := lossAndLogitGradient(lossOf, z)

@@ -50,8 +50,13 @@ func (h *ProbeModel) K() int { return h.k }
 // Dim returns the feature dimension D the head expects.
 func (h *ProbeModel) Dim() int { return h.dim }
 
-// Kind returns "linear" or "mlp".
-func (h *ProbeModel) Kind() string { return h.kind }
+// Kind returns "linear" or "mlp" ("linear" for a pairwise head too).
+func (h *ProbeModel) Kind() string {
+	if h.kind == headPair {
+		return HeadLinear
+	}
+	return h.kind
+}
 
 // ConfigHash returns Config.Hash of the configuration the head was trained with.
 func (h *ProbeModel) ConfigHash() string { return h.cfgHash }

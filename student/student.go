@@ -13,9 +13,15 @@ import (
 // Inputs are the examples a student reads, rows aligned: frozen features
 // [N, D] for a probe, raw texts [N] for a fine-tuned text encoder. A
 // runner fills what the student's Reads asks for.
+//
+// For preference pairs (data.Pair) a probe's Features are the differences
+// φ(A) − φ(B) of the two sides' features, and a fine-tuned student reads
+// side A in Texts and side B in TextsB; the student's class-1 probability
+// is P(A ≻ B).
 type Inputs struct {
 	Features data.Matrix
 	Texts    []string
+	TextsB   []string // side B of preference pairs; nil otherwise
 }
 
 // Len is the number of examples.
@@ -33,6 +39,12 @@ func (in Inputs) Select(idx []int) Inputs {
 		out.Texts = make([]string, len(idx))
 		for k, i := range idx {
 			out.Texts[k] = in.Texts[i]
+		}
+	}
+	if in.TextsB != nil {
+		out.TextsB = make([]string, len(idx))
+		for k, i := range idx {
+			out.TextsB[k] = in.TextsB[i]
 		}
 	}
 	if in.Features.Values != nil {
@@ -82,6 +94,9 @@ type Options struct {
 	HeadEpochs     int     // a probe's epochs (--epochs)
 	FineTuneEpochs int     // a fine-tune's epochs (--ft-epochs)
 	FineTuneLR     float64 // a fine-tune's encoder learning rate (--ft-lr)
+	// Pairwise makes a probe a pairwise reward head (ProbeConfig.Pairwise);
+	// a fine-tuned student is pairwise whenever its Inputs carry TextsB.
+	Pairwise bool
 }
 
 // ProbeFor is the configuration of a probe with spec's head on spec's
@@ -96,6 +111,7 @@ func ProbeFor(spec Spec, opt Options) ProbeConfig {
 	if opt.HeadEpochs > 0 {
 		cfg.Epochs = opt.HeadEpochs
 	}
+	cfg.Pairwise = opt.Pairwise
 	return cfg
 }
 
@@ -108,7 +124,11 @@ func Open(ctx context.Context, spec Spec, opt Options, log io.Writer) (Student, 
 		if opt.FineTuneEpochs != 0 || opt.FineTuneLR != 0 {
 			return nil, fmt.Errorf("student %s: fine-tuning settings (--ft-epochs, --ft-lr) apply to fine-tuned students only (ENC-ft, e.g. use-lite-ft)", spec)
 		}
-		return &Probe{spec: spec, cfg: ProbeFor(spec, opt)}, nil
+		cfg := ProbeFor(spec, opt)
+		if err := cfg.Validate(); err != nil {
+			return nil, fmt.Errorf("student %s: %w", spec, err)
+		}
+		return &Probe{spec: spec, cfg: cfg}, nil
 	}
 	enc, err := encode.Open(ctx, spec.Encoder, log)
 	if err != nil {
@@ -143,7 +163,11 @@ func (p *Probe) Reads() Reads { return ReadsFeatures }
 // weights are in the features' own key).
 func (p *Probe) Fingerprint() string {
 	c := p.cfg.withDefaults()
-	return fmt.Sprintf("probe:%s:hidden=%d:std=%t", c.Head, c.Hidden, c.Standardize)
+	fp := fmt.Sprintf("probe:%s:hidden=%d:std=%t", c.Head, c.Hidden, c.Standardize)
+	if c.Pairwise {
+		fp += ":pairwise"
+	}
+	return fp
 }
 
 // Probe returns the probe's configuration.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +75,32 @@ func TestExamples(t *testing.T) {
 				out := w2sIn(t, root, "sweep", "--config", path, "--out", t.TempDir(), "--dry-run")
 				if !strings.Contains(out, " cells: 0 done, ") {
 					t.Errorf("dry run printed %q", out[max(0, len(out)-300):])
+				}
+			case strings.HasPrefix(f, "prefs/bad-"):
+				// One problem each: an *InputError naming the file and line.
+				_, err := data.LoadFile(path)
+				var ie *data.InputError
+				line := map[string]int{"prefs/bad-missing-side.jsonl": 2, "prefs/bad-identical.jsonl": 2, "prefs/bad-preference.csv": 3}[f]
+				if !errors.As(err, &ie) || ie.Line != line {
+					t.Errorf("got %v, want the file's one bad line", err)
+				}
+			case strings.HasPrefix(f, "prefs/") && f != "prefs/README.md":
+				d, err := data.LoadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !d.IsPairwise() || len(d.Examples) != 120 {
+					t.Errorf("pairwise %v, %d pairs; want 120 preference pairs", d.IsPairwise(), len(d.Examples))
+				}
+			case f == "prefs/README.md":
+				b, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, name := range []string{"hh-rlhf.jsonl", "ultrafeedback.jsonl", "pairs.csv", "bad-missing-side.jsonl", "bad-identical.jsonl", "bad-preference.csv"} {
+					if !strings.Contains(string(b), name) {
+						t.Errorf("README does not describe %s", name)
+					}
 				}
 			case strings.HasPrefix(f, "data/") && f != "data/README.md":
 				d, err := data.LoadFile(path)

@@ -58,6 +58,9 @@ func cmdRun(ctx context.Context, args []string) error {
 	if _, err := data.CheckInputs(ctx, spec.Datasets, log); err != nil {
 		return err
 	}
+	if err := data.CheckTask(spec.Datasets, spec.Task); err != nil {
+		return err
+	}
 	lock, err := store.BeginRun(*out, "w2s run "+strings.Join(args, " "))
 	if err != nil {
 		return err
@@ -101,6 +104,7 @@ func cmdRun(ctx context.Context, args []string) error {
 		return err
 	}
 	printSummaries(os.Stdout, sums)
+	printPreference(os.Stdout, sums)
 	printComparisons(os.Stdout, comps)
 	if rep := comparisonReport(rows, comps, report.Baseline(rows), opt); len(rep.Controls) > 0 || len(rep.Verdicts) > 0 {
 		printControls(os.Stdout, rep)
@@ -111,10 +115,10 @@ func cmdRun(ctx context.Context, args []string) error {
 
 // runFlags are the flags of w2s run that set its Spec.
 type runFlags struct {
-	data, weak, strong, methods, balance, pgrMetric, config *string
-	seeds, limit, epochs, ftEpochs                          *int
-	seedBase                                                *int64
-	ftLR, gap                                               *float64
+	data, weak, strong, methods, balance, pgrMetric, config, task *string
+	seeds, limit, epochs, ftEpochs                                *int
+	seedBase                                                      *int64
+	ftLR, gap                                                     *float64
 }
 
 func defineRunFlags(fs *flag.FlagSet, def experiment.Spec) runFlags {
@@ -132,6 +136,7 @@ func defineRunFlags(fs *flag.FlagSet, def experiment.Spec) runFlags {
 		ftEpochs:  fs.Int("ft-epochs", 0, "fine-tuned (ENC-ft) strong student: epochs of the ceiling and every student (0: default)"),
 		ftLR:      fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)"),
 		gap:       fs.Float64("gap-threshold", def.GapThreshold, "report \"no gap\" instead of a PGR when ceiling − floor is below this"),
+		task:      fs.String("task", "", "preference: every --data entry must be preference pairs (reward models; see README, Preference data), classification: none may be; empty: each dataset's own kind"),
 		config:    fs.String("config", "", "YAML file with the same keys (data, weak, strong, method, seeds, limit, ...); flags given explicitly override it"),
 	}
 }
@@ -169,6 +174,7 @@ func (f runFlags) spec(fs *flag.FlagSet, def experiment.Spec) (experiment.Spec, 
 		{"ft-epochs", false, func() { spec.FTEpochs = *f.ftEpochs }},
 		{"ft-lr", false, func() { spec.FTLR = *f.ftLR }},
 		{"gap-threshold", false, func() { spec.GapThreshold = *f.gap }},
+		{"task", false, func() { spec.Task = *f.task }},
 	} {
 		if set[o.flag] || (o.always && noConfig) {
 			o.apply()
@@ -207,6 +213,9 @@ func dryRun(ctx context.Context, w io.Writer, spec experiment.Spec) error {
 		}
 	}
 	if _, err := data.CheckInputs(ctx, files, nil); err != nil {
+		return err
+	}
+	if err := data.CheckTask(spec.Datasets, spec.Task); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "datasets: %s\npair: %s → %s\nmethods: %s\nseeds: %d from %d\n",

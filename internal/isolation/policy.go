@@ -55,6 +55,10 @@ func dataRule(name string) string {
 		return "raw IDX file contents (label files included)"
 	case name == "CheckInputs":
 		return "dataset loader: reads every dataset file in full to check it"
+	case name == "EntryTask" || name == "CheckTask":
+		return "dataset reader: opens --data files to tell a preference file from a classification file"
+	case name == "Pair":
+		return "a data.Pair carries the gold grades of its two responses (best-of-n)"
 	}
 	return ""
 }
