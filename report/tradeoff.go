@@ -141,15 +141,15 @@ func frontsSVG(g frontGroup) string {
 	return b.String()
 }
 
-var tradeoffTmpl = template.Must(template.New("tradeoff").Parse(`<h2>Competence and conformity</h2>
+var tradeoffTmpl = template.Must(template.New("tradeoff").Parse(`<h2 id="tradeoff">Competence and conformity</h2>
 <p>Each point is one optimiser at one λ (weight of conformity), the mean over seeds with 95% t-intervals on both axes; filled points are on
 the optimiser's Pareto front (no other of its points is at least as good on both axes), joined by a line. Competence is test accuracy against
 hidden gold; conformity is value respect (the share of value-constrained test examples given the required class) on data with a value
 channel, else agreement with the weak supervisor. Hypervolume: the area of [0,1]² above (0, 0) that a seed's points dominate, mean over
 seeds with a 95% t-interval; differences are paired by seed, with an exact sign-flip p and Holm's correction over the optimisers of a pair.
 Misfit inequality (Charikar et al. 2024, gain ≥ misfit in squared loss on test): held on {{.MisfitHolds}} of {{.MisfitRows}} rows.</p>
-{{range .Groups}}<h3>{{.Dataset}}: {{.Weak}} → {{.Strong}}</h3>
-<div class="plot">{{.SVG}}</div>
+{{range $i, $g := .Groups}}<h3>{{.Dataset}}: {{.Weak}} → {{.Strong}}</h3>
+<div class="plot" id="fronts-{{$i}}">{{.SVG}}</div>
 <table><thead><tr><th>optimiser</th><th>hypervolume [95% CI]</th><th>seeds</th></tr></thead><tbody>
 {{range .HV}}<tr><td>{{.Name}}</td><td>{{.Value}}</td><td>{{.N}}</td></tr>
 {{end}}</tbody></table>
