@@ -225,3 +225,42 @@ func printTradeoff(w io.Writer, t eval.Tradeoff) {
 	tw.Flush()
 	fmt.Fprintf(w, "\nmisfit inequality (gain ≥ misfit, squared loss on test; Charikar et al. 2024): held on %d of %d rows\n", t.Misfit.Holds, t.Misfit.Rows)
 }
+
+// competenceNotes is METHODS.md's section on the competence–conformity
+// optimisers (issue 15): competence, conformity, the value channel and gap
+// annealing, a paragraph each.
+const competenceNotes = `
+## Competence and conformity (issue 15)
+
+Kim et al., "Research on Superalignment Should Advance Now with Parallel Optimization of Competence and Conformity"
+(arXiv 2503.07660; v2 "… Alternating Competence and Conformity Optimization"), a position paper without code or numbers,
+argues that a model more capable than its supervisor must be optimised for task competence and for value conformity, at
+once or in turn, keeping an appropriate gap between its capability and its supervisor's and diversifying its supervision.
+The four optimisers ` + "`simultaneous`, `alternating`, `sequential` and `anneal`" + ` make that executable; ` + "`w2s tradeoff`" + ` sweeps them
+over λ (the weight of conformity) and reports their fronts.
+
+**Competence** is what the student can do: its test accuracy (and AUROC) against hidden gold. As a training signal it is the
+student's own confident predictions — hardened to one-hot, in the loss at the weak labels' batch prior as logconf does, or
+between stages as the previous student's argmax — because a student that trusts itself where it is confident is how
+weak-to-strong generalisation goes beyond its supervisor (Burns et al.'s auxiliary confidence loss is the nearest relative).
+
+**Conformity** is how the student follows its supervision. Rows report it split by whether the supervisor is right: following
+a right supervisor is conformity (` + "`conform_right`" + `), following a wrong one is error inheritance (` + "`conform_wrong`" + `), both on test,
+and, with a value channel, ` + "`value_respect`" + `: the share of value-constrained test examples the student gives the required class.
+The fronts put competence against value respect on value-channel data, else against agreement with the weak supervisor. All of
+these read gold, so they are computed in eval only. Rows also check the misfit inequality of Charikar, Pabbaraju and
+Shiragur (NeurIPS 2024): gain over the weak model ≥ misfit, in squared loss on test (` + "`gain_sq`, `misfit_sq`, `misfit_holds`" + `).
+
+**The value channel** is a per-example constraint beside the task label: the class the output must be, such as "this mail must
+never be filtered" (value ` + "`ham`" + `). Files may add a ` + "`value`" + ` column (a class, or blank/null for none); the built-in ` + "`spam-value`" + `
+gives every SpamAssassin hard-ham mail (legitimate mail that looks commercial) the value ham. Methods never see the value
+labels of train_strong or test: a weak value supervisor — a probe on the weak encoder trained on train_weak's value labels,
+inverse-frequency weighted since constraints are rare — gives each train_strong example a probability of being constrained,
+and the conformity targets move towards the required class by that probability.
+
+**Gap annealing** keeps the gap between supervisor and student small at every step: ` + "`anneal`" + ` climbs a ladder of supervisors of
+rising capacity (the encoders between the weak and the strong one, e.g. glove for bow → use-lite; ` + "`weak:mlp`" + ` where none lies
+between; then a probe on the student's frozen encoder when the student is fine-tuned), each cross-fitted on the previous one's
+labels, the last supervising the student as ` + "`simultaneous`" + ` does. Diverse supervision is the ` + "`supervisors=`" + ` parameter of every
+optimiser: weak supervisors of different families (` + "`weak+bow`" + `) mixed by out-of-fold likelihood, as ` + "`ensemble`" + ` mixes them.
+`
