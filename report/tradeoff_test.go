@@ -170,4 +170,3 @@ func chromium(t *testing.T) string {
 	t.Skip("browser test skipped: /usr/bin/chromium is missing and installing it needs root (apt-get install -y chromium)")
 	return ""
 }
-
