@@ -127,11 +127,9 @@ func TradeoffOf(rows []store.Row, optimisers []string, baseline, axis string, se
 	groups := map[gkey]map[point][]store.Row{}
 	var order []gkey
 	for _, r := range rows {
-		if r.MisfitSq > 0 || r.GainSq != 0 {
-			out.Misfit.Rows++
-			if r.MisfitHolds {
-				out.Misfit.Holds++
-			}
+		out.Misfit.Rows++ // every row of the run, optimiser or not
+		if r.MisfitHolds {
+			out.Misfit.Holds++
 		}
 		opt, lambda, err := SplitOptimiser(r.Method)
 		if err != nil {
