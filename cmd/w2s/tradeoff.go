@@ -175,6 +175,28 @@ func cmdTradeoff(ctx context.Context, args []string) error {
 	return nil
 }
 
+// tradeoffOfRows is the trade-off analysis of the optimisers present in
+// rows (as w2s tradeoff computes it: simultaneous the baseline, the
+// conformity axis chosen per pair), and whether there are any.
+func tradeoffOfRows(rows []store.Row, seed int64) (eval.Tradeoff, bool, error) {
+	present := map[string]bool{}
+	for _, r := range rows {
+		name, _, _ := strings.Cut(r.Method, ":")
+		present[name] = true
+	}
+	var opts []string
+	for _, o := range method.Optimisers {
+		if present[o] {
+			opts = append(opts, o)
+		}
+	}
+	if len(opts) == 0 {
+		return eval.Tradeoff{}, false, nil
+	}
+	t, err := eval.TradeoffOf(rows, opts, "simultaneous", eval.AxisAuto, seed)
+	return t, err == nil, err
+}
+
 func ciStr(mean float64, lo, hi *float64) string {
 	if lo == nil || hi == nil {
 		return fmt.Sprintf("%.3f [–]", mean)

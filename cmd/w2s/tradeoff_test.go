@@ -89,6 +89,12 @@ func TestTradeoffUserValues(t *testing.T) {
 	if again.Fronts[1].Hypervolume != tr.Fronts[1].Hypervolume || again.Diffs[0].Mean != tr.Diffs[0].Mean {
 		t.Error("the rerun changed the analysis")
 	}
+	if _, stderr, code := w2s(t, "report", out); code != 0 {
+		t.Fatalf("w2s report: exit %d\n%s", code, stderr)
+	}
+	if html, err := os.ReadFile(filepath.Join(out, "report.html")); err != nil || !bytes.Contains(html, []byte(`id="fronts-0"`)) {
+		t.Errorf("w2s report dropped the fronts (%v)", err)
+	}
 	if _, _, code := w2s(t, "tradeoff", "--data", in, "--method", "naive", "--out", t.TempDir()); code != 2 {
 		t.Errorf("--method accepted (exit %d)", code)
 	}
