@@ -46,6 +46,12 @@ var builtins = []builtin{
 		Package:     "spam-assassin", Task: TaskText,
 	}, loadSpam},
 	{BuiltinInfo{
+		Name: "spam-value",
+		Description: "spam with a value channel: ham vs spam, and every hard-ham mail (legitimate commercial-looking mail, 250 of 4150 ham) carries " +
+			"the value 'ham': the user's constraint that it must never be filtered",
+		Package: "spam-assassin", Task: TaskText,
+	}, loadSpamValue},
+	{BuiltinInfo{
 		Name:        "review-source",
 		Description: "UCI sentiment sentences labelled by source site: imdb, yelp, amazon (3 classes, 1000 each)",
 		Package:     "sentiment", Task: TaskText,
@@ -147,7 +153,21 @@ func loadSentiment(_ context.Context, dir string, log io.Writer) (*Dataset, erro
 // loadSpam reads the SpamAssassin mails listed in data/file_list.json; the
 // folder of each file (easy-ham-*, hard-ham-*, spam-*) gives its class.
 func loadSpam(ctx context.Context, dir string, log io.Writer) (*Dataset, error) {
-	ms, empty, err := readMails(ctx, dir, log, "spam")
+	return loadSpamAs(ctx, dir, log, "spam")
+}
+
+// loadSpamValue is spam with a real value channel (issue 15): the task is
+// ham vs spam as in spam, and each hard-ham mail — legitimate mail that
+// looks commercial, the corpus's own subset — carries the value "ham": a
+// user who must receive such mail (newsletters, receipts, offers they
+// asked for) wants a filter that never flags it, whatever it learned from
+// its supervisor.
+func loadSpamValue(ctx context.Context, dir string, log io.Writer) (*Dataset, error) {
+	return loadSpamAs(ctx, dir, log, "spam-value")
+}
+
+func loadSpamAs(ctx context.Context, dir string, log io.Writer, name string) (*Dataset, error) {
+	ms, empty, err := readMails(ctx, dir, log, name)
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +182,15 @@ func loadSpam(ctx context.Context, dir string, log io.Writer) (*Dataset, error) 
 		default:
 			return nil, fmt.Errorf("%s: entry %d: unknown group %q", filepath.Join(dir, "data", "file_list.json"), m.entry, m.group)
 		}
-		d.Examples = append(d.Examples, Example{Text: m.text, Label: label, Line: m.entry})
+		ex := Example{Text: m.text, Label: label, Line: m.entry}
+		if name == "spam-value" && strings.HasPrefix(m.group, "hard-ham") {
+			ex.Value = 1 + 0 // must be output as class 0, ham
+		}
+		d.Examples = append(d.Examples, ex)
 	}
 	if log != nil {
 		c := d.ClassCounts()
-		fmt.Fprintf(log, "data: spam: %d mails (ham %d, spam %d); %d dropped as empty after stripping headers and markup\n", len(d.Examples), c[0], c[1], empty)
+		fmt.Fprintf(log, "data: %s: %d mails (ham %d, spam %d); %d dropped as empty after stripping headers and markup\n", name, len(d.Examples), c[0], c[1], empty)
 	}
 	return d, nil
 }

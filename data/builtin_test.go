@@ -16,9 +16,9 @@ import (
 
 func TestBuiltinsListed(t *testing.T) {
 	want := map[string]string{"sentiment": "sentiment", "spam": "spam-assassin", "review-source": "sentiment", "spam-subset": "spam-assassin",
-		"spam-hardham": "spam-assassin", "review-pairs": "sentiment", "fashion-mnist": "fashion-mnist", "mnist": "mnist"}
+		"spam-hardham": "spam-assassin", "spam-value": "spam-assassin", "review-pairs": "sentiment", "fashion-mnist": "fashion-mnist", "mnist": "mnist"}
 	task := map[string]string{"sentiment": TaskText, "spam": TaskText, "review-source": TaskText, "spam-subset": TaskText,
-		"spam-hardham": TaskText, "review-pairs": TaskText, "fashion-mnist": TaskImage, "mnist": TaskImage}
+		"spam-hardham": TaskText, "spam-value": TaskText, "review-pairs": TaskText, "fashion-mnist": TaskImage, "mnist": TaskImage}
 	got := Builtins()
 	if len(got) != len(want) {
 		t.Fatalf("Builtins() = %+v", got)

@@ -66,6 +66,24 @@ func (d *Dataset) ContentHash() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// ValueHash is the sha256 (hex) of the value channel (issue 15): per
+// example in order, its value (0 for none). It is "" for a dataset without
+// a value channel. ContentHash leaves values out, so the features, weak
+// models and ceilings of spam and spam-value are one; the value hash enters
+// only the keys of what values change (the student rows).
+func (d *Dataset) ValueHash() string {
+	if !d.HasValue() {
+		return ""
+	}
+	h := sha256.New()
+	putStr(h, "superalign-values-v1")
+	putU64(h, uint64(len(d.Examples)))
+	for _, e := range d.Examples {
+		putU64(h, uint64(e.Value))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 func putU64(h hash.Hash, v uint64) {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], v)

@@ -16,6 +16,9 @@ const (
 	colFeatures = "features"
 	colImage    = "image"
 	colLabel    = "label"
+	// colValue is the optional value channel: a class the output must be
+	// (same type as the labels), or empty/null for no constraint.
+	colValue = "value"
 )
 
 // LoadFile reads a labelled dataset from a .jsonl/.ndjson, .csv or
@@ -118,7 +121,7 @@ func clip(s string, n int) string {
 // would be ignored while its author believes it is read, and a second
 // exact "label" beside it would silently win.
 func caseVariant(name string) error {
-	for _, c := range []string{colText, colFeatures, colImage, colLabel} {
+	for _, c := range []string{colText, colFeatures, colImage, colLabel, colValue} {
 		if name != c && strings.EqualFold(strings.TrimSpace(name), c) {
 			return fmt.Errorf("column %q is read only when named exactly %q (names are case-sensitive): rename it", clip(name, 40), c)
 		}

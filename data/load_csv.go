@@ -77,6 +77,9 @@ func readCSV(r io.Reader, b *builder) error {
 		if li, ok := cols[colLabel]; ok {
 			row[colLabel] = csvLabel(rec[li])
 		}
+		if vi, ok := cols[colValue]; ok {
+			row[colValue] = csvLabel(rec[vi])
+		}
 		if err := b.add(line, row); err != nil {
 			return err
 		}

@@ -51,6 +51,10 @@ func readParquet(f *os.File, b *builder) error {
 		return &InputError{File: b.file, Line: 0, Reason: fmt.Sprintf("%v in schema (columns: %s)", err, strings.Join(names, ", "))}
 	}
 	inCol := leaf[input]
+	valueCol, hasValue := leaf[colValue]
+	if !hasValue {
+		valueCol = -1
+	}
 	if !hasLabel {
 		labelCol = -1 // matches no column
 	}
@@ -62,13 +66,15 @@ func readParquet(f *os.File, b *builder) error {
 			n, err := rows.ReadRows(buf)
 			for _, r := range buf[:n] {
 				rowNum++
-				var in, label []parquet.Value
+				var in, label, value []parquet.Value
 				for _, v := range r {
 					switch v.Column() {
 					case inCol:
 						in = append(in, v)
 					case labelCol:
 						label = append(label, v)
+					case valueCol:
+						value = append(value, v)
 					}
 				}
 				row := map[string]any{}
@@ -80,6 +86,9 @@ func readParquet(f *os.File, b *builder) error {
 				}
 				if cerr == nil && hasLabel {
 					row[colLabel], cerr = parquetScalar(label)
+				}
+				if cerr == nil && hasValue {
+					row[colValue], cerr = parquetScalar(value)
 				}
 				if cerr != nil {
 					rows.Close()

@@ -27,6 +27,9 @@ type builder struct {
 	examples   []Example
 	ints       []int64
 	strs       []string
+	// values holds each example's raw value-channel entry (nil: none),
+	// typed like the labels and mapped to a class in finish.
+	values []any
 }
 
 func (b *builder) n() int { return len(b.examples) }
@@ -109,13 +112,42 @@ func (b *builder) add(line int, row map[string]any) error {
 		}
 		return b.errf(line, "label %v is %s%s but the first row's (line %d) is %s: use one label type", lv, kindName(isInt), hint, b.firstLine, kindName(b.intLabels))
 	}
+	val, err := b.value(line, row, isInt)
+	if err != nil {
+		return err
+	}
 	b.examples = append(b.examples, ex)
+	b.values = append(b.values, val)
 	if isInt {
 		b.ints = append(b.ints, i)
 	} else {
 		b.strs = append(b.strs, s)
 	}
 	return nil
+}
+
+// value reads the optional value channel of a row: absent, null or blank
+// is no constraint; anything else must read as a label of the file's label
+// type (the rule of toLabel), and finish checks it names a class.
+func (b *builder) value(line int, row map[string]any, intLabels bool) (any, error) {
+	v, ok := row[colValue]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	if s, text := v.(string); text && strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	isInt, i, s, err := toLabel(v)
+	if err != nil {
+		return nil, b.errf(line, "column %q: %v (a value is a class the output must be, or blank for none)", colValue, err)
+	}
+	if isInt != intLabels {
+		return nil, b.errf(line, "value %v is %s but the labels are %s: a value names a class", v, kindName(isInt), kindName(intLabels))
+	}
+	if isInt {
+		return i, nil
+	}
+	return s, nil
 }
 
 func kindName(isInt bool) string {
@@ -148,6 +180,17 @@ func (b *builder) finish() (*Dataset, error) {
 		for k, v := range b.strs {
 			d.Examples[k].Label, _ = slices.BinarySearch(vals, v)
 		}
+	}
+	for k, v := range b.values {
+		if v == nil {
+			continue
+		}
+		name := fmt.Sprint(v)
+		c := slices.Index(d.Classes, name)
+		if c < 0 {
+			return nil, b.errf(d.Examples[k].Line, "value %q is not a class of the labels (%s): a value names the class the output must be", clip(name, 40), strings.Join(d.Classes, ", "))
+		}
+		d.Examples[k].Value = c + 1
 	}
 	if len(d.Classes) < 2 {
 		return nil, b.errf(b.firstLine, "only one class (%q) in %d rows: a classifier needs at least 2", d.Classes[0], len(d.Examples))

@@ -31,6 +31,9 @@ type Hidden struct {
 	trainStrong []int
 	test        []int
 	k           int
+	// testValues is the value channel of test (issue 15): the class each
+	// example must be output as, -1 for none; nil without a value channel.
+	testValues []int
 }
 
 // NewHidden keeps copies of the gold labels of train_strong and test, so that

@@ -65,6 +65,8 @@ type CellKeys struct {
 	// the results rows' config_hash, adds the method.
 	Setup  string `json:"setup"`
 	Config string `json:"config"`
+	// Values is the dataset's value-channel hash, "" without one.
+	Values string `json:"values,omitempty"`
 }
 
 // CellStats says which shared nodes a cell reused from disk or memory.
@@ -202,7 +204,7 @@ func hashJSON(v any) string {
 }
 
 // keys computes the node keys of a cell.
-func keys(cs CellSpec, dsHash string, pairwise bool, weak, strong student.Student, weakFP, strongFP string) CellKeys {
+func keys(cs CellSpec, dsHash string, pairwise bool, valueHash string, weak, strong student.Student, weakFP, strongFP string) CellKeys {
 	var k CellKeys
 	k.WeakFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": weak.Spec().Encoder, "fp": weakFP})
 	k.StrongFeatures = hashJSON(map[string]any{"dataset": dsHash, "encoder": strong.Spec().Encoder, "fp": strongFP})
@@ -237,6 +239,13 @@ func keys(cs CellSpec, dsHash string, pairwise bool, weak, strong student.Studen
 	if m := cs.metric(); m != eval.MetricAccuracy {
 		setup["pgr_metric"] = string(m)
 	}
+	// A value channel (issue 15) changes what value-aware methods train on
+	// and what rows report, not the features or teachers: it enters the
+	// setup, and through it the student node, only when present.
+	if valueHash != "" {
+		setup["values"] = valueHash
+		k.Values = valueHash
+	}
 	k.Setup = hashJSON(setup)
 	return withMethod(k, cs)
 }
@@ -256,6 +265,9 @@ func studentKey(k CellKeys, cs CellSpec) string {
 		"ceiling": k.Ceiling, "method": cs.Method, "gap": cs.GapThreshold, "resamples": cs.Resamples, "version": Version}
 	if m := cs.metric(); m != eval.MetricAccuracy {
 		node["pgr_metric"] = string(m)
+	}
+	if k.Values != "" {
+		node["values"] = k.Values
 	}
 	return hashJSON(node)
 }
@@ -287,7 +299,7 @@ func (c *CellRunner) Keys(ctx context.Context, cs CellSpec) (CellKeys, error) {
 	if err != nil {
 		return CellKeys{}, err
 	}
-	return keys(cs, dsHash, ds.IsPairwise(), weak, strong, weakFP, strongFP), nil
+	return keys(cs, dsHash, ds.IsPairwise(), ds.ValueHash(), weak, strong, weakFP, strongFP), nil
 }
 
 // Info is what methods check before any work (method.Check): the cell's
@@ -365,7 +377,7 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	if err != nil {
 		return nil, err
 	}
-	cell := &Cell{spec: cs, ds: ds, weak: weak, strong: strong, keys: keys(cs, dsHash, ds.IsPairwise(), weak, strong, weakFP, strongFP)}
+	cell := &Cell{spec: cs, ds: ds, weak: weak, strong: strong, keys: keys(cs, dsHash, ds.IsPairwise(), ds.ValueHash(), weak, strong, weakFP, strongFP)}
 	var rows []int
 	if cs.Limit > 0 && cs.Limit < len(ds.Examples) {
 		if rows, err = usedRows(cs, ds); err != nil {
@@ -494,6 +506,11 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 		return nil, err
 	}
 	cell.hidden = eval.NewHidden(ds.Labels(split.TrainStrong), ds.Labels(split.Test), k)
+	if ds.HasValue() {
+		if err := cell.hidden.SetTestValues(ds.Values(split.Test)); err != nil {
+			return nil, fmt.Errorf("%s: %w", ds.Source, err)
+		}
+	}
 	cell.testTexts, cell.trainStrongTexts = ds.Texts(split.Test), ds.Texts(split.TrainStrong)
 	cell.classCounts = [3][]int{ds.ClassCountsOf(split.TrainWeak), ds.ClassCountsOf(split.TrainStrong), ds.ClassCountsOf(split.Test)}
 
@@ -526,6 +543,13 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 		}, strong.Spec().Encoder),
 		Log: c.Log,
 	}
+	if ds.HasValue() {
+		if cell.view.Value, err = weakValue(ctx, ds.Values(split.TrainWeak), cell.view.TrainWeak.Weak, cell.view.TrainStrong.Weak, weakProbe, cs.Seed); err != nil {
+			return nil, fmt.Errorf("%s seed %d: weak value supervisor: %w", ds.Name, cs.Seed, err)
+		}
+		c.logf("%s seed %d: weak value supervisor (%s) flags %d of %d train_strong examples for class %q", ds.Name, cs.Seed, weak.Spec(),
+			countAbove(cell.view.Value.TrainStrong, 0.5), len(split.TrainStrong), ds.Classes[cell.view.Value.Class])
+	}
 	cfg := trainConfig(strong, strongSeed(cs.Seed))
 	if strong.Reads() == student.ReadsTexts {
 		cfg.Log = c.Log
@@ -536,6 +560,71 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 		cell.exec.CheckpointDir = c.Checkpoints
 	}
 	return cell, nil
+}
+
+// weakValue trains the weak value supervisor: a probe with the weak
+// model's configuration on the weak features of train_weak, fitted to its
+// value labels (constrained or not; inverse-frequency weighted, since
+// constraints are rare), and returns its probabilities on train_strong.
+// Its training data are the supervisor's own, as the weak model's gold
+// is. One value class per dataset: a constraint is "must be class c".
+func weakValue(ctx context.Context, values []int, xw, xs data.Matrix, cfg student.ProbeConfig, seed int64) (*method.WeakValue, error) {
+	class := -1
+	flags := make([]int, len(values))
+	for i, v := range values {
+		if v < 0 {
+			continue
+		}
+		if class >= 0 && v != class {
+			return nil, fmt.Errorf("train_weak has value constraints for two classes (%d and %d): value-aware training supports one", class, v)
+		}
+		class, flags[i] = v, 1
+	}
+	out := &method.WeakValue{Class: class, TrainStrong: make([]float32, xs.Rows)}
+	nFlag := countAbove(intsToFloats(flags), 0.5)
+	if nFlag == 0 || nFlag == len(flags) {
+		// Nothing (or everything) to tell apart: the supervisor knows no
+		// constraint. Class 0 is a placeholder no flag refers to.
+		if class < 0 {
+			out.Class = 0
+		}
+		for i := range out.TrainStrong {
+			out.TrainStrong[i] = float32(nFlag / max(1, len(flags)))
+		}
+		return out, nil
+	}
+	cfg.ClassBalanced = true
+	cfg.Seed = seeds.Derive(seed, "weak-value")
+	p, err := student.FitProbeLabels(ctx, xw, flags, 2, cfg)
+	if err != nil {
+		return nil, err
+	}
+	pred, err := p.Predict(xs)
+	if err != nil {
+		return nil, err
+	}
+	for i := range out.TrainStrong {
+		out.TrainStrong[i] = pred.Row(i)[1]
+	}
+	return out, nil
+}
+
+func intsToFloats(xs []int) []float32 {
+	out := make([]float32, len(xs))
+	for i, x := range xs {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+func countAbove(xs []float32, t float32) int {
+	n := 0
+	for _, x := range xs {
+		if x > t {
+			n++
+		}
+	}
+	return n
 }
 
 // checkpoints reports whether fits of s are checkpointed: fine-tunes take
@@ -685,6 +774,11 @@ func (c *CellRunner) RunMethod(ctx context.Context, cell *Cell, m method.Method,
 			return store.Row{}, nil, fmt.Errorf("%s: %w", m.Name(), err)
 		}
 	}
+	conf, err := cell.hidden.Conformity(cell.floorTest, studentTest)
+	if err != nil {
+		return store.Row{}, nil, fmt.Errorf("%s: conformity: %w", m.Name(), err)
+	}
+	conf.Fill(&row)
 	if tr.Calibration != nil {
 		t := tr.Calibration.Temperature
 		row.WeakTemperature = &t

@@ -28,6 +28,67 @@ package method
 //
 // Train_weak gold: none.
 //
+// # alternating
+//
+// competence and conformity in turn: phases alternate a conformity phase
+// (supervisor labels and value constraints, then lambda·them + (1 -
+// lambda)·the previous student) and a competence phase (the previous
+// student's hardened predictions).
+//
+// Reference: Kim et al., 'Research on Superalignment Should Advance Now with
+// Parallel Optimization of Competence and Conformity' (arXiv 2503.07660; v2
+// '… Alternating Competence and Conformity Optimization'), a position paper
+// without code.
+//
+// Parameters: lambda=0.5 (weight of conformity: supervisor labels and value
+// constraints; 1 - lambda on the student's own confident predictions);
+// supervisors=weak (diverse supervision: weak supervisors ENC[:HEAD] joined
+// by '+', mixed as the ensemble method mixes them, e.g. weak+bow); phases=4
+// (students trained, conformity first, >= 2).
+//
+// Adaptation: each phase trains a fresh student on targets built from the
+// previous phase's predictions of train_strong (the plan/stage machinery),
+// not one student updated in place.
+//
+// Train_weak gold: none; with supervisors beyond 'weak', weak-side: the extra
+// supervisors and their mixture weights fit on train_weak gold with weak
+// features (free, recorded).
+//
+// Not in --method all: a competence–conformity optimiser: `w2s tradeoff`
+// sweeps it over lambda.
+//
+// # anneal
+//
+// gap annealing: a ladder of supervisors of rising capacity, each trained on
+// the previous one's labels (the first on the supervisor labels with value
+// constraints), the last supervising the student as simultaneous does.
+//
+// Reference: Kim et al., 'Research on Superalignment Should Advance Now with
+// Parallel Optimization of Competence and Conformity' (arXiv 2503.07660; v2
+// '… Alternating Competence and Conformity Optimization'), a position paper
+// without code (gap annealing); Burns et al. 2023 §4.3.1 bootstrapping.
+//
+// Parameters: lambda=0.5 (weight of conformity: supervisor labels and value
+// constraints; 1 - lambda on the student's own confident predictions);
+// supervisors=weak (diverse supervision: weak supervisors ENC[:HEAD] joined
+// by '+', mixed as the ensemble method mixes them, e.g. weak+bow);
+// ladder=auto (auto: the encoders strictly between the weak and the strong
+// one on the ladder bow < glove < use-lite; pixels < mobilenet-v2 <
+// mobilenet-v2-mid < inception-v3-139 < inception-v3, or weak:mlp where none
+// lies between, then a probe on the student's frozen encoder when the student
+// is fine-tuned; or rungs ENC[:HEAD] joined by '+').
+//
+// Adaptation: rungs are probes on frozen features, each labelling
+// train_strong out of fold (2 folds); the paper's iterative teacher-student
+// training is this one upward pass.
+//
+// Train_weak gold: none; with supervisors beyond 'weak', weak-side: the extra
+// supervisors and their mixture weights fit on train_weak gold with weak
+// features (free, recorded).
+//
+// Not in --method all: a competence–conformity optimiser: `w2s tradeoff`
+// sweeps it over lambda.
+//
 // # bootstrap
 //
 // supervision through a chain of intermediate models: each rung is trained on
@@ -450,6 +511,60 @@ package method
 // graph of strong features seeded with the current labels.
 //
 // Train_weak gold: budget: gold=B (default 100), P(IK)'s training examples.
+//
+// # sequential
+//
+// conformity, then competence: a student on the supervisor labels with value
+// constraints, then a fresh one on lambda·them + (1 - lambda)·the first
+// student's hardened predictions.
+//
+// Reference: Kim et al., 'Research on Superalignment Should Advance Now with
+// Parallel Optimization of Competence and Conformity' (arXiv 2503.07660; v2
+// '… Alternating Competence and Conformity Optimization'), a position paper
+// without code.
+//
+// Parameters: lambda=0.5 (weight of conformity: supervisor labels and value
+// constraints; 1 - lambda on the student's own confident predictions);
+// supervisors=weak (diverse supervision: weak supervisors ENC[:HEAD] joined
+// by '+', mixed as the ensemble method mixes them, e.g. weak+bow).
+//
+// Adaptation: the competence stage keeps a conformity anchor of weight
+// lambda, so lambda traces a front.
+//
+// Train_weak gold: none; with supervisors beyond 'weak', weak-side: the extra
+// supervisors and their mixture weights fit on train_weak gold with weak
+// features (free, recorded).
+//
+// Not in --method all: a competence–conformity optimiser: `w2s tradeoff`
+// sweeps it over lambda.
+//
+// # simultaneous
+//
+// competence and conformity at once: one student trained on
+// lambda·CE(supervisor labels with value constraints) + (1 - lambda)·CE(its
+// own hardened predictions).
+//
+// Reference: Kim et al., 'Research on Superalignment Should Advance Now with
+// Parallel Optimization of Competence and Conformity' (arXiv 2503.07660; v2
+// '… Alternating Competence and Conformity Optimization'), a position paper
+// without code; the loss is Burns et al.'s auxiliary confidence loss (arXiv
+// 2312.09390) with a value term.
+//
+// Parameters: lambda=0.5 (weight of conformity: supervisor labels and value
+// constraints; 1 - lambda on the student's own confident predictions);
+// supervisors=weak (diverse supervision: weak supervisors ENC[:HEAD] joined
+// by '+', mixed as the ensemble method mixes them, e.g. weak+bow).
+//
+// Adaptation: the paper gives no objective; competence is self-training on
+// the student's own confident predictions (hardened at the weak labels' batch
+// prior), warmed up over 10% of steps.
+//
+// Train_weak gold: none; with supervisors beyond 'weak', weak-side: the extra
+// supervisors and their mixture weights fit on train_weak gold with weak
+// features (free, recorded).
+//
+// Not in --method all: a competence–conformity optimiser: `w2s tradeoff`
+// sweeps it over lambda.
 //
 // # topo-filter
 //

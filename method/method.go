@@ -63,8 +63,24 @@ type View struct {
 	// (WeakSideFeatures), so that no train_weak strong features reach a
 	// method outside its gold budget.
 	Features func(ctx context.Context, encoder string) (trainWeak, trainStrong data.Matrix, err error)
+	// Value is the value channel as a method may see it (issue 15): the
+	// weak value supervisor's labels of train_strong. Nil when the dataset
+	// has no value channel.
+	Value *WeakValue
 	// Log receives progress and notes; may be io.Discard.
 	Log io.Writer
+}
+
+// WeakValue is a weak value supervisor's view of train_strong: Class is
+// the class a value-constrained example must be output as ("ham": this
+// mail must never be filtered), and TrainStrong [Ns] the supervisor's
+// probability that each example carries the constraint. The supervisor is
+// a probe on the weak encoder's features trained on train_weak's value
+// labels (the supervisor's own data, like the weak model's gold), so it is
+// weak too: it misses constrained examples and flags others.
+type WeakValue struct {
+	Class       int
+	TrainStrong []float32
 }
 
 // SupervisorSplit holds train_weak's frozen weak features. Its gold and

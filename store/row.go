@@ -58,6 +58,30 @@ type Row struct {
 	ReplacedFrac      *float64 `json:"replaced_frac" parquet:"replaced_frac,optional"`
 	ReplacedWeakWrong *float64 `json:"replaced_weak_wrong" parquet:"replaced_weak_wrong,optional"`
 
+	// Competence and conformity (issue 15), on test, scored in eval.
+	// Competence is the accuracy and AUROC above. Conformity: how often the
+	// student outputs the weak model's class where the weak model is right
+	// (ConformRight) and where it is wrong (ConformWrong, error
+	// inheritance as agreement); nil when the weak model has no test
+	// example of that kind. With a value channel: the fraction of
+	// value-constrained test examples on which the student (ValueRespect)
+	// and the weak model (WeakValueRespect) output the required class, over
+	// NValueTest examples; nil without one.
+	ConformRight     *float64 `json:"conform_right" parquet:"conform_right,optional"`
+	ConformWrong     *float64 `json:"conform_wrong" parquet:"conform_wrong,optional"`
+	ValueRespect     *float64 `json:"value_respect" parquet:"value_respect,optional"`
+	WeakValueRespect *float64 `json:"weak_value_respect" parquet:"weak_value_respect,optional"`
+	NValueTest       int      `json:"n_value_test,omitempty" parquet:"n_value_test,optional"`
+	// The misfit inequality of Charikar, Pabbaraju and Shiragur (NeurIPS
+	// 2024), in squared loss on test probabilities: GainSq = d(gold, weak)
+	// − d(gold, student), MisfitSq = d(student, weak), d the mean squared
+	// distance between probability vectors (gold one-hot); MisfitHolds
+	// says GainSq ≥ MisfitSq, what the theorem predicts for a student that
+	// is the projection of the weak model onto a convex strong class.
+	GainSq      float64 `json:"gain_sq" parquet:"gain_sq"`
+	MisfitSq    float64 `json:"misfit_sq" parquet:"misfit_sq"`
+	MisfitHolds bool    `json:"misfit_holds" parquet:"misfit_holds"`
+
 	// FineTuned says the strong student's encoder was trained end to end;
 	// StrongTrain is its training configuration (epochs, batch, learning
 	// rates, schedule, seed) and Stages the number of students the

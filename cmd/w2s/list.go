@@ -165,6 +165,7 @@ func methodsMarkdown() string {
 		b.WriteString("\nNot in `--method all` (run them by name):\n\n" + strings.Join(notInAll, "\n") + "\n")
 	}
 	b.WriteString(fidelityNotes)
+	b.WriteString(competenceNotes)
 	return b.String()
 }
 

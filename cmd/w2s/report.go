@@ -172,6 +172,17 @@ func reportRuns(dirs []string, out, baseline string, gap float64, png bool, comm
 	if err != nil {
 		return nil, nil, err
 	}
+	// Rows of the competence–conformity optimisers (w2s tradeoff) get the
+	// trade-off section again, recomputed from the rows as the run did.
+	trade, hasTrade, err := tradeoffOfRows(rows, seed)
+	if err != nil {
+		return nil, nil, err
+	}
+	if hasTrade {
+		if page, _, _, err = report.TradeoffPage(meta, rows, opt, trade); err != nil {
+			return nil, nil, err
+		}
+	}
 	var wrote []string
 	if len(runs) == 1 {
 		r := runs[0]
@@ -209,6 +220,13 @@ func reportRuns(dirs []string, out, baseline string, gap float64, png bool, comm
 		imgs, err := report.PlotsPNG(sums)
 		if err != nil {
 			return nil, nil, err
+		}
+		if hasTrade {
+			more, err := report.TradeoffPNGs(trade)
+			if err != nil {
+				return nil, nil, err
+			}
+			imgs = append(imgs, more...)
 		}
 		for _, im := range imgs {
 			p := filepath.Join(filepath.Dir(out), im.Name)

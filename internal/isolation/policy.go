@@ -96,6 +96,9 @@ func members() map[string]Member {
 		"ClassCounts":   {CallOnly: true, Reason: "Dataset.ClassCounts counts gold labels"},
 		"ClassCountsOf": {CallOnly: true, Reason: "Dataset.ClassCountsOf counts gold labels"},
 		"Examples":      {Reason: reasonExample},
+		// The value channel's labels are gold too (issue 15): a method sees
+		// only the weak value supervisor's probabilities (View.Value).
+		"Values": {CallOnly: true, Reason: "Dataset.Values returns the value channel's labels, gold of the value supervisor"},
 	}
 }
 
