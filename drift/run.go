@@ -151,32 +151,7 @@ func Run(ctx context.Context, cfg Config) ([]Row, error) {
 		return nil, fmt.Errorf("drift: supervisor gold %d, need at least 2", cfg.SupGold)
 	}
 	r := &runner{cfg: cfg}
-	var err error
-	open := func(spec string) (student.Student, error) {
-		sp, err := student.Parse(spec)
-		if err != nil {
-			return nil, err
-		}
-		return student.Open(ctx, sp, cfg.Options, cfg.Log)
-	}
-	if r.weak, err = open(cfg.Weak); err != nil {
-		return nil, fmt.Errorf("drift: weak: %w", err)
-	}
-	if r.weak.Reads() != student.ReadsFeatures {
-		return nil, fmt.Errorf("drift: the weak supervisor %s must be a probe", cfg.Weak)
-	}
-	if r.strong, err = open(cfg.Strong); err != nil {
-		return nil, fmt.Errorf("drift: strong: %w", err)
-	}
-	sc := cfg.Scenario
-	r.texts = make([]string, len(sc.Data.Examples))
-	for i, ex := range sc.Data.Examples {
-		r.texts[i] = ex.Text
-	}
-	if r.weakX, err = r.features(ctx, r.weak.Spec().Encoder); err != nil {
-		return nil, err
-	}
-	if r.strongX, err = r.features(ctx, r.strong.Spec().Encoder); err != nil {
+	if err := r.init(ctx); err != nil {
 		return nil, err
 	}
 	var rows []Row
@@ -188,6 +163,39 @@ func Run(ctx context.Context, cfg Config) ([]Row, error) {
 		rows = append(rows, rs...)
 	}
 	return rows, nil
+}
+
+// init opens the students and encodes the scenario's texts.
+func (r *runner) init(ctx context.Context) error {
+	var err error
+	open := func(spec string) (student.Student, error) {
+		sp, err := student.Parse(spec)
+		if err != nil {
+			return nil, err
+		}
+		return student.Open(ctx, sp, r.cfg.Options, r.cfg.Log)
+	}
+	if r.weak, err = open(r.cfg.Weak); err != nil {
+		return fmt.Errorf("drift: weak: %w", err)
+	}
+	if r.weak.Reads() != student.ReadsFeatures {
+		return fmt.Errorf("drift: the weak supervisor %s must be a probe", r.cfg.Weak)
+	}
+	if r.strong, err = open(r.cfg.Strong); err != nil {
+		return fmt.Errorf("drift: strong: %w", err)
+	}
+	sc := r.cfg.Scenario
+	r.texts = make([]string, len(sc.Data.Examples))
+	for i, ex := range sc.Data.Examples {
+		r.texts[i] = ex.Text
+	}
+	if r.weakX, err = r.features(ctx, r.weak.Spec().Encoder); err != nil {
+		return err
+	}
+	if r.strongX, err = r.features(ctx, r.strong.Spec().Encoder); err != nil {
+		return err
+	}
+	return nil
 }
 
 // features encodes the texts of the scenario's pools (only those: a
@@ -390,6 +398,11 @@ func (r *runner) stream(ctx context.Context, su *seedSetup, seed int64, name, ke
 	if err != nil {
 		return nil, err
 	}
+	return r.streamWith(ctx, su, seed, name, key, st)
+}
+
+// streamWith runs strategy st (named name) through the phases.
+func (r *runner) streamWith(ctx context.Context, su *seedSetup, seed int64, name, key string, st Strategy) ([]Row, error) {
 	sc := r.cfg.Scenario
 	var model student.Model
 	var rows []Row
