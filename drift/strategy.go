@@ -44,7 +44,8 @@ func Strategies() []StrategyInfo {
 		{"replay", "a fresh student on the phase's weak labels plus an equal number of earlier phases' rows with the labels their supervisors gave (experience replay)", false},
 		{"lwf", "a fresh student on the phase's rows, targets (1−λ)·weak + λ·previous student's predictions (distillation toward the previous student, LwF; λ=0.5)", false},
 		{"discount", "a fresh student on every phase so far, weights γ^(t−s) for phase s (NS-DPO's time discount, γ=0.5)", false},
-		{"triggered", "keep the student until its disagreement with the new supervisor exceeds the last aligned level by a margin (0.05); then buy gold through the oracle on the most-disputed rows (budget per phase) and re-align on weak labels with the bought gold in their place (weight 3)", true},
+		{"retrain+gold", "the gold-matched control of triggered: retrain every phase, buying the full per-phase budget of gold on random rows of the phase and putting it in place of their weak labels (weight 3)", true},
+		{"triggered", "keep the student until its disagreement with the new supervisor on the new rows exceeds its disagreement on rows held out at its last alignment (a quarter of that phase) by z > 2 and ≥ 0.03; then buy gold through the oracle on the most-disputed rows (budget per phase) and re-align on weak labels with the bought gold in their place (weight 3)", true},
 	}
 }
 
@@ -92,8 +93,10 @@ func NewStrategy(name string, budget int) (Strategy, error) {
 		return lwf{lambda: 0.5}, nil
 	case "discount":
 		return discount{gamma: 0.5}, nil
+	case "retrain+gold":
+		return retrainGold{goldWeight: 3, budget: budget}, nil
 	case "triggered":
-		return &triggered{margin: 0.05, goldWeight: 3, budget: budget, level: math.NaN()}, nil
+		return &triggered{margin: 0.03, z: 2, goldWeight: 3, budget: budget}, nil
 	}
 	return nil, fmt.Errorf("drift: unknown strategy %q (strategies: %s)", name, strings.Join(StrategyNames(), ", "))
 }
@@ -170,22 +173,88 @@ func (d discount) Step(v *View) (Update, error) {
 	return Update{Objective: train.Objective{Targets: v.Weak, Weights: w}, Monitor: math.NaN()}, nil
 }
 
-// triggered watches the disagreement between the current student and the
-// new phase's supervisor on the new rows. Right after an alignment it
-// records the disagreement on the rows it aligned on (the level a student
-// reaches with supervisors it agrees with); a later phase whose
-// disagreement exceeds that level by the margin is flagged as drift. On a
-// flag it buys gold for the rows where student and supervisor disagree
-// most (the critic's pick: largest total-variation distance between their
-// distributions), up to the phase's budget, and re-aligns on the phase's
-// weak labels with the bought rows replaced by gold and weighted up.
-type triggered struct {
-	margin     float64
+// retrainGold spends the budget every phase, on rows drawn at random (a
+// fixed-stride pick over the phase's rows, which are in a seeded random
+// order already), so that triggered's gold is matched by a strategy that
+// buys without a monitor.
+type retrainGold struct {
 	goldWeight float32
 	budget     int
-	level      float64 // disagreement right after the last alignment; NaN until measured
-	aligned    bool
-	last       int // the phase of the last alignment
+}
+
+func (s retrainGold) Step(v *View) (Update, error) {
+	rows := v.Rows(v.Phase)
+	n := min(s.budget, v.Purse.Left(), len(rows))
+	pick := make([]int, n)
+	for k := range pick {
+		pick[k] = rows[k*len(rows)/max(n, 1)]
+	}
+	t, w, err := withGold(v, pick, s.goldWeight)
+	if err != nil {
+		return Update{}, err
+	}
+	return Update{Objective: train.Objective{Targets: t, Rows: rows, Weights: w}, Monitor: math.NaN()}, nil
+}
+
+// withGold buys gold for pick and returns the weak labels with those rows
+// replaced by one-hot gold, and weights goldWeight on them, 1 elsewhere.
+func withGold(v *View, pick []int, goldWeight float32) (data.Matrix, []float32, error) {
+	t := data.NewMatrix(v.Weak.Rows, v.Weak.Cols)
+	copy(t.Values, v.Weak.Values)
+	w := make([]float32, v.Weak.Rows)
+	for i := range w {
+		w[i] = 1
+	}
+	if len(pick) == 0 {
+		return t, w, nil
+	}
+	labels, err := v.Purse.Buy(pick)
+	if err != nil {
+		return data.Matrix{}, nil, err
+	}
+	for k, i := range pick {
+		dst := t.Row(i)
+		for c := range dst {
+			dst[c] = 0
+		}
+		dst[labels[k]] = 1
+		w[i] = goldWeight
+	}
+	return t, w, nil
+}
+
+// triggered watches the disagreement between the current student and the
+// new phase's supervisor on the new rows. When it aligns it holds out
+// every 4th row of the phase (a calibration set it does not train on); at
+// the next phase it measures the student's disagreement with that phase's
+// supervisor on the held-out rows (out of sample, like the new rows) and
+// on the new phase's rows, and flags drift when the new disagreement is
+// higher by more than z = 2 standard errors of the difference of two
+// proportions and by at least the margin. On a flag it buys gold for the
+// rows where student and supervisor disagree most (the critic's pick:
+// largest total-variation distance between their distributions), up to
+// the phase's budget, and re-aligns on the phase's weak labels with the
+// bought rows replaced by gold and weighted up, again holding out a
+// calibration quarter. Otherwise it keeps the student. The held-out rows
+// of the last alignment stay the reference until the next one.
+type triggered struct {
+	margin     float64
+	z          float64
+	goldWeight float32
+	budget     int
+	calib      []int // held-out rows of the last alignment (view rows; views only grow)
+}
+
+// holdOut splits rows into training rows and every 4th as calibration.
+func holdOut(rows []int) (fit, calib []int) {
+	for k, i := range rows {
+		if k%4 == 3 {
+			calib = append(calib, i)
+		} else {
+			fit = append(fit, i)
+		}
+	}
+	return fit, calib
 }
 
 func disagreement(a, b data.Matrix, rows []int) float64 {
@@ -204,25 +273,20 @@ func disagreement(a, b data.Matrix, rows []int) float64 {
 
 func (s *triggered) Step(v *View) (Update, error) {
 	rows := v.Rows(v.Phase)
-	if !s.aligned {
-		s.aligned, s.last, s.level = true, v.Phase, math.NaN()
-		return Update{Objective: train.Objective{Targets: v.Weak, Rows: rows}, Monitor: math.NaN()}, nil
+	if s.calib == nil {
+		fit, calib := holdOut(rows)
+		s.calib = calib
+		return Update{Objective: train.Objective{Targets: v.Weak, Rows: fit}, Monitor: math.NaN()}, nil
 	}
-	// The level is measured on the rows of the last alignment with the
-	// student trained there (the student since, so View.Prev).
-	if math.IsNaN(s.level) {
-		s.level = disagreement(v.Prev, v.Weak, v.Rows(s.last))
-	}
+	level := disagreement(v.Prev, v.Weak, s.calib)
 	d := disagreement(v.Prev, v.Weak, rows)
-	if d <= s.level+s.margin {
+	n1, n2 := float64(len(s.calib)), float64(len(rows))
+	pool := (level*n1 + d*n2) / (n1 + n2)
+	se := math.Sqrt(pool * (1 - pool) * (1/n1 + 1/n2))
+	if d-level < s.margin || d-level <= s.z*se {
 		return Update{Keep: true, Monitor: d}, nil
 	}
-	t := data.NewMatrix(v.Weak.Rows, v.Weak.Cols)
-	copy(t.Values, v.Weak.Values)
-	w := make([]float32, v.Weak.Rows)
-	for i := range w {
-		w[i] = 1
-	}
+	var pick []int
 	if n := min(s.budget, v.Purse.Left(), len(rows)); n > 0 {
 		type scored struct {
 			row int
@@ -237,24 +301,28 @@ func (s *triggered) Step(v *View) (Update, error) {
 			sc[k] = scored{i, tv}
 		}
 		sort.SliceStable(sc, func(a, b int) bool { return sc[a].tv > sc[b].tv })
-		pick := make([]int, n)
-		for k := range pick {
-			pick[k] = sc[k].row
-		}
-		labels, err := v.Purse.Buy(pick)
-		if err != nil {
-			return Update{}, err
-		}
-		for k, i := range pick {
-			dst := t.Row(i)
-			for c := range dst {
-				dst[c] = 0
-			}
-			dst[labels[k]] = 1
-			w[i] = s.goldWeight
+		for k := range n {
+			pick = append(pick, sc[k].row)
 		}
 	}
-	// The new level is measured after this alignment, on these rows.
-	s.last, s.level = v.Phase, math.NaN()
-	return Update{Objective: train.Objective{Targets: t, Rows: rows, Weights: w}, Flagged: true, Monitor: d}, nil
+	t, w, err := withGold(v, pick, s.goldWeight)
+	if err != nil {
+		return Update{}, err
+	}
+	fit, calib := holdOut(rows)
+	// Bought rows are trained on, never held out.
+	bought := map[int]bool{}
+	for _, i := range pick {
+		bought[i] = true
+	}
+	var keepCalib []int
+	for _, i := range calib {
+		if bought[i] {
+			fit = append(fit, i)
+		} else {
+			keepCalib = append(keepCalib, i)
+		}
+	}
+	s.calib = keepCalib
+	return Update{Objective: train.Objective{Targets: t, Rows: fit, Weights: w}, Flagged: true, Monitor: d}, nil
 }

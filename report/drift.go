@@ -56,7 +56,7 @@ func timelineOne(title string, sums []drift.StrategySummary, idx []int) string {
 	lo, hi, step := niceDomain(math.Max(0, lo), math.Min(1, hi))
 	slot := 120.0
 	w := marginLeft + float64(max(phases-1, 1))*slot + marginRight + 60
-	legendTop := 24.0
+	legendTop := 34.0
 	var names, cols []string
 	for n, i := range idx {
 		names = append(names, sums[i].Strategy)
@@ -78,7 +78,9 @@ func timelineOne(title string, sums []drift.StrategySummary, idx []int) string {
 	b.axis(s, step, x0-20, x(phases-1)+20, "accuracy (current values)")
 	for t, n := range first.PhaseNames {
 		b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, x(t), s.bottm+16, esc(n))
-		b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#666">phase %d</text>`, x(t), s.bottm+30, t+1)
+		if n != fmt.Sprintf("phase %d", t+1) {
+			b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#666">phase %d</text>`, x(t), s.bottm+30, t+1)
+		}
 	}
 	line := func(ivs []drift.Interval, col, dash string, band bool) {
 		if band {
@@ -90,7 +92,7 @@ func timelineOne(title string, sums []drift.StrategySummary, idx []int) string {
 				up = append(up, fmt.Sprintf("%.1f,%.1f", x(t), s.y(*iv.Hi)))
 				down = append([]string{fmt.Sprintf("%.1f,%.1f", x(t), s.y(*iv.Lo))}, down...)
 			}
-			b.printf(`<polygon points="%s" fill="%s" fill-opacity="0.15" stroke="none"/>`, strings.Join(append(up, down...), " "), col)
+			b.printf(`<polygon points="%s" fill="%s" fill-opacity="0.1" stroke="none"/>`, strings.Join(append(up, down...), " "), col)
 		}
 		var pts []string
 		for t, iv := range ivs {
@@ -180,7 +182,7 @@ table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;white-space:nowrap}
 th{background:#f3f3f3}
 .note{color:#555;font-size:13px}
-figure{margin:12px 0}
+figure{margin:12px 0;display:inline-block}
 </style></head><body>
 <h1>{{.Title}}</h1>
 {{if .Command}}<p class="note"><code>{{.Command}}</code></p>{{end}}
