@@ -381,3 +381,48 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("never re-aligned: delay %v censored %v, want 2 censored", m.Delay, m.Censored)
 	}
 }
+
+// TestUserFileFromSOTU writes a real user stream, State of the Union
+// passages with their year as time, reads it back as a scenario (four
+// phases of consecutive years, both parties in each) and runs it.
+func TestUserFileFromSOTU(t *testing.T) {
+	testenv.NeedsAssets(t, "sotu, glove")
+	ctx := context.Background()
+	sc, err := Load(ctx, "sotu", 120, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "sotu-stream.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(sc, f); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	us, err := Load(ctx, path, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(us.Phases) != FilePhases || len(us.Data.Examples) != 600 {
+		t.Fatalf("%d phases of %d rows, want %d of 600", len(us.Phases), len(us.Data.Examples), FilePhases)
+	}
+	if us.Phases[0].Name[:4] != "1853" || !strings.HasSuffix(us.Phases[FilePhases-1].Name, "2021") {
+		t.Errorf("phases %v", us.Phases)
+	}
+	cfg := smallConfig(us, "retrain", "triggered")
+	cfg.Seeds = []int64{0}
+	rows, err := Run(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2*FilePhases {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for _, r := range rows {
+		if !(r.Acc > 0.3 && r.Acc <= 1) {
+			t.Errorf("%s phase %d: accuracy %v", r.Strategy, r.Phase, r.Acc)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -229,17 +230,34 @@ func readTimes(path string) (col string, out []timeCell, err error) {
 	return "", nil, fmt.Errorf("%s: a drift stream is a .jsonl, .ndjson or .csv file", path)
 }
 
-// WriteFile writes a scenario as a user stream (JSONL: text, label,
-// phase), each row labelled under its own phase's values: the file form of
-// a built-in scenario, and how the tests build a real user file.
+// WriteFile writes a scenario as a user stream (JSONL: text, label and
+// time when the scenario knows its examples' times, else phase), each row
+// labelled under its own phase's values, in time order: the file form of a
+// built-in scenario, and how a real user file is built for the tests.
 func WriteFile(s *Scenario, w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
+	type rec struct {
+		i, p int
+	}
+	var recs []rec
 	for p, ph := range s.Phases {
 		for _, i := range ph.Pool {
-			if err := enc.Encode(map[string]any{"text": s.Data.Examples[i].Text, "label": s.Classes[s.goldOf(p, i)], "phase": ph.Name}); err != nil {
-				return err
-			}
+			recs = append(recs, rec{i, p})
+		}
+	}
+	if s.times != nil {
+		sort.SliceStable(recs, func(a, b int) bool { return s.times[recs[a].i] < s.times[recs[b].i] })
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, r := range recs {
+		m := map[string]any{"text": s.Data.Examples[r.i].Text, "label": s.Classes[s.goldOf(r.p, r.i)]}
+		if s.times != nil {
+			m["time"] = s.times[r.i]
+		} else {
+			m["phase"] = s.Phases[r.p].Name
+		}
+		if err := enc.Encode(m); err != nil {
+			return err
 		}
 	}
 	return nil

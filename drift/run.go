@@ -25,7 +25,7 @@ import (
 
 // ProtocolVersion enters every saved stream's key: bump it when a change
 // alters numbers, so old rows are recomputed, never mixed with new ones.
-const ProtocolVersion = "drift/v1"
+const ProtocolVersion = "drift/v2"
 
 // Config is one drift run.
 type Config struct {
@@ -252,6 +252,18 @@ func (r *runner) fit(ctx context.Context, s student.Student, in student.Inputs, 
 	return m, err
 }
 
+// fitFrom fine-tunes the strong student from a model it trained before.
+func (r *runner) fitFrom(ctx context.Context, from student.Model, in student.Inputs, o train.Objective, seed int64, name string) (student.Model, error) {
+	ws, ok := r.strong.(student.WarmStarter)
+	if !ok {
+		return nil, fmt.Errorf("student %s cannot start from a trained model", r.cfg.Strong)
+	}
+	tc := r.strong.Config()
+	tc.Seed, tc.Log, tc.Name = seed, nil, name
+	m, _, err := ws.FitFrom(ctx, from, in, o, tc)
+	return m, err
+}
+
 // key names a stream: everything that changes its numbers.
 func (r *runner) key(seed int64, strategy string) string {
 	c := r.cfg
@@ -422,7 +434,12 @@ func (r *runner) streamWith(ctx context.Context, su *seedSetup, seed int64, name
 			return nil, fmt.Errorf("strategy kept a student at phase %d before training one", t)
 		}
 		if !up.Keep {
-			model, err = r.fit(ctx, r.strong, v.Inputs, up.Objective, seeds.Derive(seed, seeds.Lead("drift/student", name, strconv.Itoa(t))), name)
+			fitSeed := seeds.Derive(seed, seeds.Lead("drift/student", name, strconv.Itoa(t)))
+			if up.WarmStart && model != nil {
+				model, err = r.fitFrom(ctx, model, v.Inputs, up.Objective, fitSeed, name)
+			} else {
+				model, err = r.fit(ctx, r.strong, v.Inputs, up.Objective, fitSeed, name)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("phase %d: %w", t, err)
 			}

@@ -35,6 +35,9 @@ type Scenario struct {
 	// phase 0's: detection delay is counted from it.
 	ChangePoint int
 	gold        [][]int // [phase][example] → class under that phase's values
+	// times, when set, is each example's time (a year): WriteFile then
+	// writes a time column instead of the phase.
+	times []float64
 }
 
 // Phase is one period of the stream.
@@ -300,6 +303,7 @@ func sotu(ctx context.Context, perPhase int, log io.Writer) (*Scenario, error) {
 	type passage struct {
 		text       string
 		era, party int
+		year       int
 	}
 	var all []passage
 	for _, f := range files {
@@ -330,7 +334,7 @@ func sotu(ctx context.Context, perPhase int, log io.Writer) (*Scenario, error) {
 			continue
 		}
 		for _, t := range passages(a.Text) {
-			all = append(all, passage{t, era, pa})
+			all = append(all, passage{t, era, pa, a.Year})
 		}
 	}
 	r := scenarioRand("sotu")
@@ -350,6 +354,7 @@ func sotu(ctx context.Context, perPhase int, log io.Writer) (*Scenario, error) {
 			for _, i := range cand[:min(perClass, len(cand))] {
 				pool = append(pool, len(d.Examples))
 				d.Examples = append(d.Examples, data.Example{Text: all[i].text, Label: pa, Line: i + 1})
+				s.times = append(s.times, float64(all[i].year))
 			}
 		}
 		s.Phases = append(s.Phases, Phase{Name: fmt.Sprintf("%d-%d", span[0], span[1]), Pool: shuffled(r, pool)})

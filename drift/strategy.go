@@ -19,6 +19,9 @@ type Update struct {
 	// drift-triggered strategy's monitor); always-realigning strategies
 	// leave it false.
 	Flagged bool
+	// WarmStart trains from the previous student's weights (fine-tuning
+	// it) instead of a fresh initialisation; ignored at phase 0.
+	WarmStart bool
 	// Monitor is the monitored statistic (the triggered strategy's
 	// student–supervisor disagreement), NaN when none.
 	Monitor float64
@@ -41,6 +44,7 @@ func Strategies() []StrategyInfo {
 	return []StrategyInfo{
 		{"static", "align once on phase 1's weak labels, never again", false},
 		{"retrain", "a fresh student on each phase's weak labels", false},
+		{"finetune", "fine-tune the previous phase's student (its weights, probe or encoder, as the start) on the phase's weak labels", false},
 		{"replay", "a fresh student on the phase's weak labels plus an equal number of earlier phases' rows with the labels their supervisors gave (experience replay)", false},
 		{"lwf", "a fresh student on the phase's rows, targets (1−λ)·weak + λ·previous student's predictions (distillation toward the previous student, LwF; λ=0.5)", false},
 		{"discount", "a fresh student on every phase so far, weights γ^(t−s) for phase s (NS-DPO's time discount, γ=0.5)", false},
@@ -87,6 +91,8 @@ func NewStrategy(name string, budget int) (Strategy, error) {
 		return &static{}, nil
 	case "retrain":
 		return retrain{}, nil
+	case "finetune":
+		return finetune{}, nil
 	case "replay":
 		return replay{}, nil
 	case "lwf":
@@ -114,6 +120,12 @@ type retrain struct{}
 
 func (retrain) Step(v *View) (Update, error) {
 	return Update{Objective: train.Objective{Targets: v.Weak, Rows: v.Rows(v.Phase)}, Monitor: math.NaN()}, nil
+}
+
+type finetune struct{}
+
+func (finetune) Step(v *View) (Update, error) {
+	return Update{Objective: train.Objective{Targets: v.Weak, Rows: v.Rows(v.Phase)}, WarmStart: v.Phase > 0, Monitor: math.NaN()}, nil
 }
 
 // replay adds as many earlier rows as the phase has, spread evenly over

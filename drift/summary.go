@@ -266,7 +266,7 @@ func WriteTable(w io.Writer, sums []StrategySummary) {
 		if h := s.Scenario + " · " + s.Strong; h != cur {
 			cur = h
 			fmt.Fprintf(w, "\n%s (%d seeds; 95%% t-intervals over seeds; supervisor gold %.0f over the stream)\n", h, s.Seeds, s.SupGold)
-			fmt.Fprintf(w, "%-10s %-22s %-22s %-22s %-22s %-18s %-20s %-22s %s\n", "strategy", "avg acc", "BWT", "forgetting", "plasticity", "delay", "gold bought", "regret", "Δavg acc vs retrain (p, Holm)")
+			fmt.Fprintf(w, "%-12s %-22s %-22s %-22s %-22s %-30s %-24s %-22s %s\n", "strategy", "avg acc", "BWT", "forgetting", "plasticity", "delay", "gold bought", "regret", "Δavg acc vs retrain (p, Holm)")
 		}
 		vs := "—"
 		if s.VsRetrain != nil {
@@ -276,7 +276,7 @@ func WriteTable(w io.Writer, sums []StrategySummary) {
 		if s.Censored > 0 {
 			delay += fmt.Sprintf(" (%d never)", s.Censored)
 		}
-		fmt.Fprintf(w, "%-10s %-22s %-22s %-22s %-22s %-18s %-20s %-22s %s\n", s.Strategy, s.AvgAcc, s.BWT, s.Forgetting, s.Plasticity, delay, s.Gold, s.Regret, vs)
+		fmt.Fprintf(w, "%-12s %-22s %-22s %-22s %-22s %-30s %-24s %-22s %s\n", s.Strategy, s.AvgAcc, s.BWT, s.Forgetting, s.Plasticity, delay, s.Gold, s.Regret, vs)
 	}
 	for _, v := range Verdicts(sums) {
 		fmt.Fprintln(w, v)
