@@ -192,8 +192,10 @@ func (r *runner) init(ctx context.Context) error {
 	if r.weakX, err = r.features(ctx, r.weak.Spec().Encoder); err != nil {
 		return err
 	}
-	if r.strongX, err = r.features(ctx, r.strong.Spec().Encoder); err != nil {
-		return err
+	if r.strong.Reads() == student.ReadsFeatures { // a fine-tune reads the texts
+		if r.strongX, err = r.features(ctx, r.strong.Spec().Encoder); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -352,6 +354,7 @@ func (r *runner) setup(ctx context.Context, seed int64) (*seedSetup, error) {
 			return nil, err
 		}
 		su.ceiling = append(su.ceiling, accuracy(ct, su.testGold[p], nil))
+		r.logf("seed %d %s: supervisor %.3f, ceiling %.3f on %d test examples", seed, sc.Phases[p].Name, su.floor[p], su.ceiling[p], len(s.test))
 	}
 	return su, nil
 }
