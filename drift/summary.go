@@ -323,6 +323,26 @@ func Verdicts(sums []StrategySummary) []string {
 		default:
 			fmt.Fprintf(&b, "; vs retrain %+.3f, not significant (Holm p = %.3g)", s.VsRetrain.Delta.Mean, s.VsRetrain.PHolm)
 		}
+		// Lowest regret and least forgetting, among the strategies that
+		// re-align (static forgets nothing by never learning).
+		lowReg, lowFgt := -1, -1
+		for i, t := range sums {
+			if t.Scenario != k.sc || t.Strong != k.strong || t.Strategy == "static" {
+				continue
+			}
+			if lowReg < 0 || t.Regret.Mean < sums[lowReg].Regret.Mean {
+				lowReg = i
+			}
+			if t.Forgetting.N > 0 && (lowFgt < 0 || t.Forgetting.Mean < sums[lowFgt].Forgetting.Mean) {
+				lowFgt = i
+			}
+		}
+		if lowReg >= 0 {
+			fmt.Fprintf(&b, "; lowest regret: %s (%s)", sums[lowReg].Strategy, sums[lowReg].Regret)
+		}
+		if lowFgt >= 0 {
+			fmt.Fprintf(&b, "; least forgetting among re-aligning strategies: %s (%s)", sums[lowFgt].Strategy, sums[lowFgt].Forgetting)
+		}
 		out = append(out, b.String())
 	}
 	return out

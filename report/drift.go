@@ -11,6 +11,10 @@ import (
 	"github.com/superalign/superalign/drift"
 )
 
+// driftPalette is the Okabe–Ito palette without black (the ceiling's
+// colour) and a purple for the eighth strategy.
+var driftPalette = []string{"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#7F3C8D"}
+
 // driftTimeline draws, for each scenario × strong student, the accuracy on
 // current values per phase: one line per strategy with its 95% t-band
 // across seeds (a translucent polygon), and the phase's supervisor (floor)
@@ -54,13 +58,13 @@ func timelineOne(title string, sums []drift.StrategySummary, idx []int) string {
 		}
 	}
 	lo, hi, step := niceDomain(math.Max(0, lo), math.Min(1, hi))
-	slot := 120.0
+	slot := 160.0
 	w := marginLeft + float64(max(phases-1, 1))*slot + marginRight + 60
 	legendTop := 34.0
 	var names, cols []string
 	for n, i := range idx {
 		names = append(names, sums[i].Strategy)
-		cols = append(cols, palette[n%len(palette)])
+		cols = append(cols, driftPalette[n%len(driftPalette)])
 	}
 	names = append(names, "supervisor (floor)", "ceiling")
 	cols = append(cols, floorColour, ceilingColour)
@@ -106,7 +110,7 @@ func timelineOne(title string, sums []drift.StrategySummary, idx []int) string {
 	line(first.Floor, floorColour, ` stroke-dasharray="4 3"`, false)
 	line(first.Ceiling, ceilingColour, ` stroke-dasharray="6 3"`, false)
 	for n, i := range idx {
-		line(sums[i].PerPhase, palette[n%len(palette)], "", true)
+		line(sums[i].PerPhase, driftPalette[n%len(driftPalette)], "", true)
 	}
 	b.printf(`</svg>`)
 	return b.String()

@@ -109,8 +109,8 @@ func TestDriftTimelineInBrowser(t *testing.T) {
 	}
 	// Every strategy's colour must appear (its line), in a real render.
 	for n := range sums {
-		if !nearColour(img, palette[n%len(palette)]) {
-			t.Errorf("strategy %s's colour %s is not in the screenshot", sums[n].Strategy, palette[n%len(palette)])
+		if !nearColour(img, driftPalette[n%len(driftPalette)]) {
+			t.Errorf("strategy %s's colour %s is not in the screenshot", sums[n].Strategy, driftPalette[n%len(driftPalette)])
 		}
 	}
 	if d := os.Getenv("W2S_SCREENSHOT_DIR"); d != "" {
