@@ -426,3 +426,45 @@ func TestUserFileFromSOTU(t *testing.T) {
 		}
 	}
 }
+
+// TestSummarise: per-strategy intervals across seeds, the paired Δ
+// against retrain with its exact sign-flip p (five positive differences:
+// p = 2/32) and Holm's adjustment, and a verdict that says five seeds are
+// underpowered.
+func TestSummarise(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	var rows []Row
+	for seed := int64(0); seed < 5; seed++ {
+		for _, st := range []string{"retrain", "lwf", "static"} {
+			for p := range 2 {
+				acc := 0.7 + 0.01*float64(seed)
+				switch st {
+				case "lwf":
+					acc += 0.02 + 0.001*float64(seed)
+				case "static":
+					acc -= 0.01 * float64(seed%2)
+				}
+				rows = append(rows, Row{Scenario: "s", Strong: "glove", Strategy: st, Seed: seed, Phase: p, PhaseName: "p",
+					Acc: acc, AccOn: []float64{acc, acc}, StableOn: []*float64{f(acc), f(acc)}, Realigned: st != "static" || p == 0, Ceiling: 0.9, Regret: 0.9 - acc})
+			}
+		}
+	}
+	sums := Summarise(rows, 1)
+	if len(sums) != 3 || sums[0].Strategy != "retrain" || sums[1].Strategy != "lwf" {
+		t.Fatalf("summaries %v", sums)
+	}
+	lwf := sums[1]
+	if math.Abs(lwf.AvgAcc.Mean-0.742) > 1e-9 || lwf.AvgAcc.Lo == nil || lwf.Seeds != 5 || len(lwf.PerPhase) != 2 {
+		t.Errorf("lwf avg acc %+v", lwf.AvgAcc)
+	}
+	if v := lwf.VsRetrain; v == nil || math.Abs(v.Delta.Mean-0.022) > 1e-9 || math.Abs(v.P-0.0625) > 1e-12 || v.PHolm < v.P {
+		t.Errorf("lwf vs retrain %+v", lwf.VsRetrain)
+	}
+	if sums[2].Censored != 5 || sums[2].Delay.Mean != 1 {
+		t.Errorf("static: censored %d, delay %v", sums[2].Censored, sums[2].Delay.Mean)
+	}
+	v := Verdicts(sums)
+	if len(v) != 1 || !strings.Contains(v[0], "highest average accuracy: lwf") || !strings.Contains(v[0], "underpowered") {
+		t.Errorf("verdicts %q", v)
+	}
+}
