@@ -86,6 +86,8 @@ func timelineOne(title string, sums []drift.StrategySummary, idx []int) string {
 			b.printf(`<text x="%.1f" y="%.1f" text-anchor="middle" fill="#666">phase %d</text>`, x(t), s.bottm+30, t+1)
 		}
 	}
+	// Bands are clipped to the axis (a t-interval of 3 seeds can pass 1).
+	clip := func(v float64) float64 { return math.Max(s.lo, math.Min(s.hi, v)) }
 	line := func(ivs []drift.Interval, col, dash string, band bool) {
 		if band {
 			var up, down []string
@@ -93,8 +95,8 @@ func timelineOne(title string, sums []drift.StrategySummary, idx []int) string {
 				if iv.Lo == nil {
 					return
 				}
-				up = append(up, fmt.Sprintf("%.1f,%.1f", x(t), s.y(*iv.Hi)))
-				down = append([]string{fmt.Sprintf("%.1f,%.1f", x(t), s.y(*iv.Lo))}, down...)
+				up = append(up, fmt.Sprintf("%.1f,%.1f", x(t), s.y(clip(*iv.Hi))))
+				down = append([]string{fmt.Sprintf("%.1f,%.1f", x(t), s.y(clip(*iv.Lo)))}, down...)
 			}
 			b.printf(`<polygon points="%s" fill="%s" fill-opacity="0.1" stroke="none"/>`, strings.Join(append(up, down...), " "), col)
 		}
