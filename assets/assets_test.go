@@ -108,7 +108,7 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: incomplete entry %+v", p.Name, p)
 		}
 	}
-	for _, want := range []string{"sentiment", "spam-assassin", "glove", "use-lite", "nsfwjs", "fashion-mnist", "mnist"} {
+	for _, want := range []string{"sentiment", "spam-assassin", "glove", "use-lite", "nsfwjs", "fashion-mnist", "mnist", "sotu"} {
 		if !seen[want] {
 			t.Errorf("registry lacks %q", want)
 		}

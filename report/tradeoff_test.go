@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -136,37 +135,10 @@ func countColour(img image.Image, r, g, b uint8) int {
 	for y := bd.Min.Y; y < bd.Max.Y; y++ {
 		for x := bd.Min.X; x < bd.Max.X; x++ {
 			cr, cg, cb, _ := img.At(x, y).RGBA()
-			if near(cr>>8, r) && near(cg>>8, g) && near(cb>>8, b) {
+			if near(cr, uint32(r)<<8) && near(cg, uint32(g)<<8) && near(cb, uint32(b)<<8) { // near: drift_test.go
 				n++
 			}
 		}
 	}
 	return n
-}
-
-func near(a uint32, b uint8) bool { return a+8 >= uint32(b) && a <= uint32(b)+8 }
-
-// chromium finds headless Chromium as web's browser test does, skipping
-// under -short or when it is missing (installing it needs root).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test: drives headless Chromium, not under -short")
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Geteuid() == 0 {
-		cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "chromium")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err == nil {
-			return "/usr/bin/chromium"
-		} else {
-			t.Skipf("browser test skipped: apt-get install chromium failed: %v\n%s", err, out)
-		}
-	}
-	t.Skip("browser test skipped: /usr/bin/chromium is missing and installing it needs root (apt-get install -y chromium)")
-	return ""
 }

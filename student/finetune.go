@@ -96,6 +96,11 @@ func (t *Tuned) Encoder() encode.Tunable { return t.enc }
 
 // Fit implements Student.
 func (t *Tuned) Fit(ctx context.Context, in Inputs, o train.Objective, cfg train.Config) (Model, *train.Result, error) {
+	return t.fit(ctx, in, o, cfg, nil)
+}
+
+// fit trains from the pretrained weights, or from a fine-tuned model's.
+func (t *Tuned) fit(ctx context.Context, in Inputs, o train.Objective, cfg train.Config, from *TunedModel) (Model, *train.Result, error) {
 	for i, s := range in.Texts {
 		if s == "" {
 			return nil, nil, fmt.Errorf("student %s: example %d has no text (a fine-tuned encoder reads texts)", t.spec, i)
@@ -104,7 +109,7 @@ func (t *Tuned) Fit(ctx context.Context, in Inputs, o train.Objective, cfg train
 	if len(in.Texts) == 0 {
 		return nil, nil, fmt.Errorf("student %s: no texts to train on", t.spec)
 	}
-	net := &tuneNet{enc: t.enc, toks: t.enc.Tokenize(in.Texts), k: o.Targets.Cols}
+	net := &tuneNet{enc: t.enc, toks: t.enc.Tokenize(in.Texts), k: o.Targets.Cols, from: from}
 	var fitNet train.Net = net
 	if in.TextsB != nil {
 		if t.spec.TopLayers > 0 {
@@ -136,6 +141,7 @@ func (t *Tuned) Fit(ctx context.Context, in Inputs, o train.Objective, cfg train
 	if err != nil {
 		return nil, nil, err
 	}
+	m.top = t.spec.TopLayers
 	return m, res, nil
 }
 
@@ -146,6 +152,7 @@ type tuneNet struct {
 	toks  [][]int32
 	k     int
 	store *model.Store
+	from  *TunedModel // warm start (FitFrom), nil for the pretrained weights
 }
 
 // Init implements train.Net: the pretrained weights, then a zero head.
@@ -160,6 +167,11 @@ func (n *tuneNet) Init(scope *model.Scope, _ *rand.Rand) ([]train.Param, error) 
 	}
 	params = append(params, n.initHead(scope)...)
 	n.store = scope.Store()
+	if n.from != nil {
+		if err := n.warmStart(params); err != nil {
+			return nil, err
+		}
+	}
 	return params, nil
 }
 
@@ -200,6 +212,9 @@ func (n *tuneNet) Logits(scope *model.Scope, fed []*Node) *Node {
 func (n *tuneNet) Fingerprint() string {
 	h := sha.New()
 	fmt.Fprintf(h, "%s|%s|scale=%g|k=%d|n=%d|", tunedVersion, n.enc.Fingerprint(), n.enc.HeadScale(), n.k, len(n.toks))
+	if n.from != nil { // a warm start: the model it starts from is part of the net
+		fmt.Fprintf(h, "warm=%s|", n.from.digest())
+	}
 	var b [4]byte
 	for _, t := range n.toks {
 		binary.LittleEndian.PutUint32(b[:], uint32(len(t)))
@@ -312,6 +327,7 @@ type TunedModel struct {
 	enc   encode.Tunable
 	k     int
 	store *model.Store
+	top   int // the student's TopLayers: a warm start continues only a like fine-tune
 
 	mu         sync.Mutex
 	exec       *model.Exec

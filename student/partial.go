@@ -131,6 +131,14 @@ func (n *topNet) Init(scope *model.Scope, _ *rand.Rand) ([]train.Param, error) {
 	}
 	params = append(params, n.initHead(scope)...)
 	n.store = scope.Store()
+	if n.from != nil {
+		// The previous model is a top-layer fine-tune of the same encoder
+		// (FitFrom checks it), so its bottom is the pretrained one the
+		// cached states came from: only the trained weights carry over.
+		if err := n.warmStart(params); err != nil {
+			return nil, err
+		}
+	}
 	return params, nil
 }
 

@@ -286,6 +286,7 @@ type probeNet struct {
 	mean, invStd []float32 // [D]; nil without standardisation
 	specs        []paramSpec
 	vars         []*model.Variable
+	init         [][]float32 // warm start (FitFrom): initial values instead of random ones
 }
 
 // newProbeNet binds a head to x [N, D] for k classes; the standardisation
@@ -314,7 +315,10 @@ func newProbeNet(cfg ProbeConfig, x data.Matrix, rows []int, k int) (*probeNet, 
 
 // Init implements train.Net: parameters drawn on the host (see initParams).
 func (n *probeNet) Init(scope *model.Scope, rng *rand.Rand) ([]train.Param, error) {
-	init := initParams(rng, n.specs)
+	init := n.init
+	if init == nil {
+		init = initParams(rng, n.specs)
+	}
 	params := make([]train.Param, len(n.specs))
 	n.vars = make([]*model.Variable, len(n.specs))
 	for i, sp := range n.specs {
@@ -367,6 +371,15 @@ func (n *probeNet) Fingerprint() string {
 	h := sha.New()
 	fmt.Fprintf(h, "probe|%s|k=%d|n=%d|d=%d|", n.cfg.Hash(), n.k, n.x.Rows, n.x.Cols)
 	var b [4]byte
+	if n.init != nil { // a warm start: its initial values are part of the net
+		h.Write([]byte("warm|"))
+		for _, p := range n.init {
+			for _, v := range p {
+				binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+				h.Write(b[:])
+			}
+		}
+	}
 	for _, v := range n.xs {
 		binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
 		h.Write(b[:])

@@ -649,3 +649,59 @@ func equalValues(a, b []float32) bool {
 	}
 	return true
 }
+
+// TestProbeFitFrom: a warm start with a vanishing learning rate returns
+// the model it started from; with the usual rate it moves toward the new
+// targets from there. A model of another shape is refused.
+func TestProbeFitFrom(t *testing.T) {
+	ctx := context.Background()
+	x, labels := newMixture(2, 6, 3).sample(rand.New(rand.NewPCG(1, 2)), 400)
+	spec := MustParse("features")
+	p := NewProbe(spec, DefaultProbeConfig(HeadLinear))
+	o := train.Objective{Targets: data.OneHot(labels, 2)}
+	cfg := p.Config()
+	cfg.Seed = 3
+	m, _, err := p.Fit(ctx, Inputs{Features: x}, o, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := m.Predict(ctx, Inputs{Features: x})
+	still := cfg
+	still.LearningRate = 1e-12
+	flipped := make([]int, len(labels))
+	for i, l := range labels {
+		flipped[i] = 1 - l
+	}
+	oFlip := train.Objective{Targets: data.OneHot(flipped, 2)}
+	w, _, err := p.FitFrom(ctx, m, Inputs{Features: x}, oFlip, still)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := w.Predict(ctx, Inputs{Features: x})
+	for i := range before.Values {
+		if d := before.Values[i] - after.Values[i]; d > 1e-4 || d < -1e-4 {
+			t.Fatalf("warm start with lr≈0 moved prediction %d: %v → %v", i, before.Values[i], after.Values[i])
+		}
+	}
+	moved, _, err := p.FitFrom(ctx, m, Inputs{Features: x}, oFlip, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, _ := moved.Predict(ctx, Inputs{Features: x})
+	agree := func(p data.Matrix) int {
+		n := 0
+		for i, c := range p.Argmax() {
+			if c == flipped[i] {
+				n++
+			}
+		}
+		return n
+	}
+	// From a confident head, 30 epochs of 4 steps move it part of the way.
+	if a, b := agree(before), agree(pm); b < a+50 {
+		t.Errorf("warm start on flipped labels: %d/%d agree with them, %d before", b, len(labels), a)
+	}
+	if _, _, err := p.FitFrom(ctx, m, Inputs{Features: x}, train.Objective{Targets: data.OneHot(labels, 3)}, cfg); err == nil {
+		t.Error("warm start to 3 classes from a 2-class head: no error")
+	}
+}

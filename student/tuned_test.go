@@ -261,3 +261,56 @@ func TestOpenRefusals(t *testing.T) {
 		t.Errorf("bow-ft: %v", err)
 	}
 }
+
+// TestTunedFitFrom fine-tunes the generated BERT, then warm-starts a
+// second fine-tune from it with vanishing learning rates: its predictions
+// are the first model's, not the pretrained encoder's with a zero head
+// (which predicts ½ everywhere), and its weights are the first model's.
+func TestTunedFitFrom(t *testing.T) {
+	testenv.NeedsAssets(t, "the BERT vocabulary of the generated ONNX model")
+	ctx := context.Background()
+	dir, err := onnxgen.CachedDir(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, MustParse("onnx-ft:"+dir), Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := yelpLabelled(t)
+	in := Inputs{Texts: all.texts[:32]}
+	o := train.Objective{Targets: data.OneHot(all.labels[:32], 2)}
+	cfg := s.Config()
+	cfg.Epochs, cfg.BatchSize, cfg.EncoderLR, cfg.LearningRate, cfg.Seed = 3, 8, 1e-3, 1e-2, 5
+	first, _, err := s.Fit(ctx, in, o, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	still := cfg
+	still.Epochs, still.EncoderLR, still.LearningRate = 1, 1e-12, 1e-12
+	warm, _, err := s.(WarmStarter).FitFrom(ctx, first, in, o, still)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p1, err := first.Predict(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := warm.Predict(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := 0.0
+	for i := range p1.Values {
+		if d := math.Abs(float64(p1.Values[i] - p2.Values[i])); d > 1e-4 {
+			t.Fatalf("prediction %d: %v after the warm start, %v before", i, p2.Values[i], p1.Values[i])
+		}
+		far = math.Max(far, math.Abs(float64(p1.Values[i])-0.5))
+	}
+	if far < 0.01 {
+		t.Errorf("the first model predicts ½ everywhere (max |p−½| %g): the test would not tell a warm start from a cold one", far)
+	}
+	if _, _, err := s.(WarmStarter).FitFrom(ctx, first, in, train.Objective{Targets: data.OneHot(all.labels[:32], 3)}, still); err == nil {
+		t.Error("warm start to 3 classes from a 2-class model: no error")
+	}
+}

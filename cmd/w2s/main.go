@@ -24,6 +24,7 @@ func init() {
 		{"run", "run weak-to-strong cells: datasets × weak → strong × methods × seeds", cmdRun},
 		{"fetch", "fetch registry-shipped assets (models, datasets) into the cache", cmdFetch},
 		{"embed", "write one embedding per input row with an encoder (uses the feature cache)", cmdEmbed},
+		{"drift", "continual alignment: re-align a strong student over phases of drifting values", cmdDrift},
 		{"oversee", "learner loop: critic, attacker and gold budget through the oracle", cmdOversee},
 		{"sweep", "run a grid of cells locally or as a SLURM job array, resumable", cmdSweep},
 		{"cell", "run one planned sweep cell (what a SLURM array task runs)", cmdCell},

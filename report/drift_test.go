@@ -1,0 +1,169 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/superalign/superalign/drift"
+	"github.com/superalign/superalign/internal/testenv"
+	"github.com/superalign/superalign/store/featcache"
+)
+
+// driftSums runs a small real stream: spam-abrupt at 160 mails a phase,
+// bow → glove probes, every strategy, 3 seeds.
+func driftSums(t *testing.T) ([]drift.Row, []drift.StrategySummary) {
+	t.Helper()
+	testenv.NeedsAssets(t, "spam-assassin, glove")
+	ctx := context.Background()
+	sc, err := drift.Load(ctx, "spam-abrupt", 160, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := drift.Run(ctx, drift.Config{Scenario: sc, Weak: "bow", Strong: "glove", Strategies: drift.StrategyNames(),
+		Seeds: []int64{0, 1, 2}, SupGold: 20, Budget: 10, Cache: &featcache.Cache{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows, drift.Summarise(rows, sc.ChangePoint)
+}
+
+// TestDriftReportContent: the report has the timeline (one line and band
+// per strategy, supervisor and ceiling), every strategy's row with
+// intervals, and the verdict.
+func TestDriftReportContent(t *testing.T) {
+	rows, sums := driftSums(t)
+	var b bytes.Buffer
+	if err := RenderDrift(&b, Meta{Command: "w2s drift <test>"}, len(rows), sums); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	if n := strings.Count(html, "<polyline"); n != len(sums)+2 {
+		t.Errorf("%d lines in the timeline, want %d strategies + floor + ceiling", n, len(sums))
+	}
+	if n := strings.Count(html, "<polygon"); n != len(sums) {
+		t.Errorf("%d CI bands, want %d", n, len(sums))
+	}
+	for _, s := range drift.StrategyNames() {
+		if !strings.Contains(html, "<td>"+strings.ReplaceAll(s, "+", "&#43;")+"</td>") {
+			t.Errorf("no table row for %s", s)
+		}
+	}
+	for _, want := range []string{"highest average accuracy", "phase 4", "<script"} {
+		if has := strings.Contains(html, want); has == (want == "<script") {
+			t.Errorf("report contains %q: %v", want, has)
+		}
+	}
+}
+
+// TestDriftTimelineInBrowser opens the report in headless Chromium and
+// screenshots the timeline figure: it must have a size and show the
+// strategies' colours (the plot rendered, not an empty box). With
+// W2S_SCREENSHOT_DIR set the PNG is kept there (drift-timeline.png).
+func TestDriftTimelineInBrowser(t *testing.T) {
+	exe := chromium(t)
+	rows, sums := driftSums(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	var b bytes.Buffer
+	if err := RenderDrift(&b, Meta{Command: "w2s drift --scenario spam-abrupt --limit 160 --weak bow --strong glove --seeds 3"}, len(rows), sums); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(exe), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1400))
+	defer cancelA()
+	ctx, cancelC := chromedp.NewContext(actx)
+	defer cancelC()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitVisible(chromedp.ID("timeline"))); err != nil {
+		t.Fatalf("open the report: %v", err)
+	}
+	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID("timeline")))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bd := img.Bounds(); bd.Dx() < 400 || bd.Dy() < 250 {
+		t.Errorf("timeline screenshot is %v", bd)
+	}
+	// Every strategy's colour must appear (its line), in a real render.
+	for n := range sums {
+		if !nearColour(img, driftPalette[n%len(driftPalette)]) {
+			t.Errorf("strategy %s's colour %s is not in the screenshot", sums[n].Strategy, driftPalette[n%len(driftPalette)])
+		}
+	}
+	if d := os.Getenv("W2S_SCREENSHOT_DIR"); d != "" {
+		if err := os.WriteFile(filepath.Join(d, "drift-timeline.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// nearColour reports a pixel within 12 levels of hex on each channel
+// (anti-aliased lines rarely hit the exact colour).
+func nearColour(img image.Image, hex string) bool {
+	want := hexColour(hex)
+	wr, wg, wb, _ := want.RGBA()
+	bd := img.Bounds()
+	for y := bd.Min.Y; y < bd.Max.Y; y++ {
+		for x := bd.Min.X; x < bd.Max.X; x++ {
+			r, g, b, _ := img.At(x, y).RGBA()
+			if near(r, wr) && near(g, wg) && near(b, wb) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func near(a, b uint32) bool {
+	d := int(a>>8) - int(b>>8)
+	return d > -12 && d < 12
+}
+
+// chromium finds headless Chromium as the review desk's browser test does
+// (web/desk_test.go), installing Debian's package when it is missing and
+// we are root; otherwise, and under -short, the test is skipped.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test: drives (and may install) headless Chromium, not under -short")
+	}
+	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("browser test skipped: /usr/bin/chromium is missing and installing it needs root (apt-get install -y chromium)")
+	}
+	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "chromium"}} {
+		cmd := exec.Command("apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Skipf("browser test skipped: apt-get %s failed: %v\n%s", args[0], err, out)
+		}
+	}
+	return "/usr/bin/chromium"
+}
