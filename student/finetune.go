@@ -359,33 +359,7 @@ func (m *TunedModel) Predict(ctx context.Context, in Inputs) (data.Matrix, error
 		}
 		m.exec.SetMaxCache(64)
 	}
-	toks := m.enc.Tokenize(in.Texts)
-	out := data.NewMatrix(len(toks), m.k)
-	order := make([]int, len(toks))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return len(toks[order[a]]) > len(toks[order[b]]) })
-	for s := 0; s < len(order); s += predictRows {
-		if err := ctx.Err(); err != nil {
-			return data.Matrix{}, err
-		}
-		rows := order[s:min(s+predictRows, len(order))]
-		ids, mask := padBatch(m.enc, toks, rows, max(8, 1<<bits.Len(uint(len(rows)-1))))
-		res, err := call1(m.exec, ids, mask)
-		ids.FinalizeAll()
-		mask.FinalizeAll()
-		if err != nil {
-			return data.Matrix{}, fmt.Errorf("student: predicting: %w", err)
-		}
-		tensors.MustConstFlatData(res, func(flat []float32) {
-			for r, i := range rows {
-				copy(out.Row(i), flat[r*m.k:(r+1)*m.k])
-			}
-		})
-		res.FinalizeAll()
-	}
-	return out, nil
+	return m.run(ctx, m.exec, in.Texts)
 }
 
 // predictPairs returns P(class | pair) = softmax(logits(A) − logits(B)).
@@ -423,6 +397,13 @@ func (m *TunedModel) predictPairs(ctx context.Context, in Inputs) (data.Matrix, 
 
 // logits returns the head's logits [N, K] for texts (m.mu held).
 func (m *TunedModel) logits(ctx context.Context, texts []string) (data.Matrix, error) {
+	return m.run(ctx, m.logitsExec, texts)
+}
+
+// run applies exec (texts → [B, K]) to texts, longest first in passes of
+// predictRows (rows padded to a power of two, so few shapes compile), and
+// returns its rows in the texts' order (m.mu held).
+func (m *TunedModel) run(ctx context.Context, exec *model.Exec, texts []string) (data.Matrix, error) {
 	toks := m.enc.Tokenize(texts)
 	out := data.NewMatrix(len(toks), m.k)
 	order := make([]int, len(toks))
@@ -436,7 +417,7 @@ func (m *TunedModel) logits(ctx context.Context, texts []string) (data.Matrix, e
 		}
 		rows := order[s:min(s+predictRows, len(order))]
 		ids, mask := padBatch(m.enc, toks, rows, max(8, 1<<bits.Len(uint(len(rows)-1))))
-		res, err := call1(m.logitsExec, ids, mask)
+		res, err := call1(exec, ids, mask)
 		ids.FinalizeAll()
 		mask.FinalizeAll()
 		if err != nil {
