@@ -11,14 +11,13 @@ import (
 	"github.com/superalign/superalign/method"
 )
 
+// pairSpec is smallSpec (bow → glove, 2 seeds) on the built-in preference
+// pairs.
 func pairSpec() Spec {
-	spec := DefaultSpec()
+	spec := smallSpec()
 	spec.Datasets = []string{"review-pairs"}
-	spec.Weak, spec.Strong = "bow", "glove"
 	spec.Methods = []string{"naive", "logconf"}
-	spec.Seeds = 2
 	spec.Limit = 600
-	spec.Resamples = 200
 	return spec
 }
 
