@@ -6,7 +6,6 @@ import (
 	"image"
 	"image/png"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,7 +69,7 @@ func TestDriftReportContent(t *testing.T) {
 // strategies' colours (the plot rendered, not an empty box). With
 // W2S_SCREENSHOT_DIR set the PNG is kept there (drift-timeline.png).
 func TestDriftTimelineInBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := testenv.Chromium(t)
 	rows, sums := driftSums(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
@@ -140,30 +139,4 @@ func nearColour(img image.Image, hex string) bool {
 func near(a, b uint32) bool {
 	d := int(a>>8) - int(b>>8)
 	return d > -12 && d < 12
-}
-
-// chromium finds headless Chromium as the review desk's browser test does
-// (web/desk_test.go), installing Debian's package when it is missing and
-// we are root; otherwise, and under -short, the test is skipped.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test: drives (and may install) headless Chromium, not under -short")
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("browser test skipped: /usr/bin/chromium is missing and installing it needs root (apt-get install -y chromium)")
-	}
-	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "chromium"}} {
-		cmd := exec.Command("apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("browser test skipped: apt-get %s failed: %v\n%s", args[0], err, out)
-		}
-	}
-	return "/usr/bin/chromium"
 }

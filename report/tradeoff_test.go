@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/superalign/superalign/eval"
+	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/store"
 )
 
@@ -83,7 +84,7 @@ func TestTradeoffPage(t *testing.T) {
 // colours must be on it (the SVG rendered, not only its markup). Set
 // W2S_SCREENSHOT=FILE to keep the screenshot.
 func TestTradeoffPageInBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := testenv.Chromium(t)
 	page, _ := tradeoffPage(t)
 	file := filepath.Join(t.TempDir(), "report.html")
 	if err := os.WriteFile(file, page, 0o644); err != nil {

@@ -7,7 +7,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -98,48 +97,12 @@ func newDeskFixture(t *testing.T, now func() time.Time) *deskFixture {
 	return f
 }
 
-// chromium finds headless Chromium, installing Debian's package when it is
-// missing and we are root; otherwise, and under -short, the test is skipped
-// with the reason.
-func chromium(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test: drives (and may install) headless Chromium, not under -short")
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("browser test skipped: /usr/bin/chromium is missing and installing it needs root (apt-get install -y chromium)")
-	}
-	for _, args := range [][]string{{"update"}, {"install", "-y", "--no-install-recommends", "chromium"}} {
-		cmd := exec.Command("apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("browser test skipped: apt-get %s failed: %v\n%s", args[0], err, tail(out))
-		}
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-		t.Skip("browser test skipped: apt-get installed chromium but /usr/bin/chromium is missing")
-	}
-	return "/usr/bin/chromium"
-}
-
-func tail(b []byte) string {
-	if len(b) > 2000 {
-		b = b[len(b)-2000:]
-	}
-	return string(b)
-}
-
 // TestDeskInBrowser logs in with headless Chromium, decides three items
 // (accept weak, accept student, give another class), checks the decisions
 // reach the loop through the oracle, and checks that a POST without the
 // CSRF token is refused.
 func TestDeskInBrowser(t *testing.T) {
-	exe := chromium(t)
+	exe := testenv.Chromium(t)
 	f := newDeskFixture(t, nil)
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
