@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -69,7 +68,6 @@ func TestDriftReportContent(t *testing.T) {
 // strategies' colours (the plot rendered, not an empty box). With
 // W2S_SCREENSHOT_DIR set the PNG is kept there (drift-timeline.png).
 func TestDriftTimelineInBrowser(t *testing.T) {
-	exe := testenv.Chromium(t)
 	rows, sums := driftSums(t)
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
@@ -80,21 +78,7 @@ func TestDriftTimelineInBrowser(t *testing.T) {
 	if err := os.WriteFile(page, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1200, 1400))
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelT()
-	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+page), chromedp.WaitVisible(chromedp.ID("timeline"))); err != nil {
-		t.Fatalf("open the report: %v", err)
-	}
+	ctx := openInBrowser(t, page, 1200, "timeline")
 	shot, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID("timeline")))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)

@@ -2,19 +2,16 @@ package report
 
 import (
 	"bytes"
-	"context"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/superalign/superalign/eval"
-	"github.com/superalign/superalign/internal/testenv"
 	"github.com/superalign/superalign/store"
 )
 
@@ -84,29 +81,12 @@ func TestTradeoffPage(t *testing.T) {
 // colours must be on it (the SVG rendered, not only its markup). Set
 // W2S_SCREENSHOT=FILE to keep the screenshot.
 func TestTradeoffPageInBrowser(t *testing.T) {
-	exe := testenv.Chromium(t)
 	page, _ := tradeoffPage(t)
 	file := filepath.Join(t.TempDir(), "report.html")
 	if err := os.WriteFile(file, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1100, 1400),
-	}
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelT()
-	if err := chromedp.Do(ctx, chromedp.Navigate("file://"+file), chromedp.WaitVisible(chromedp.ID("fronts-0"))); err != nil {
-		t.Fatalf("open the report: %v", err)
-	}
+	ctx := openInBrowser(t, file, 1100, "fronts-0")
 	head, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID("tradeoff")))
 	if err != nil || head != "Competence and conformity" {
 		t.Fatalf("section heading %q (%v)", head, err)
