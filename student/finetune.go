@@ -153,9 +153,13 @@ type tuneNet struct {
 	k     int
 	store *model.Store
 	from  *TunedModel // warm start (FitFrom), nil for the pretrained weights
+	// frozen names encoder weights kept pretrained (a top-layer fine-tune's
+	// bottom); nil trains them all.
+	frozen map[string]bool
 }
 
-// Init implements train.Net: the pretrained weights, then a zero head.
+// Init implements train.Net: the pretrained weights (the frozen ones held
+// constant), then a zero head.
 func (n *tuneNet) Init(scope *model.Scope, _ *rand.Rand) ([]train.Param, error) {
 	weights, err := n.enc.LoadWeights(scope.In(encoderScope))
 	if err != nil {
@@ -163,9 +167,16 @@ func (n *tuneNet) Init(scope *model.Scope, _ *rand.Rand) ([]train.Param, error) 
 	}
 	params := make([]train.Param, 0, len(weights)+2)
 	for _, w := range weights {
+		if n.frozen[w.Var.Name()] {
+			w.Var.SetTrainable(false)
+			continue
+		}
 		params = append(params, train.Param{Var: w.Var, Group: train.GroupEncoder, Decay: w.Decay})
 	}
-	params = append(params, n.initHead(scope)...)
+	head := scope.In(headScope)
+	w := head.VariableWithValue("w", tensors.FromFlatDataAndDimensions(make([]float32, n.k*n.enc.Dim()), n.k, n.enc.Dim()))
+	b := head.VariableWithValue("b", tensors.FromFlatDataAndDimensions(make([]float32, n.k), n.k))
+	params = append(params, train.Param{Var: w, Group: train.GroupHead, Decay: true}, train.Param{Var: b, Group: train.GroupHead})
 	n.store = scope.Store()
 	if n.from != nil {
 		if err := n.warmStart(params); err != nil {
@@ -173,15 +184,6 @@ func (n *tuneNet) Init(scope *model.Scope, _ *rand.Rand) ([]train.Param, error) 
 		}
 	}
 	return params, nil
-}
-
-// initHead creates the zero head [K, Dim] and bias [K] in scope's head
-// scope.
-func (n *tuneNet) initHead(scope *model.Scope) []train.Param {
-	head := scope.In(headScope)
-	w := head.VariableWithValue("w", tensors.FromFlatDataAndDimensions(make([]float32, n.k*n.enc.Dim()), n.k, n.enc.Dim()))
-	b := head.VariableWithValue("b", tensors.FromFlatDataAndDimensions(make([]float32, n.k), n.k))
-	return []train.Param{{Var: w, Group: train.GroupHead, Decay: true}, {Var: b, Group: train.GroupHead}}
 }
 
 // Len implements train.Net.

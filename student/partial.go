@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
-	"math/rand/v2"
 	"sort"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/internal/backend"
-	"github.com/superalign/superalign/train"
 )
 
 // A top-layer fine-tune (use-lite-ft-top1) trains the encoder's top N
@@ -56,6 +54,11 @@ type topNet struct {
 // text once.
 func newTopNet(ctx context.Context, base *tuneNet, enc encode.Layered, top int) (*topNet, error) {
 	n := &topNet{tuneNet: base, enc: enc, bottom: enc.Layers() - top}
+	// The bottom's weights are held constant (not trained, no AdamW
+	// state). A warm start (FitFrom checks that the previous model is a
+	// fine-tune of the same top layers) carries over only the trained
+	// weights: its bottom is the pretrained one the cached states came from.
+	base.frozen = enc.BottomWeights(n.bottom)
 	if err := n.cacheHidden(ctx); err != nil {
 		return nil, err
 	}
@@ -111,35 +114,6 @@ func (n *topNet) cacheHidden(ctx context.Context) error {
 		res.FinalizeAll()
 	}
 	return nil
-}
-
-// Init implements train.Net: every pretrained weight and the zero head,
-// the bottom's weights held constant (not trained, no AdamW state).
-func (n *topNet) Init(scope *model.Scope, _ *rand.Rand) ([]train.Param, error) {
-	weights, err := n.enc.LoadWeights(scope.In(encoderScope))
-	if err != nil {
-		return nil, err
-	}
-	frozen := n.enc.BottomWeights(n.bottom)
-	params := make([]train.Param, 0, len(weights)+2)
-	for _, w := range weights {
-		if frozen[w.Var.Name()] {
-			w.Var.SetTrainable(false)
-			continue
-		}
-		params = append(params, train.Param{Var: w.Var, Group: train.GroupEncoder, Decay: w.Decay})
-	}
-	params = append(params, n.initHead(scope)...)
-	n.store = scope.Store()
-	if n.from != nil {
-		// The previous model is a top-layer fine-tune of the same encoder
-		// (FitFrom checks it), so its bottom is the pretrained one the
-		// cached states came from: only the trained weights carry over.
-		if err := n.warmStart(params); err != nil {
-			return nil, err
-		}
-	}
-	return params, nil
 }
 
 // Feed implements train.Net: the cached hidden states [B, L, W] and the
