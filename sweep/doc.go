@@ -40,5 +40,5 @@
 //	plan, cached, _ := sweep.PlanCached(ctx, cfg, cr, dir) // or sweep.NewPlan(ctx, cfg, cr)
 //	plan.Save(dir)
 //	st, _ := sweep.RunLocal(ctx, dir, plan, cr, sweep.DefaultWorkers(), os.Stderr)
-//	rows, _ := sweep.Finalize(dir, plan, "w2s sweep", "")   // results.jsonl, .parquet, report.html
+//	rows, sums, _ := sweep.Finalize(dir, plan, "w2s sweep", "") // results.jsonl, .parquet, report.html
 package sweep

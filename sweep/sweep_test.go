@@ -147,7 +147,7 @@ func runLocal(t *testing.T, dir string, cfg Config) ([]store.Row, Stats) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := Finalize(dir, plan, "test", "")
+	rows, _, err := Finalize(dir, plan, "test", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ func TestSlurm(t *testing.T) {
 	if err != nil || st.Ran != 1 || st.Reused != len(plan.Cells)-1 {
 		t.Fatalf("resume: %s, %v", st, err)
 	}
-	rows, err := Finalize(dir, plan, "test", "")
+	rows, _, err := Finalize(dir, plan, "test", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,8 @@ func cmdSweep(ctx context.Context, args []string) error {
 		st, err = sl.Run(ctx, *out, plan, os.Stderr)
 	}
 	fmt.Fprintf(os.Stderr, "sweep: %s in %.1fs\n", st, time.Since(start).Seconds())
-	if _, ferr := sweep.Finalize(*out, plan, "w2s sweep "+strings.Join(args, " "), *index); ferr != nil && err == nil {
+	_, sums, ferr := sweep.Finalize(*out, plan, "w2s sweep "+strings.Join(args, " "), *index)
+	if ferr != nil && err == nil {
 		err = ferr
 	}
 	if errors.Is(err, context.Canceled) {
@@ -111,6 +112,7 @@ func cmdSweep(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s; wrote %s/{results.jsonl,summary.json,results.parquet,report.html} in %.1fs\n", st, *out, time.Since(start).Seconds())
+	printSummaries(os.Stdout, sums)
+	fmt.Printf("\n%s; wrote %s/{results.jsonl,summary.json,results.parquet,report.html} in %.1fs\n", st, *out, time.Since(start).Seconds())
 	return nil
 }
