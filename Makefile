@@ -20,12 +20,13 @@ build:
 build-xla:
 	CGO_ENABLED=1 $(GO) build -o bin/w2s-xla ./cmd/w2s
 
-# The main job on the built-in defaults: sentiment and spam, GloVe → USE-lite
-# (a linear probe on the pretrained transformer), naive, 10 seeds. Fetches
-# what it needs first.
+# The main job on the built-in defaults (examples/demo.yaml): sentiment,
+# GloVe supervising USE-lite as a frozen probe and as a fine-tuned student
+# (its top layer), naive and logconf, 5 seeds; one table. Fetches what it
+# needs first.
 demo: build
-	$(BIN) fetch sentiment spam-assassin glove use-lite
-	$(BIN) run --data sentiment,spam --weak glove --strong use-lite --method naive --seeds 10 --out $(OUT)
+	$(BIN) fetch sentiment glove use-lite
+	$(BIN) sweep --config examples/demo.yaml --out $(OUT)
 
 # Every test, on the real assets (fetched first so the test log shows the fetch).
 test: build vet

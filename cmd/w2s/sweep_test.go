@@ -47,8 +47,13 @@ func TestSweepSIGINT(t *testing.T) {
 	os.WriteFile(cfg, []byte("datasets: [sentiment]\npairs: [\"bow->glove\"]\nmethods: [naive]\nseeds: 5\nlimit: 600\n"), 0o644)
 
 	clean := t.TempDir()
-	if _, stderr, code := w2s(t, "sweep", "--config", cfg, "--out", clean, "--workers", "1"); code != 0 {
-		t.Fatalf("uninterrupted sweep: exit %d\n%s", code, stderr)
+	printed, stderrClean, code := w2s(t, "sweep", "--config", cfg, "--out", clean, "--workers", "1")
+	if code != 0 {
+		t.Fatalf("uninterrupted sweep: exit %d\n%s", code, stderrClean)
+	}
+	// The sweep prints its summary table, as w2s run does (make demo's output).
+	if !strings.Contains(printed, "WEAK → STRONG") || !strings.Contains(printed, "bow:linear → glove:linear") || !strings.Contains(printed, "PGR [95% CI]") {
+		t.Errorf("sweep printed no summary table:\n%s", printed)
 	}
 
 	dir := t.TempDir()
