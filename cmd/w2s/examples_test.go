@@ -56,7 +56,7 @@ func TestExamples(t *testing.T) {
 				if !strings.Contains(out, "nothing run") {
 					t.Errorf("dry run printed %q", out)
 				}
-			case strings.HasPrefix(f, "sweep-") && strings.HasSuffix(f, ".yaml"):
+			case (strings.HasPrefix(f, "sweep-") || f == "demo.yaml") && strings.HasSuffix(f, ".yaml"):
 				cfg, err := sweep.LoadConfig(path)
 				if err != nil {
 					t.Fatal(err)
