@@ -1,7 +1,7 @@
 // Package isolation checks the source half of gold isolation: packages that
-// must never see hidden gold (method, oversight) may not import the gold
-// holder, load or split datasets themselves, read a dataset's labels, or
-// touch files and the network. internal/goldwalk checks the other half, the
+// must never see hidden gold (method, oversight, and the strategy files of
+// drift) may not import the gold holder, load or split datasets themselves,
+// read a dataset's labels, or touch files and the network. internal/goldwalk checks the other half, the
 // types a method is handed.
 //
 // The check parses source (go/parser, no type checking), so it runs even
