@@ -3,6 +3,7 @@ package drift
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"testing"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/eval"
 	"github.com/superalign/superalign/internal/testenv"
+	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/store/featcache"
 )
 
@@ -116,12 +119,14 @@ func TestScenariosDeterministic(t *testing.T) {
 
 // TestViewTypesHoldNoGold walks every type reachable from a View: none is
 // the scenario, the runner's truth or setup, or a dataset (whose
-// examples carry labels). The only gold a View reaches is the Purse's,
-// which sells the current phase's training rows against the budget.
+// examples carry labels), nor the oracle's server or its hidden gold. The
+// only gold a View reaches is through the Purse's oracle client, which
+// buys the current phase's training rows against the budget over HTTP.
 func TestViewTypesHoldNoGold(t *testing.T) {
 	banned := map[reflect.Type]bool{
 		reflect.TypeOf(Scenario{}): true, reflect.TypeOf(truth{}): true, reflect.TypeOf(seedSetup{}): true,
 		reflect.TypeOf(data.Dataset{}): true, reflect.TypeOf(data.Example{}): true, reflect.TypeOf(runner{}): true,
+		reflect.TypeOf(eval.Hidden{}): true, reflect.TypeOf(oracle.Server{}): true,
 	}
 	seen := map[reflect.Type]bool{}
 	var walk func(tp reflect.Type, path string)
@@ -159,12 +164,20 @@ func (s *spy) Step(v *View) (Update, error) {
 	s.views = append(s.views, v)
 	if s.cheat && v.Phase > 0 {
 		// A planted leak: try to buy the previous phase's gold, and more
-		// than the budget of the current one.
+		// than the budget of the current one (refused whole, nothing
+		// charged), then the budget and one more.
 		if _, err := v.Purse.Buy(v.Rows(v.Phase - 1)[:1]); err == nil {
 			s.errors = append(s.errors, errors.New("bought a previous phase's gold"))
 		}
-		if _, err := v.Purse.Buy(v.Rows(v.Phase)); err == nil {
-			s.errors = append(s.errors, errors.New("bought beyond the budget"))
+		rows := v.Rows(v.Phase)
+		if _, err := v.Purse.Buy(rows); err == nil || v.Purse.Spent() != 0 {
+			s.errors = append(s.errors, fmt.Errorf("bought beyond the budget (err %v, %d charged)", err, v.Purse.Spent()))
+		}
+		if _, err := v.Purse.Buy(rows[:v.Purse.Left()]); err != nil {
+			s.errors = append(s.errors, fmt.Errorf("buying within the budget: %w", err))
+		}
+		if _, err := v.Purse.Buy(rows[len(rows)-1:]); err == nil {
+			s.errors = append(s.errors, errors.New("bought one beyond the budget"))
 		}
 	}
 	return retrain{}.Step(v)

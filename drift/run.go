@@ -18,6 +18,7 @@ import (
 	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/internal/checkfile"
 	"github.com/superalign/superalign/internal/seeds"
+	"github.com/superalign/superalign/oracle"
 	"github.com/superalign/superalign/store/featcache"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
@@ -41,8 +42,24 @@ type Config struct {
 	// max(0, t−Lag)'s gold sample: a supervisor that learns the new
 	// values Lag phases late (0: it keeps up, on its small sample).
 	Lag int
-	// Budget is the gold per phase a budgeted strategy (triggered) may buy.
-	Budget  int
+	// Budget is the gold per phase a budgeted strategy (triggered,
+	// retrain+gold) may buy through the oracle.
+	Budget int
+	// Escalate is how many rows the triggered strategy sends to the review
+	// desk when it flags drift (the next most disputed after those it
+	// buys); each phase's oracle run keeps that many units of budget on
+	// top of Budget for the people's decisions.
+	Escalate int
+	// Oracle, when set, is the server (started, at OracleURL) the streams'
+	// phases are registered with; otherwise Run starts one on localhost
+	// when a stream needs gold, logs to OracleAudit, and closes it at the
+	// end.
+	Oracle      *oracle.Server
+	OracleURL   string
+	OracleAudit string
+	// OnDesk is told the oracle's URL, the run and its desk token the
+	// first time a phase's run has items for a person to review.
+	OnDesk  func(oracleURL, run, deskToken string) error
 	Options student.Options
 	Cache   *featcache.Cache
 	Log     io.Writer
@@ -74,10 +91,15 @@ type Row struct {
 	Flagged    bool       `json:"flagged"`
 	Monitor    *float64   `json:"monitor,omitempty"`
 	GoldBought int        `json:"gold_bought"` // this phase, through the purse
-	SupGold    int        `json:"sup_gold"`    // the supervisor's gold sample, this phase
-	TrainRows  int        `json:"train_rows"`
-	TestRows   int        `json:"test_rows"`
-	Key        string     `json:"key"`
+	// Escalated are the rows sent to this phase's review desk; Human the
+	// labels people decided at earlier phases' desks that reached the
+	// strategy at this phase (0 in a run nobody attends).
+	Escalated int    `json:"escalated"`
+	Human     int    `json:"human"`
+	SupGold   int    `json:"sup_gold"` // the supervisor's gold sample, this phase
+	TrainRows int    `json:"train_rows"`
+	TestRows  int    `json:"test_rows"`
+	Key       string `json:"key"`
 }
 
 // phaseSplit is one seed's split of one phase's pool.
@@ -136,6 +158,47 @@ type runner struct {
 	weak, strong   student.Student
 	weakX, strongX data.Matrix // features of every scenario example (probes)
 	texts          []string
+	srv            *oracle.Server // nil until a stream needs gold
+	url            string
+	ownSrv         bool
+}
+
+// oracle returns the server phases are registered with, starting one the
+// first time unless the config gives it.
+func (r *runner) oracle() (*oracle.Server, string, error) {
+	if r.srv != nil {
+		return r.srv, r.url, nil
+	}
+	if r.cfg.Oracle != nil {
+		if r.cfg.OracleURL == "" {
+			return nil, "", errors.New("drift: an oracle server without its URL")
+		}
+		r.srv, r.url = r.cfg.Oracle, r.cfg.OracleURL
+		return r.srv, r.url, nil
+	}
+	srv, err := oracle.NewServer(oracle.Config{AuditPath: r.cfg.OracleAudit})
+	if err != nil {
+		return nil, "", fmt.Errorf("drift: %w", err)
+	}
+	url, err := srv.Start()
+	if err != nil {
+		return nil, "", fmt.Errorf("drift: %w", err)
+	}
+	r.srv, r.url, r.ownSrv = srv, url, true
+	r.logf("oracle at %s sells each phase's training gold to the budgeted strategies", url)
+	return srv, url, nil
+}
+
+// closeOracle stops a server Run started.
+func (r *runner) closeOracle() error {
+	if !r.ownSrv {
+		return nil
+	}
+	r.ownSrv = false
+	if err := r.srv.Close(); err != nil {
+		return fmt.Errorf("drift: %w", err)
+	}
+	return nil
 }
 
 func (r *runner) logf(format string, a ...any) {
@@ -146,15 +209,18 @@ func (r *runner) logf(format string, a ...any) {
 
 // Run runs every seed and strategy; rows come back in (seed, strategy,
 // phase) order. Saved streams in cfg.Dir are reused.
-func Run(ctx context.Context, cfg Config) ([]Row, error) {
+func Run(ctx context.Context, cfg Config) (rows []Row, err error) {
 	if cfg.SupGold < 2 {
 		return nil, fmt.Errorf("drift: supervisor gold %d, need at least 2", cfg.SupGold)
 	}
+	if cfg.Budget < 0 || cfg.Escalate < 0 {
+		return nil, fmt.Errorf("drift: budget %d, escalate %d: want ≥ 0", cfg.Budget, cfg.Escalate)
+	}
 	r := &runner{cfg: cfg}
+	defer func() { err = errors.Join(err, r.closeOracle()) }()
 	if err := r.init(ctx); err != nil {
 		return nil, err
 	}
-	var rows []Row
 	for _, seed := range cfg.Seeds {
 		rs, err := r.seed(ctx, seed)
 		if err != nil {
@@ -274,8 +340,15 @@ func (r *runner) key(seed int64, strategy string) string {
 		pools = append(pools, len(ph.Pool))
 		pools = append(pools, ph.Pool...)
 	}
-	b, _ := json.Marshal([]any{ProtocolVersion, c.Scenario.Name, c.Scenario.Data.ContentHash(), pools,
-		c.Weak, r.weak.Fingerprint(), c.Strong, r.strong.Fingerprint(), c.Options, c.SupGold, c.Lag, c.Budget, strategy, seed})
+	parts := []any{ProtocolVersion, c.Scenario.Name, c.Scenario.Data.ContentHash(), pools,
+		c.Weak, r.weak.Fingerprint(), c.Strong, r.strong.Fingerprint(), c.Options, c.SupGold, c.Lag, c.Budget, strategy, seed}
+	if strategy == "triggered" {
+		// Only triggered escalates to the desk, and its rows gained the
+		// escalated and human counts: its streams from before the desk are
+		// stale, the other strategies' keys (and saved streams) stay.
+		parts = append(parts, "desk", c.Escalate)
+	}
+	b, _ := json.Marshal(parts)
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:12])
 }
@@ -409,7 +482,7 @@ func (r *runner) seed(ctx context.Context, seed int64) ([]Row, error) {
 
 // stream runs one strategy through every phase of one seed.
 func (r *runner) stream(ctx context.Context, su *seedSetup, seed int64, name, key string) ([]Row, error) {
-	st, err := NewStrategy(name, r.cfg.Budget)
+	st, err := NewStrategy(name, r.cfg.Budget, r.cfg.Escalate)
 	if err != nil {
 		return nil, err
 	}
@@ -421,15 +494,28 @@ func (r *runner) streamWith(ctx context.Context, su *seedSetup, seed int64, name
 	sc := r.cfg.Scenario
 	var model student.Model
 	var rows []Row
+	flow := &goldFlow{handed: map[int]int{}}
+	if r.cfg.OnDesk != nil {
+		flow.notify = func(run string) error {
+			tok, err := r.srv.DeskToken(run)
+			if err != nil {
+				return err
+			}
+			return r.cfg.OnDesk(r.url, run, tok)
+		}
+	}
 	for t := range sc.Phases {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		v, purse, err := r.view(ctx, su, t, model)
+		v, purse, err := r.view(ctx, su, seed, name, t, model, flow)
 		if err != nil {
 			return nil, err
 		}
 		up, err := st.Step(v)
+		if purse != nil {
+			purse.closed = true
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -453,7 +539,8 @@ func (r *runner) streamWith(ctx context.Context, su *seedSetup, seed int64, name
 		}
 		row := Row{Scenario: sc.Name, Weak: r.cfg.Weak, Strong: r.cfg.Strong, Strategy: name, Seed: seed,
 			Phase: t, PhaseName: sc.Phases[t].Name, Floor: su.floor[t], Ceiling: su.ceiling[t],
-			Realigned: !up.Keep, Flagged: up.Flagged, GoldBought: purse.Spent(), SupGold: len(su.tr.splits[t].sup),
+			Realigned: !up.Keep, Flagged: up.Flagged, GoldBought: purse.Spent(), Escalated: purse.escalated(), Human: purse.humanUsed(),
+			SupGold:   len(su.tr.splits[t].sup),
 			TrainRows: len(su.tr.splits[t].train), TestRows: len(su.tr.splits[t].test), Key: key}
 		if !math.IsNaN(up.Monitor) {
 			m := up.Monitor
@@ -480,7 +567,7 @@ func (r *runner) streamWith(ctx context.Context, su *seedSetup, seed int64, name
 func flagNote(up Update, p *Purse) string {
 	switch {
 	case up.Flagged:
-		return fmt.Sprintf(", drift flagged (disagreement %.3f), %d gold bought", up.Monitor, p.Spent())
+		return fmt.Sprintf(", drift flagged (disagreement %.3f), %d gold bought, %d rows to the desk, %d human labels", up.Monitor, p.Spent(), p.escalated(), p.humanUsed())
 	case up.Keep:
 		return ", kept"
 	}
@@ -495,8 +582,9 @@ func seqRange(a, b int) []int {
 	return out
 }
 
-// view builds phase t's View from phases 0..t only, and its purse.
-func (r *runner) view(ctx context.Context, su *seedSetup, t int, prev student.Model) (*View, *Purse, error) {
+// view builds phase t's View from phases 0..t only, and its purse: the
+// oracle run of phase t's training rows, for strategies that buy gold.
+func (r *runner) view(ctx context.Context, su *seedSetup, seed int64, name string, t int, prev student.Model, flow *goldFlow) (*View, *Purse, error) {
 	sc := r.cfg.Scenario
 	var idx, phase []int
 	K := len(sc.Classes)
@@ -507,20 +595,22 @@ func (r *runner) view(ctx context.Context, su *seedSetup, t int, prev student.Mo
 		}
 	}
 	weak := data.NewMatrix(len(idx), K)
-	gold := map[int]int{}
-	row := 0
+	row, lo := 0, 0
 	for p := 0; p <= t; p++ {
-		for k, i := range su.tr.splits[p].train {
+		if p == t {
+			lo = row
+		}
+		for k := range su.tr.splits[p].train {
 			copy(weak.Row(row), su.weakOn[p].Row(k))
-			if p == t {
-				gold[row] = sc.goldOf(t, i)
-			}
 			row++
 		}
 	}
 	var purse *Purse
-	if r.cfg.Budget > 0 {
-		purse = newPurse(t, r.cfg.Budget, gold)
+	if buys(name) {
+		var err error
+		if purse, err = r.openPurse(ctx, su, seed, name, t, lo, flow); err != nil {
+			return nil, nil, err
+		}
 	}
 	v := &View{Phase: t, Phases: t + 1, Inputs: r.inputs(idx), RowPhase: phase, Weak: weak, Purse: purse}
 	if prev != nil {

@@ -3,6 +3,7 @@ package drift
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,7 +50,7 @@ func Strategies() []StrategyInfo {
 		{"lwf", "a fresh student on the phase's rows, targets (1−λ)·weak + λ·previous student's predictions (distillation toward the previous student, LwF; λ=0.5)", false},
 		{"discount", "a fresh student on every phase so far, weights γ^(t−s) for phase s (NS-DPO's time discount, γ=0.5)", false},
 		{"retrain+gold", "the gold-matched control of triggered: retrain every phase, buying the full per-phase budget of gold on random rows of the phase and putting it in place of their weak labels (weight 3)", true},
-		{"triggered", "keep the student until its disagreement with the new supervisor on the new rows exceeds its disagreement on rows held out at its last alignment (a quarter of that phase) by z > 2 and ≥ 0.03; then buy gold through the oracle on the most-disputed rows (budget per phase) and re-align on weak labels with the bought gold in their place (weight 3)", true},
+		{"triggered", "keep the student until its disagreement with the new supervisor on the new rows exceeds its disagreement on rows held out at its last alignment (a quarter of that phase) by z > 2 and ≥ 0.03; then buy gold through the oracle on the most-disputed rows (budget per phase), send the next most disputed to the review desk, and re-align on weak labels with the bought gold in their place (weight 3); labels people decide at the desk are gold from the next phase on (weight 3, and they trigger a re-alignment)", true},
 	}
 }
 
@@ -74,7 +75,7 @@ func ParseStrategies(s string) ([]string, error) {
 		if seen[n] {
 			continue
 		}
-		if _, err := NewStrategy(n, 0); err != nil {
+		if _, err := NewStrategy(n, 0, 0); err != nil {
 			return nil, err
 		}
 		seen[n] = true
@@ -84,8 +85,9 @@ func ParseStrategies(s string) ([]string, error) {
 }
 
 // NewStrategy returns a fresh strategy for one stream. budget is the gold
-// per phase the triggered strategy may buy.
-func NewStrategy(name string, budget int) (Strategy, error) {
+// per phase a budgeted strategy may buy; escalate the rows the triggered
+// strategy sends to the review desk when it flags drift.
+func NewStrategy(name string, budget, escalate int) (Strategy, error) {
 	switch name {
 	case "static":
 		return &static{}, nil
@@ -102,7 +104,7 @@ func NewStrategy(name string, budget int) (Strategy, error) {
 	case "retrain+gold":
 		return retrainGold{goldWeight: 3, budget: budget}, nil
 	case "triggered":
-		return &triggered{margin: 0.03, z: 2, goldWeight: 3, budget: budget}, nil
+		return &triggered{margin: 0.03, z: 2, goldWeight: 3, budget: budget, escalate: escalate}, nil
 	}
 	return nil, fmt.Errorf("drift: unknown strategy %q (strategies: %s)", name, strings.Join(StrategyNames(), ", "))
 }
@@ -245,16 +247,25 @@ func withGold(v *View, pick []int, goldWeight float32) (data.Matrix, []float32, 
 // proportions and by at least the margin. On a flag it buys gold for the
 // rows where student and supervisor disagree most (the critic's pick:
 // largest total-variation distance between their distributions), up to
-// the phase's budget, and re-aligns on the phase's weak labels with the
-// bought rows replaced by gold and weighted up, again holding out a
+// the phase's budget, sends the next most disputed rows to the review
+// desk with that evidence, and re-aligns on the phase's weak labels with
+// the bought rows replaced by gold and weighted up, again holding out a
 // calibration quarter. Otherwise it keeps the student. The held-out rows
 // of the last alignment stay the reference until the next one.
+//
+// Labels people decide at the desk arrive at a later phase (a person
+// needs time; in a run nobody attends none arrive). They are gold the
+// strategy keeps: every later alignment trains on them, weighted like
+// bought gold, and new ones are reason enough to re-align, since a person
+// has said where the student is wrong.
 type triggered struct {
 	margin     float64
 	z          float64
 	goldWeight float32
 	budget     int
-	calib      []int // held-out rows of the last alignment (view rows; views only grow)
+	escalate   int
+	calib      []int       // held-out rows of the last alignment (view rows; views only grow)
+	human      map[int]int // view row → a person's label
 }
 
 // holdOut splits rows into training rows and every 4th as calibration.
@@ -283,6 +294,33 @@ func disagreement(a, b data.Matrix, rows []int) float64 {
 	return float64(n) / float64(len(rows))
 }
 
+// takeHuman collects the desk's decisions so far and returns how many are
+// new; rows a person labelled leave the calibration set, since they will
+// be trained on.
+func (s *triggered) takeHuman(v *View) (int, error) {
+	if v.Purse == nil || v.Phase == 0 {
+		return 0, nil
+	}
+	hs, err := v.Purse.Human()
+	if err != nil {
+		return 0, err
+	}
+	if s.human == nil {
+		s.human = map[int]int{}
+	}
+	fresh := 0
+	for _, h := range hs {
+		if l, ok := s.human[h.Row]; !ok || l != h.Label {
+			fresh++
+		}
+		s.human[h.Row] = h.Label
+	}
+	if fresh > 0 {
+		s.calib = slices.DeleteFunc(s.calib, func(i int) bool { _, ok := s.human[i]; return ok })
+	}
+	return fresh, nil
+}
+
 func (s *triggered) Step(v *View) (Update, error) {
 	rows := v.Rows(v.Phase)
 	if s.calib == nil {
@@ -290,16 +328,21 @@ func (s *triggered) Step(v *View) (Update, error) {
 		s.calib = calib
 		return Update{Objective: train.Objective{Targets: v.Weak, Rows: fit}, Monitor: math.NaN()}, nil
 	}
+	fresh, err := s.takeHuman(v)
+	if err != nil {
+		return Update{}, err
+	}
 	level := disagreement(v.Prev, v.Weak, s.calib)
 	d := disagreement(v.Prev, v.Weak, rows)
 	n1, n2 := float64(len(s.calib)), float64(len(rows))
 	pool := (level*n1 + d*n2) / (n1 + n2)
 	se := math.Sqrt(pool * (1 - pool) * (1/n1 + 1/n2))
-	if d-level < s.margin || d-level <= s.z*se {
+	flag := !(d-level < s.margin || d-level <= s.z*se)
+	if !flag && fresh == 0 {
 		return Update{Keep: true, Monitor: d}, nil
 	}
-	var pick []int
-	if n := min(s.budget, v.Purse.Left(), len(rows)); n > 0 {
+	var pick, ask []int
+	if flag {
 		type scored struct {
 			row int
 			tv  float64
@@ -313,8 +356,14 @@ func (s *triggered) Step(v *View) (Update, error) {
 			sc[k] = scored{i, tv}
 		}
 		sort.SliceStable(sc, func(a, b int) bool { return sc[a].tv > sc[b].tv })
+		n := max(0, min(s.budget, v.Purse.Left(), len(rows)))
 		for k := range n {
 			pick = append(pick, sc[k].row)
+		}
+		if v.Purse != nil {
+			for k := n; k < min(n+s.escalate, len(sc)); k++ {
+				ask = append(ask, sc[k].row)
+			}
 		}
 	}
 	t, w, err := withGold(v, pick, s.goldWeight)
@@ -335,6 +384,33 @@ func (s *triggered) Step(v *View) (Update, error) {
 			keepCalib = append(keepCalib, i)
 		}
 	}
+	// People's labels, on rows of earlier phases, join every alignment.
+	var hrows []int
+	for i := range s.human {
+		hrows = append(hrows, i)
+	}
+	slices.Sort(hrows)
+	for _, i := range hrows {
+		dst := t.Row(i)
+		for c := range dst {
+			dst[c] = 0
+		}
+		dst[s.human[i]] = 1
+		w[i] = s.goldWeight
+		if v.RowPhase[i] != v.Phase {
+			fit = append(fit, i)
+		}
+	}
+	if len(ask) > 0 {
+		items := make([]Escalation, len(ask))
+		for k, i := range ask {
+			items[k] = Escalation{Row: i, Student: v.Prev.Row(i), Supervisor: v.Weak.Row(i),
+				Note: fmt.Sprintf("drift flagged at phase %d: the student and this phase's supervisor disagree here", v.Phase+1)}
+		}
+		if err := v.Purse.Escalate(items); err != nil {
+			return Update{}, err
+		}
+	}
 	s.calib = keepCalib
-	return Update{Objective: train.Objective{Targets: t, Rows: fit, Weights: w}, Flagged: true, Monitor: d}, nil
+	return Update{Objective: train.Objective{Targets: t, Rows: fit, Weights: w}, Flagged: flag, Monitor: d}, nil
 }

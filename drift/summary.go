@@ -69,8 +69,11 @@ type StreamMetrics struct {
 	Delay    float64
 	Censored bool
 	Gold     float64 // gold the strategy bought over the stream
-	SupGold  float64 // gold the supervisors were re-fitted on (same for all)
-	Regret   float64 // Σ_t (ceiling_t − acc_t)
+	// Escalated are the rows sent to the review desk over the stream,
+	// Human the people's labels that reached the strategy.
+	Escalated, Human float64
+	SupGold          float64 // gold the supervisors were re-fitted on (same for all)
+	Regret           float64 // Σ_t (ceiling_t − acc_t)
 }
 
 // Metrics computes a stream's metrics from its rows (phase order).
@@ -80,6 +83,8 @@ func Metrics(rows []Row, changePoint int) StreamMetrics {
 	for _, r := range rows {
 		m.AvgAcc += r.Acc / float64(len(rows))
 		m.Gold += float64(r.GoldBought)
+		m.Escalated += float64(r.Escalated)
+		m.Human += float64(r.Human)
 		m.SupGold += float64(r.SupGold)
 		m.Regret += r.Regret
 	}
@@ -139,6 +144,8 @@ type StrategySummary struct {
 	Delay      Interval `json:"delay"`
 	Censored   int      `json:"delay_censored"` // seeds that never re-aligned after the change
 	Gold       Interval `json:"gold"`
+	Escalated  Interval `json:"escalated"` // rows sent to the review desk per stream
+	Human      Interval `json:"human"`     // people's labels the strategy trained on per stream
 	SupGold    float64  `json:"sup_gold"`
 	Regret     Interval `json:"regret"`
 	// PerPhase are the accuracy on current values per phase (the
@@ -184,7 +191,7 @@ func Summarise(rows []Row, changePoint int) []StrategySummary {
 		}
 		slices.Sort(seedList)
 		metrics[k] = map[int64]StreamMetrics{}
-		var acc, bwt, fgt, pl, delay, gold, regret []float64
+		var acc, bwt, fgt, pl, delay, gold, esc, human, regret []float64
 		s := StrategySummary{Scenario: k.sc, Strong: k.strong, Strategy: k.st, Seeds: len(seedList)}
 		var perPhase, floor, ceil [][]float64
 		for _, seed := range seedList {
@@ -194,6 +201,7 @@ func Summarise(rows []Row, changePoint int) []StrategySummary {
 			metrics[k][seed] = m
 			acc, bwt, fgt, pl = append(acc, m.AvgAcc), append(bwt, m.BWT), append(fgt, m.Forgetting), append(pl, m.Plasticity)
 			delay, gold, regret = append(delay, m.Delay), append(gold, m.Gold), append(regret, m.Regret)
+			esc, human = append(esc, m.Escalated), append(human, m.Human)
 			s.SupGold = m.SupGold
 			if m.Censored {
 				s.Censored++
@@ -210,6 +218,7 @@ func Summarise(rows []Row, changePoint int) []StrategySummary {
 		}
 		s.AvgAcc, s.BWT, s.Forgetting, s.Plasticity = interval(acc), interval(bwt), interval(fgt), interval(pl)
 		s.Delay, s.Gold, s.Regret = interval(delay), interval(gold), interval(regret)
+		s.Escalated, s.Human = interval(esc), interval(human)
 		for t := range perPhase {
 			s.PerPhase = append(s.PerPhase, interval(perPhase[t]))
 			s.Floor = append(s.Floor, interval(floor[t]))
@@ -266,7 +275,7 @@ func WriteTable(w io.Writer, sums []StrategySummary) {
 		if h := s.Scenario + " · " + s.Strong; h != cur {
 			cur = h
 			fmt.Fprintf(w, "\n%s (%d seeds; 95%% t-intervals over seeds; supervisor gold %.0f over the stream)\n", h, s.Seeds, s.SupGold)
-			fmt.Fprintf(w, "%-12s %-22s %-22s %-22s %-22s %-30s %-24s %-22s %s\n", "strategy", "avg acc", "BWT", "forgetting", "plasticity", "delay", "gold bought", "regret", "Δavg acc vs retrain (p, Holm)")
+			fmt.Fprintf(w, "%-12s %-22s %-22s %-22s %-22s %-30s %-24s %-16s %-22s %s\n", "strategy", "avg acc", "BWT", "forgetting", "plasticity", "delay", "gold bought", "desk: sent/human", "regret", "Δavg acc vs retrain (p, Holm)")
 		}
 		vs := "—"
 		if s.VsRetrain != nil {
@@ -276,7 +285,11 @@ func WriteTable(w io.Writer, sums []StrategySummary) {
 		if s.Censored > 0 {
 			delay += fmt.Sprintf(" (%d never)", s.Censored)
 		}
-		fmt.Fprintf(w, "%-12s %-22s %-22s %-22s %-22s %-30s %-24s %-22s %s\n", s.Strategy, s.AvgAcc, s.BWT, s.Forgetting, s.Plasticity, delay, s.Gold, s.Regret, vs)
+		desk := "—"
+		if s.Escalated.Mean > 0 || s.Human.Mean > 0 {
+			desk = fmt.Sprintf("%.1f / %.1f", s.Escalated.Mean, s.Human.Mean)
+		}
+		fmt.Fprintf(w, "%-12s %-22s %-22s %-22s %-22s %-30s %-24s %-16s %-22s %s\n", s.Strategy, s.AvgAcc, s.BWT, s.Forgetting, s.Plasticity, delay, s.Gold, desk, s.Regret, vs)
 	}
 	for _, v := range Verdicts(sums) {
 		fmt.Fprintln(w, v)

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -656,6 +657,40 @@ func TestAddRunChecks(t *testing.T) {
 	}
 	if _, err := srv.AddRun("ok", h, 1); err == nil {
 		t.Error("duplicate run accepted")
+	}
+	if _, err := srv.AddRun("none", eval.NewHidden(nil, nil, 2), 1); err == nil {
+		t.Error("a run without any gold accepted")
+	}
+}
+
+// TestLabelOnlyRun: a run registered without test gold (a drift phase's
+// training rows) sells labels and refuses every evaluation.
+func TestLabelOnlyRun(t *testing.T) {
+	srv, err := NewServer(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := srv.AddRun("labels", eval.NewHidden([]int{1, 0, 1}, nil, 2), 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	c := NewClient(base, "labels", tok)
+	got, left, err := c.Label(ctx, []int{2, 1})
+	if err != nil || !reflect.DeepEqual(got, []int{1, 0}) || left != 0 {
+		t.Fatalf("Label = %v, %d, %v", got, left, err)
+	}
+	if _, err := c.Evaluate(ctx, data.NewMatrix(0, 2)); !IsRefused(err, CodeEvalBudget) {
+		t.Errorf("Evaluate of a run without test gold: %v", err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil || info.NTest != 0 || info.Evaluations != 0 || info.NTrainStrong != 3 {
+		t.Errorf("Info = %+v, %v", info, err)
 	}
 }
 

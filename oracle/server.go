@@ -213,12 +213,15 @@ func newToken() (string, error) {
 // AddRun registers the hidden gold of a run with a budget: how many
 // train_strong gold labels (bought with Label or decided by a person at the
 // desk) the run may obtain. It returns the run's bearer token. h must not be
-// shared with anything a method can reach.
+// shared with anything a method can reach. A run without test gold is a
+// label-only run (a drift stream sells one phase's training rows and keeps
+// its test splits to itself): it sells labels and has a review desk, and
+// Evaluate refuses it like any split too small to answer.
 func (s *Server) AddRun(name string, h *eval.Hidden, budget int) (string, error) {
 	if !runName.MatchString(name) {
 		return "", fmt.Errorf("oracle: run name %q: want 1-128 of [A-Za-z0-9._-], starting alphanumeric", name)
 	}
-	if h == nil || h.K() < 2 || h.NTest() == 0 {
+	if h == nil || h.K() < 2 || h.NTest()+h.NTrainStrong() == 0 {
 		return "", fmt.Errorf("oracle: run %q: hidden gold missing, empty or with fewer than 2 classes", name)
 	}
 	if budget < 0 {

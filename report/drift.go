@@ -119,7 +119,7 @@ func timelineOne(title string, sums []drift.StrategySummary, idx []int) string {
 }
 
 type driftRow struct {
-	Strategy, AvgAcc, BWT, Forgetting, Plasticity, Delay, Gold, Regret, VsRetrain string
+	Strategy, AvgAcc, BWT, Forgetting, Plasticity, Delay, Gold, Desk, Regret, VsRetrain string
 }
 
 type driftTable struct {
@@ -171,8 +171,12 @@ func RenderDrift(w io.Writer, m Meta, rows int, sums []drift.StrategySummary) er
 		if s.Censored > 0 {
 			delay += fmt.Sprintf(" (%d of %d never)", s.Censored, s.Seeds)
 		}
+		desk := "—"
+		if s.Escalated.Mean > 0 || s.Human.Mean > 0 {
+			desk = fmt.Sprintf("%.1f / %.1f", s.Escalated.Mean, s.Human.Mean)
+		}
 		v.Tables[i].Rows = append(v.Tables[i].Rows, driftRow{s.Strategy, s.AvgAcc.String(), s.BWT.String(), s.Forgetting.String(),
-			s.Plasticity.String(), delay, s.Gold.String(), s.Regret.String(), vs})
+			s.Plasticity.String(), delay, s.Gold.String(), desk, s.Regret.String(), vs})
 	}
 	if err := driftTemplate.Execute(w, v); err != nil {
 		return fmt.Errorf("report: render drift: %w", err)
@@ -198,10 +202,10 @@ figure{margin:12px 0;display:inline-block}
 <p class="note">One line per strategy, its band the 95% t-interval across seeds; dashed: the phase's re-fitted weak supervisor (floor) and the strong student trained on the phase's gold (ceiling).</p>
 <figure id="timeline">{{.Timeline}}</figure>
 <h2>Stream summary</h2>
-<p class="note">Average accuracy over phases on each phase's values; BWT and forgetting on the examples whose values never change; plasticity: what the step at phase t gained on phase t over the previous student; delay: phases from the change point to the first re-alignment (never: censored at the phases left); gold bought through the per-phase oracle; regret: Σ over phases of ceiling − accuracy. 95% t-intervals across seeds; Δ against retrain paired by seed.</p>
+<p class="note">Average accuracy over phases on each phase's values; BWT and forgetting on the examples whose values never change; plasticity: what the step at phase t gained on phase t over the previous student; delay: phases from the change point to the first re-alignment (never: censored at the phases left); gold bought through the per-phase oracle; review desk: rows sent to a person per stream and the people's labels that reached the strategy (none when nobody attends the desk during the run); regret: Σ over phases of ceiling − accuracy. 95% t-intervals across seeds; Δ against retrain paired by seed.</p>
 {{range .Tables}}<h3>{{.Title}}</h3>
-<table><tr><th>strategy</th><th>avg acc</th><th>BWT</th><th>forgetting</th><th>plasticity</th><th>delay</th><th>gold bought</th><th>regret</th><th>Δavg acc vs retrain</th></tr>
-{{range .Rows}}<tr><td>{{.Strategy}}</td><td>{{.AvgAcc}}</td><td>{{.BWT}}</td><td>{{.Forgetting}}</td><td>{{.Plasticity}}</td><td>{{.Delay}}</td><td>{{.Gold}}</td><td>{{.Regret}}</td><td>{{.VsRetrain}}</td></tr>
+<table><tr><th>strategy</th><th>avg acc</th><th>BWT</th><th>forgetting</th><th>plasticity</th><th>delay</th><th>gold bought</th><th>review desk: sent / human</th><th>regret</th><th>Δavg acc vs retrain</th></tr>
+{{range .Rows}}<tr><td>{{.Strategy}}</td><td>{{.AvgAcc}}</td><td>{{.BWT}}</td><td>{{.Forgetting}}</td><td>{{.Plasticity}}</td><td>{{.Delay}}</td><td>{{.Gold}}</td><td>{{.Desk}}</td><td>{{.Regret}}</td><td>{{.VsRetrain}}</td></tr>
 {{end}}</table>
 {{end}}
 <h2>Verdicts</h2>

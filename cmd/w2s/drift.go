@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,12 +30,14 @@ func cmdDrift(ctx context.Context, args []string) error {
 	seedBase := fs.Int64("seed-base", 0, "first seed")
 	supGold := fs.Int("sup-gold", 40, "gold examples per phase the weak supervisor is re-fitted on")
 	lag := fs.Int("lag", 0, "the supervisor of phase t is fitted on phase t−LAG's gold sample (0: its own)")
-	budget := fs.Int("budget", 30, "gold labels per phase a budgeted strategy (triggered) may buy through the oracle")
+	budget := fs.Int("budget", 30, "gold labels per phase a budgeted strategy (triggered, retrain+gold) may buy through the oracle")
+	escalate := fs.Int("escalate", 5, "rows the triggered strategy sends to the review desk when it flags drift (each phase's oracle run keeps that much budget for people's decisions)")
+	access := fs.String("access", "", "file (mode 0600) the oracle's URL and each review desk's token are written to, for `w2s serve --token-file` (default OUT/oracle-access.json)")
 	limit := fs.Int("limit", 0, "at most N examples per phase (0: the scenario's default)")
 	epochs := fs.Int("epochs", 0, "override the probes' default epochs (0: defaults)")
 	ftEpochs := fs.Int("ft-epochs", 0, "fine-tuned (ENC-ft) strong student: epochs (0: default)")
 	ftLR := fs.Float64("ft-lr", 0, "fine-tuned (ENC-ft) strong student: learning rate of the pretrained weights (0: default)")
-	out := fs.String("out", "runs/drift", "output directory (results.jsonl, summary.json, report.html; streams/ holds finished streams for resuming)")
+	out := fs.String("out", "runs/drift", "output directory (results.jsonl, summary.json, report.html, oracle-audit.jsonl, oracle-access.json; streams/ holds finished streams for resuming)")
 	export := fs.String("export", "", "write the scenario as a JSONL stream (text, label, phase) to this file and stop")
 	quiet := fs.Bool("quiet", false, "only print the table")
 	if help, err := parse(fs, args); help || err != nil {
@@ -43,8 +46,8 @@ func cmdDrift(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("unexpected arguments %v", fs.Args())}
 	}
-	if *seeds < 1 || *supGold < 2 || *lag < 0 || *budget < 0 || *limit < 0 {
-		return usageError{fmt.Errorf("--seeds ≥ 1, --sup-gold ≥ 2, --lag, --budget and --limit ≥ 0")}
+	if *seeds < 1 || *supGold < 2 || *lag < 0 || *budget < 0 || *escalate < 0 || *limit < 0 {
+		return usageError{fmt.Errorf("--seeds ≥ 1, --sup-gold ≥ 2, --lag, --budget, --escalate and --limit ≥ 0")}
 	}
 	names, err := drift.ParseStrategies(*strategies)
 	if err != nil {
@@ -76,12 +79,16 @@ func cmdDrift(ctx context.Context, args []string) error {
 		return err
 	}
 	defer lock.Release()
+	if *access == "" {
+		*access = filepath.Join(*out, "oracle-access.json")
+	}
 	var sl []int64
 	for i := range *seeds {
 		sl = append(sl, *seedBase+int64(i))
 	}
 	cfg := drift.Config{Scenario: sc, Weak: *weak, Strong: *strong, Strategies: names, Seeds: sl,
-		SupGold: *supGold, Lag: *lag, Budget: *budget,
+		SupGold: *supGold, Lag: *lag, Budget: *budget, Escalate: *escalate,
+		OracleAudit: experiment.DefaultAuditPath(*out), OnDesk: reachPerson("drift", *access),
 		Options: student.Options{HeadEpochs: *epochs, FineTuneEpochs: *ftEpochs, FineTuneLR: *ftLR},
 		Cache:   &featcache.Cache{}, Log: log, Dir: *out}
 	rows, err := drift.Run(ctx, cfg)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/superalign/superalign/drift"
 	"github.com/superalign/superalign/internal/testenv"
+	"github.com/superalign/superalign/oracle"
 )
 
 // TestDriftKilledResumes kills `w2s drift` with SIGKILL once it has saved
@@ -79,5 +83,68 @@ func TestDriftBadStream(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("an output directory was created for a bad stream")
+	}
+}
+
+// TestDriftReachesPerson: when triggered escalates rows, w2s drift writes
+// the oracle's URL and each desk's token to a 0600 access file and prints
+// the review command; the oracle's audit log records the purchases and
+// escalations; with nobody at the desk the rows say so (human 0).
+func TestDriftReachesPerson(t *testing.T) {
+	testenv.NeedsAssets(t, "spam-assassin, glove")
+	out := t.TempDir()
+	_, stderr, code := w2s(t, "drift", "--scenario", "spam-abrupt", "--limit", "160", "--weak", "bow", "--strong", "glove",
+		"--strategies", "triggered", "--seeds", "3", "--sup-gold", "20", "--budget", "10", "--escalate", "3", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("drift: exit %d\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	escalated, human, flagged := 0, 0, 0
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		var r drift.Row
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		escalated, human = escalated+r.Escalated, human+r.Human
+		if r.Flagged {
+			flagged++
+			if r.Escalated != 3 {
+				t.Errorf("seed %d phase %d flagged, escalated %d rows, want 3", r.Seed, r.Phase+1, r.Escalated)
+			}
+		}
+	}
+	if flagged == 0 {
+		t.Skip("triggered never flagged: nothing went to the desk")
+	}
+	if human != 0 {
+		t.Errorf("%d human labels in a run nobody attended", human)
+	}
+	access := filepath.Join(out, "oracle-access.json")
+	st, err := os.Stat(access)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("access file: %v, mode %v", err, st.Mode())
+	}
+	a, err := oracle.ReadAccess(access)
+	if err != nil || len(a.Runs) != flagged || !strings.HasPrefix(a.Oracle, "http://127.0.0.1:") {
+		t.Fatalf("access file (%d flagged phases): %+v, %v", flagged, a, err)
+	}
+	for _, r := range a.Runs {
+		if !strings.Contains(stderr, r.DeskToken) || !strings.Contains(stderr, "--run "+r.Run+" --token-file "+access) {
+			t.Errorf("run %s: desk token or review command not printed\n%s", r.Run, stderr)
+		}
+	}
+	audit, err := os.ReadFile(filepath.Join(out, "oracle-audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(audit), `"endpoint":"escalate"`); n != flagged {
+		t.Errorf("%d escalations audited, %d flagged phases", n, flagged)
+	}
+	if !strings.Contains(string(audit), `"endpoint":"label"`) {
+		t.Error("no gold purchase in the oracle's audit log")
 	}
 }

@@ -112,7 +112,7 @@ func cmdOversee(ctx context.Context, args []string) error {
 	if *access == "" {
 		*access = filepath.Join(*out, "oracle-access.json")
 	}
-	spec.OnOracleRun = reachPerson(*access)
+	spec.OnOracleRun = reachPerson("oversee", *access)
 	rows, err := experiment.RunOversee(ctx, &featcache.Cache{}, spec, log)
 	if err != nil {
 		return err
@@ -137,12 +137,13 @@ func cmdOversee(ctx context.Context, args []string) error {
 }
 
 // reachPerson returns the hook that tells a person how to review each run
-// of the loop as the oracle registers it: the oracle's URL, the run and its
-// desk token go to the access file (mode 0600, rewritten with every run) and
-// to stderr, with the command that starts the review desk without putting
-// the token on a command line. It prints even with --quiet: without it no
-// person can decide the items the loop escalates.
-func reachPerson(path string) func(url, run, deskToken string) error {
+// (of the oversight loop, or a drift stream's phase) as it gets a desk:
+// the oracle's URL, the run and its desk token go to the access file (mode
+// 0600, rewritten with every run) and to stderr, with the command that
+// starts the review desk without putting the token on a command line. It
+// prints even with --quiet: without it no person can decide the items the
+// loop escalates.
+func reachPerson(cmd, path string) func(url, run, deskToken string) error {
 	var a oracle.Access
 	return func(url, run, deskToken string) error {
 		a.Oracle = url
@@ -150,8 +151,8 @@ func reachPerson(path string) func(url, run, deskToken string) error {
 		if err := oracle.WriteAccess(path, a); err != nil {
 			return err
 		}
-		fmt.Fprintf(os.Stderr, "oversee: oracle %s run %s: desk token %s\n  review with: w2s serve --oracle %s --run %s --token-file %s\n",
-			url, run, deskToken, url, run, path)
+		fmt.Fprintf(os.Stderr, "%s: oracle %s run %s: desk token %s\n  review with: w2s serve --oracle %s --run %s --token-file %s\n",
+			cmd, url, run, deskToken, url, run, path)
 		return nil
 	}
 }

@@ -1,7 +1,7 @@
 // Package isolation checks the source half of gold isolation: packages that
-// must never see hidden gold (method, oversight) may not import the gold
-// holder, load or split datasets themselves, read a dataset's labels, or
-// touch files and the network. internal/goldwalk checks the other half, the
+// must never see hidden gold (method, oversight, and the strategy files of
+// drift) may not import the gold holder, load or split datasets themselves,
+// read a dataset's labels, or touch files and the network. internal/goldwalk checks the other half, the
 // types a method is handed.
 //
 // The check parses source (go/parser, no type checking), so it runs even
@@ -74,6 +74,27 @@ type Policy struct {
 	Allowed map[string]map[string]bool
 	// Members forbids field or method names on any value.
 	Members map[string]Member
+	// Confine, when set, checks only some files of the package (the
+	// strategy side of package drift) and keeps them from the rest.
+	Confine *Confinement
+}
+
+// Confinement draws a boundary inside one package: the confined files (a
+// drift strategy and the View it is handed) share package drift with the
+// runner, whose unexported truth, scenario and oracle server hold every
+// phase's gold, so visibility alone cannot keep them apart. In a confined
+// file the check forbids, besides the policy's rules, every package-level
+// name declared in the package's other files (except Shared), and every
+// unexported field or method name declared there (x.goldOf, p.client,
+// su.tr). Without type checking a member name declared on both sides could
+// be either, so a confined file may not declare one: it must be renamed.
+type Confinement struct {
+	// Files says whether a file (base name) is confined.
+	Files func(base string) bool
+	// Shared are the other files' package-level names confined files may
+	// use (the Purse a View carries).
+	Shared map[string]bool
+	Reason string
 }
 
 // Check parses the non-test Go files of dir (every file, whatever its build
@@ -85,7 +106,7 @@ func Check(dir string, p Policy) ([]Violation, error) {
 		return nil, fmt.Errorf("isolation: listing %s: %w", dir, err)
 	}
 	fset := token.NewFileSet()
-	var out []Violation
+	var files []*ast.File
 	for _, path := range paths {
 		if strings.HasSuffix(path, "_test.go") {
 			continue
@@ -100,7 +121,22 @@ func Check(dir string, p Policy) ([]Violation, error) {
 		if err != nil {
 			return nil, fmt.Errorf("isolation: parsing %s: %w", path, err)
 		}
-		out = append(out, checkFile(fset, f, p, filepath.Base(path))...)
+		files = append(files, f)
+	}
+	var b *boundary
+	if p.Confine != nil {
+		b = p.Confine.scan(fset, files)
+	}
+	var out []Violation
+	for _, f := range files {
+		base := filepath.Base(fset.Position(f.Package).Filename)
+		if b != nil && !p.Confine.Files(base) {
+			continue
+		}
+		out = append(out, checkFile(fset, f, p, base)...)
+		if b != nil {
+			out = append(out, b.check(fset, f, p.Confine)...)
+		}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i].Pos, out[j].Pos
@@ -238,5 +274,124 @@ func sortedKeys(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// boundary is what the unconfined files of a package declare.
+type boundary struct {
+	outside map[string]bool // package-level names of the unconfined files
+	members map[string]bool // unexported field and method names declared there
+	own     map[string]bool // field and method names the confined files declare
+}
+
+func (c *Confinement) scan(fset *token.FileSet, files []*ast.File) *boundary {
+	b := &boundary{outside: map[string]bool{}, members: map[string]bool{}, own: map[string]bool{}}
+	for _, f := range files {
+		confined := c.Files(filepath.Base(fset.Position(f.Package).Filename))
+		mem := b.members
+		if confined {
+			mem = b.own
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv != nil {
+					mem[d.Name.Name] = true
+				} else if !confined {
+					b.outside[d.Name.Name] = true
+				}
+			case *ast.GenDecl:
+				if confined {
+					continue
+				}
+				for _, sp := range d.Specs {
+					switch sp := sp.(type) {
+					case *ast.TypeSpec:
+						b.outside[sp.Name.Name] = true
+					case *ast.ValueSpec:
+						for _, n := range sp.Names {
+							b.outside[n.Name] = true
+						}
+					}
+				}
+			}
+		}
+		// Fields of every struct type, local ones included.
+		ast.Inspect(f, func(n ast.Node) bool {
+			if st, ok := n.(*ast.StructType); ok {
+				for _, fd := range st.Fields.List {
+					for _, nm := range fd.Names {
+						mem[nm.Name] = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	for n := range b.members {
+		if ast.IsExported(n) {
+			delete(b.members, n)
+		}
+	}
+	return b
+}
+
+// check finds a confined file's uses of the other files' names.
+func (b *boundary) check(fset *token.FileSet, f *ast.File, c *Confinement) []Violation {
+	var out []Violation
+	add := func(pos token.Pos, rule, what, reason string) {
+		out = append(out, Violation{Pos: fset.Position(pos), Rule: rule, What: what, Reason: reason})
+	}
+	imported := map[string]bool{}
+	for _, spec := range f.Imports {
+		if path, err := strconv.Unquote(spec.Path.Value); err == nil {
+			imported[localName(spec, path)] = true
+		}
+	}
+	// Idents that name no package-level object: selected members and the
+	// keys of composite literals (Update{Keep: true}).
+	skip := map[*ast.Ident]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.SelectorExpr:
+			skip[n.Sel] = true
+			if id, ok := n.X.(*ast.Ident); ok && id.Obj == nil && imported[id.Name] {
+				return true // a package-qualified name: the policy's rules
+			}
+			name := n.Sel.Name
+			if b.members[name] && !b.own[name] {
+				add(n.Sel.Pos(), "member", "."+name, c.Reason)
+			}
+		case *ast.CompositeLit:
+			for _, e := range n.Elts {
+				if kv, ok := e.(*ast.KeyValueExpr); ok {
+					if id, ok := kv.Key.(*ast.Ident); ok {
+						skip[id] = true
+					}
+				}
+			}
+		case *ast.StructType:
+			for _, fd := range n.Fields.List {
+				for _, nm := range fd.Names {
+					if b.members[nm.Name] {
+						add(nm.Pos(), "shared-name", nm.Name, "also a field or method of the runner's side: rename it, so that the check can tell a strategy's own member from the runner's")
+					}
+				}
+			}
+		case *ast.FuncDecl:
+			if n.Recv != nil && b.members[n.Name.Name] {
+				add(n.Name.Pos(), "shared-name", n.Name.Name, "also a field or method of the runner's side: rename it, so that the check can tell a strategy's own member from the runner's")
+			}
+		}
+		return true
+	})
+	ast.Inspect(f, func(n ast.Node) bool {
+		id, ok := n.(*ast.Ident)
+		if !ok || id.Obj != nil || skip[id] || !b.outside[id.Name] || c.Shared[id.Name] {
+			return true
+		}
+		add(id.Pos(), "name", id.Name, c.Reason)
+		return true
+	})
 	return out
 }

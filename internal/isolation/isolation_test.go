@@ -47,7 +47,10 @@ func TestMethodAndOversightAreIsolated(t *testing.T) {
 // plant copies the non-test sources of the real package pkg into a temp
 // directory and adds leak.go, so a planted leak is checked in the company
 // of the real code (which must add nothing).
-func plant(t *testing.T, pkg, leak string) string {
+func plant(t *testing.T, pkg, leak string) string { return plantAs(t, pkg, "leak.go", leak) }
+
+// plantAs is plant with the planted file named leakFile.
+func plantAs(t *testing.T, pkg, leakFile, leak string) string {
 	t.Helper()
 	dir := t.TempDir()
 	srcs, err := filepath.Glob(filepath.Join(root, pkg, "*.go"))
@@ -63,7 +66,7 @@ func plant(t *testing.T, pkg, leak string) string {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "leak.go"), []byte("package "+pkg+"\n\n"+leak), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, leakFile), []byte("package "+pkg+"\n\n"+leak), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -462,5 +465,111 @@ func TestTestFilesAreNotChecked(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "bad.go"), []byte("package x\n\nfunc {"), 0o644)
 	if _, err := Check(dir, MethodPolicy()); err == nil {
 		t.Error("a file that does not parse must be an error, not a pass")
+	}
+}
+
+// TestDriftStrategiesAreIsolated is the real check of drift's strategy
+// side (view.go, strategy.go, strategy_*.go), which shares its package
+// with the runner that holds every phase's gold.
+func TestDriftStrategiesAreIsolated(t *testing.T) {
+	dir := filepath.Join(root, "drift")
+	vs, err := Check(dir, DriftStrategyPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		t.Errorf("%s: %v", dir, v)
+	}
+	srcs, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	confined := 0
+	for _, s := range srcs {
+		if IsDriftStrategyFile(filepath.Base(s)) {
+			confined++
+		}
+	}
+	if confined < 2 {
+		t.Errorf("%d strategy-side files in %s, want view.go and strategy.go at least", confined, dir)
+	}
+}
+
+// driftLeaks are strategies reaching for gold around their View.
+var driftLeaks = []leakCase{
+	{"scenario gold through a loader", `import "context"
+
+type leaky struct{}
+
+func (leaky) Step(v *View) (Update, error) {
+	sc, _ := Load(context.Background(), "spam-abrupt", 0, nil)
+	_ = sc.goldOf(v.Phase, 0)
+	return Update{}, nil
+}
+`, []string{"name Load", "member .goldOf"}},
+	{"the runner's types", `func leak(r *runner, su *seedSetup) []int { return su.tr.splits[0].train }
+`, []string{"name runner", "name seedSetup", "member .tr", "member .splits", "member .train"}},
+	{"the purse's oracle client", `import "context"
+
+func leak(v *View) { v.Purse.client.Label(context.Background(), []int{0}) }
+`, []string{"member .client"}},
+	{"the oracle and reflect", `import (
+	"reflect"
+
+	"github.com/superalign/superalign/oracle"
+)
+
+func leak(v *View) (*oracle.Client, reflect.Value) { return nil, reflect.ValueOf(v.Purse).Elem().FieldByName("client") }
+`, []string{"import reflect", "import github.com/superalign/superalign/oracle"}},
+	{"a member named like the runner's", `type sneaky struct{ client int }
+
+func (s sneaky) get() int { return s.client }
+`, []string{"shared-name client"}},
+	{"control: a strategy through its view and purse", `import (
+	"math"
+
+	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/train"
+)
+
+type fine struct{ weight float32 }
+
+func (f fine) Step(v *View) (Update, error) {
+	rows := v.Rows(v.Phase)
+	var p *Purse = v.Purse
+	labels, err := p.Buy(rows[:min(p.Left(), len(rows))])
+	if err != nil {
+		return Update{}, err
+	}
+	t := data.OneHot(labels, v.Weak.Cols)
+	_ = v.Purse.Escalate([]Escalation{{Row: rows[0], Student: v.Prev.Row(rows[0]), Supervisor: v.Weak.Row(rows[0])}})
+	hs, _ := v.Purse.Human()
+	_ = hs
+	return Update{Objective: train.Objective{Targets: t, Rows: rows}, Monitor: math.NaN()}, nil
+}
+`, nil},
+}
+
+func TestDriftPlantedLeaksAreCaught(t *testing.T) {
+	for _, tc := range driftLeaks {
+		t.Run(tc.name, func(t *testing.T) {
+			vs, err := Check(plantAs(t, "drift", "strategy_leak.go", tc.code), DriftStrategyPolicy())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range vs {
+				if filepath.Base(v.Pos.Filename) != "strategy_leak.go" {
+					t.Errorf("the real drift sources were flagged: %v", v)
+					continue
+				}
+				got = append(got, v.Rule+" "+v.What)
+			}
+			if strings.Join(got, "; ") != strings.Join(tc.want, "; ") {
+				t.Errorf("violations %q, want %q\n%v", got, tc.want, vs)
+			}
+		})
+	}
+	// The runner's own files are not confined: the same code there passes.
+	vs, err := Check(plantAs(t, "drift", "runner_leak.go", driftLeaks[1].code), DriftStrategyPolicy())
+	if err != nil || len(vs) != 0 {
+		t.Errorf("an unconfined file was checked: %v %v", vs, err)
 	}
 }

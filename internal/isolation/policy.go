@@ -158,3 +158,39 @@ func OversightPolicy() Policy {
 		Members: m,
 	}
 }
+
+// DriftStrategyPolicy is what the strategy side of package drift may not
+// use: the files that define View and the strategies (view.go,
+// strategy.go, strategy_*.go). Besides MethodPolicy's rules (no eval, no
+// files or network, no dataset loaders or labels), a strategy may not
+// import the oracle (it buys gold and reaches the review desk through
+// View.Purse, whose oracle run holds only the current phase's training
+// rows) or reflect (which reads unexported fields), nor name anything the
+// runner's files declare except the Purse type, nor select their
+// unexported fields and methods: the runner's truth, scenario gold, splits
+// and oracle server stay out of reach although they share the package.
+func DriftStrategyPolicy() Policy {
+	imports := commonImports()
+	imports[Module+"/oracle"] = "a strategy buys gold and escalates to the review desk through View.Purse, never the oracle itself"
+	imports["reflect"] = "reflect reads unexported fields: the purse's oracle client, the runner's truth"
+	return Policy{
+		Imports: imports,
+		Selectors: map[string]func(string) string{
+			Module + "/data": dataRule,
+			"path/filepath":  filepathRule,
+		},
+		Members: members(),
+		Confine: &Confinement{
+			Files: IsDriftStrategyFile,
+			// View.Purse is the strategy's one way to gold, and to the desk.
+			Shared: map[string]bool{"Purse": true},
+			Reason: "drift's runner side (run.go, purse.go, scenario.go, ...) holds every phase's gold and the oracle server; a strategy reaches it only through its View and the Purse's methods",
+		},
+	}
+}
+
+// IsDriftStrategyFile says whether a file of package drift is on the
+// strategy side: new strategies go in strategy_*.go files.
+func IsDriftStrategyFile(base string) bool {
+	return base == "view.go" || base == "strategy.go" || strings.HasPrefix(base, "strategy_")
+}
