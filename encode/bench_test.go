@@ -65,3 +65,21 @@ func BenchmarkGloveLoad(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUSELiteEncodeSentiment embeds the 3000 sentences with USE-lite
+// (warm: the first pass compiles the length buckets' graphs). Run it with
+// GOMLX_FUSION=0 to time the decomposed graph the fused kernels replace.
+func BenchmarkUSELiteEncodeSentiment(b *testing.B) {
+	dir, err := USELiteDir(context.Background(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u, err := LoadUSELite(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := u.Encode(context.Background(), sentimentTexts(b)[:256], nil); err != nil {
+		b.Fatal(err)
+	}
+	benchEncode(b, u)
+}

@@ -167,12 +167,12 @@ func (u *USELite) weightNodes(scope *model.Scope, g *Graph) []*Node {
 
 // Bottom implements Layered.
 func (u *USELite) Bottom(scope *model.Scope, ids, mask *Node, n int) *Node {
-	return u.bottom(ids, mask, u.weightNodes(scope, ids.Graph()), n)
+	return u.bottom(ids, mask, u.weightNodes(scope, ids.Graph()), n, false)
 }
 
 // Top implements Layered.
 func (u *USELite) Top(scope *model.Scope, hidden, mask *Node, n int) *Node {
-	return u.top(hidden, mask, u.weightNodes(scope, hidden.Graph()), n)
+	return u.top(hidden, mask, u.weightNodes(scope, hidden.Graph()), n, false)
 }
 
 // BottomWeights implements Layered: the embedding, the timing signal and

@@ -28,7 +28,7 @@ const USELiteDim = 512
 // usePrepVersion names the tokenisation, truncation and pooling of the Go
 // port; bump it when the output could change, even in the last bit (the
 // batch plan, encodeBatches, changes which rows share a matrix product).
-const usePrepVersion = "use-lite-v2:nfkc;sentencepiece-unigram(js-quirks);clip128;transformer2;mean;tanh;l2;bucket-batches"
+const usePrepVersion = "use-lite-v2:nfkc;sentencepiece-unigram(js-quirks);clip128;transformer2;mean;tanh;l2;bucket-batches;fused-layernorm"
 
 // USE-lite weight names inside the TF.js graph model.
 const (
@@ -292,7 +292,7 @@ func dense(x, wT, b *Node) *Node {
 // float32 (1 for a token, 0 for padding), in[2:] the parameters in
 // u.params order; it returns the unit embeddings [B, 512].
 func (u *USELite) graph(in []*Node) *Node {
-	return u.forward(in[0], in[1], in[2:])
+	return u.top(u.bottom(in[0], in[1], in[2:], 0, true), in[1], in[2:], 0, true)
 }
 
 // forward maps ids [B, L] int32 and mask [B, L] float32 to unit embeddings
@@ -300,13 +300,13 @@ func (u *USELite) graph(in []*Node) *Node {
 // from a parameter to the output has a gradient, so the same function serves
 // fine-tuning (Forward).
 func (u *USELite) forward(ids, mask *Node, p []*Node) *Node {
-	return u.top(u.bottom(ids, mask, p, 0), mask, p, 0)
+	return u.top(u.bottom(ids, mask, p, 0, false), mask, p, 0, false)
 }
 
 // bottom is the forward pass up to the hidden states after the first n
 // transformer layers: [B, L, W] (W = 256 after none, 512 after one or
-// more), zero on padding.
-func (u *USELite) bottom(ids, mask *Node, p []*Node, n int) *Node {
+// more), zero on padding. infer: see layer.
+func (u *USELite) bottom(ids, mask *Node, p []*Node, n int, infer bool) *Node {
 	g := ids.Graph()
 	l := ids.Shape().Dimensions[1]
 	mask3 := ExpandAxes(mask, -1) // [B, L, 1]
@@ -319,7 +319,7 @@ func (u *USELite) bottom(ids, mask *Node, p []*Node, n int) *Node {
 	timing := Concatenate([]*Node{Sin(angles), Cos(angles)}, 1)
 	x := Mul(Add(Add(emb, emb), ExpandAxes(timing, 0)), mask3)
 	for _, ly := range u.layers[:n] {
-		x = u.layer(ly, x, mask, p)
+		x = u.layer(ly, x, mask, p, infer)
 	}
 	return x
 }
@@ -327,11 +327,11 @@ func (u *USELite) bottom(ids, mask *Node, p []*Node, n int) *Node {
 // top is the forward pass from the hidden states x [B, L, W] after the
 // first n layers to the unit-length embeddings [B, 512]: the remaining
 // layers, the mean over tokens, the tanh dense layer and the L2
-// normalisation.
-func (u *USELite) top(x, mask *Node, p []*Node, n int) *Node {
+// normalisation. infer: see layer.
+func (u *USELite) top(x, mask *Node, p []*Node, n int, infer bool) *Node {
 	g := x.Graph()
 	for _, ly := range u.layers[n:] {
-		x = u.layer(ly, x, mask, p)
+		x = u.layer(ly, x, mask, p, infer)
 	}
 	mask3 := ExpandAxes(mask, -1)
 	count := Max(ReduceSum(mask, 1), Const(g, float32(1))) // [B]
@@ -343,12 +343,20 @@ func (u *USELite) top(x, mask *Node, p []*Node, n int) *Node {
 
 // layer is one pre-norm transformer layer on x [B, L, W]; padded keys get
 // the additive attention bias maskBias (−1e9), padded rows stay zero.
-func (u *USELite) layer(ly useLayer, x, mask *Node, p []*Node) *Node {
+//
+// infer builds a graph that is never differentiated (Encode): its layer
+// norms run as the backend's fused kernel, one pass over the data where
+// the decomposed ops make six. A training graph keeps the decomposed ops:
+// the Go backend has no fused backward, and a fused forward would run
+// beside the decomposed one the gradient needs. (The backend's fused
+// attention is switched off in this release: its kernel is slower than
+// the SIMD matrix products.)
+func (u *USELite) layer(ly useLayer, x, mask *Node, p []*Node, infer bool) *Node {
 	g := x.Graph()
 	b, l, width := x.Shape().Dimensions[0], x.Shape().Dimensions[1], x.Shape().Dimensions[2]
 	mask3 := ExpandAxes(mask, -1)
 	attBias := ExpandAxes(MulScalar(OneMinus(mask), float64(u.maskBias)), 1, 2) // [B, 1, 1, L]
-	h := layerNorm(x, p[ly.ln1Scale], p[ly.ln1Bias], u.lnEps)
+	h := u.norm(x, p[ly.ln1Scale], p[ly.ln1Bias], infer)
 	qkv := dense(h, p[ly.qkvW], p[ly.qkvB])
 	parts := Split(qkv, 2, 3)
 	hd := width / ly.heads
@@ -367,9 +375,22 @@ func (u *USELite) layer(ly useLayer, x, mask *Node, p []*Node) *Node {
 		res = Mul(dense(x, p[ly.denseW], p[ly.denseB]), mask3)
 	}
 	x = Add(o, res)
-	h = layerNorm(x, p[ly.ln2Scale], p[ly.ln2Bias], u.lnEps)
+	h = u.norm(x, p[ly.ln2Scale], p[ly.ln2Bias], infer)
 	f := dense(Max(dense(h, p[ly.ffn1W], p[ly.ffn1B]), ScalarZero(g, dtypes.Float32)), p[ly.ffn2W], p[ly.ffn2B])
 	return Add(Mul(f, mask3), x)
+}
+
+// norm is layerNorm over the last axis; infer: the backend's fused kernel
+// (see layer).
+func (u *USELite) norm(x, scale, bias *Node, infer bool) *Node {
+	decomposed := func() *Node { return layerNorm(x, scale, bias, u.lnEps) }
+	if !infer {
+		return decomposed()
+	}
+	out, _ := InternalFusedOpCaller(func() *Node {
+		return BackendFusedLayerNorm(x, []int{x.Rank() - 1}, float64(u.lnEps), scale, bias)
+	}, decomposed, false)
+	return out
 }
 
 // Encode implements Encoder: unit-length embeddings [len(texts), 512].
