@@ -71,8 +71,14 @@ func Known(name string) error {
 	if _, ok := registry[name]; ok {
 		return nil
 	}
+	if _, ok, err := parseCNNName(name); ok {
+		return err
+	}
 	names := []string{UserFeatures, ONNXPrefix + "DIR", ONNXCLSPrefix + "DIR"}
 	for _, in := range Infos() {
+		names = append(names, in.Name)
+	}
+	for _, in := range CNNBlockForms() {
 		names = append(names, in.Name)
 	}
 	return fmt.Errorf("encode: unknown encoder %q (known: %s)", name, strings.Join(names, ", "))

@@ -64,6 +64,9 @@ func cmdEncoders(ctx context.Context, args []string) error {
 	for _, e := range encode.Infos() {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", e.Name, e.Kind, e.Dim, e.Description)
 	}
+	for _, e := range encode.CNNBlockForms() {
+		fmt.Fprintf(w, "%s\t%s\t-\t%s\n", e.Name, e.Kind, e.Description)
+	}
 	fmt.Fprintln(w, "features\tvectors\t-\tthe dataset's own features column, passed through")
 	fmt.Fprintf(w, "%sDIR\ttext\t-\tyour ONNX text encoder: DIR holds model.onnx + tokenizer.json (Hugging Face layout) or is hf:OWNER/REPO[@REV]; attention-masked mean of last_hidden_state (%sDIR: the [CLS] token)\n",
 		encode.ONNXPrefix, encode.ONNXCLSPrefix)
