@@ -37,8 +37,9 @@ import (
 // (pixels/255). Images go through the network in batches of Batch().
 type CNN struct {
 	cnnRunner
-	model *tfjs.LayersModel
-	layer string // intermediate layer whose pooled output is the feature; "" for flatten_1
+	model  *tfjs.LayersModel
+	layer  string // intermediate layer whose pooled output is the feature; "" for flatten_1
+	family string // the cnnFamilies entry, for the block split of a fine-tune
 }
 
 // cnnRunner is what the layers-model (CNN) and graph-model (GraphCNN)
@@ -103,6 +104,7 @@ func newCNN(name string, m *tfjs.LayersModel, size int, layer, alias string) (*C
 	if size == 0 {
 		size = m.InputShape[0]
 	}
+	family := name
 	feature := layer
 	if feature == "" {
 		feature = "flatten_1"
@@ -116,7 +118,7 @@ func newCNN(name string, m *tfjs.LayersModel, size int, layer, alias string) (*C
 	if layer != "" {
 		name += cnnLayerSep + alias
 	}
-	c := &CNN{cnnRunner: cnnRunner{name: name, size: size, batch: CNNBatch}, model: m, layer: layer}
+	c := &CNN{cnnRunner: cnnRunner{name: name, size: size, batch: CNNBatch}, model: m, layer: layer, family: family}
 	for _, l := range m.Layers {
 		if l.Class == "DepthwiseConv2D" {
 			c.batch = cnnDepthwiseBatch

@@ -144,11 +144,20 @@ func parseCNNName(name string) (c cnnName, ok bool, err error) {
 		if alias == "" {
 			return c, true, fmt.Errorf("encode: %q: no block after %q (%s)", name, cnnLayerSep, blocksHelp(c.family))
 		}
-		if !slices.Contains(f.blocks, alias) && !f.rawLayers {
+		if !slices.Contains(f.blocks, alias) && (!f.rawLayers || looksLikeBlock(f, alias)) {
 			return c, true, fmt.Errorf("encode: %q: %s has no block %q (%s)", name, c.family, alias, blocksHelp(c.family))
 		}
 	}
 	return c, true, nil
+}
+
+// looksLikeBlock reports whether alias has the form of f's block aliases
+// (block7, mixed3): one out of range is a mistake, not a layer name.
+func looksLikeBlock(f cnnFamily, alias string) bool {
+	prefix := strings.TrimRight(f.blocks[0], "0123456789")
+	n, ok := strings.CutPrefix(alias, prefix)
+	_, err := strconv.Atoi(n)
+	return ok && err == nil
 }
 
 // blocksHelp lists family's blocks for error messages.

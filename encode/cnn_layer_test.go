@@ -137,6 +137,8 @@ func TestCNNNames(t *testing.T) {
 	for name, want := range map[string]string{
 		"mobilenet-v2@":            "no block",
 		"mobilenet-v2-mid@block17": "no block",
+		"mobilenet-v2@block17":     "no block",
+		"inception-v3@mixed11":     "no block",
 		"mobilenet-v2-mid@conv":    "block0 … block16",
 		"mobilenet-v2-mid-96":      "graph model",
 		"mobilenet-v2-224":         "native size",

@@ -38,6 +38,13 @@ func (o Opened) Tunable() (Tunable, bool) {
 	return t, ok
 }
 
+// TunableImage returns the encoder as a TunableImage, when its forward
+// graph can be fine-tuned.
+func (o Opened) TunableImage() (TunableImage, bool) {
+	t, ok := o.Image.(TunableImage)
+	return t, ok
+}
+
 // Open resolves any encoder name: the registry's text and image encoders,
 // the parametric ONNX encoders (onnx:DIR, onnx-cls:DIR, with DIR a path or
 // hf:OWNER/REPO[@REV]) and UserFeatures. It is the one place that turns a
