@@ -334,3 +334,33 @@ func TestRunFineTunedImageStudent(t *testing.T) {
 		t.Errorf("accuracies out of range: floor %.3f ceiling %.3f w2s %.3f", r.FloorAcc, r.CeilingAcc, r.W2SAcc)
 	}
 }
+
+// TestEveryMethodFineTunedImage runs every method (and the gold methods at
+// a budget the train_weak images allow) with a top-block CNN fine-tune as
+// the strong student on 300 real MNIST images: each trains its plan on
+// the images (the gold controls on drawn train_weak images appended to
+// train_strong's).
+func TestEveryMethodFineTunedImage(t *testing.T) {
+	testenv.NeedsAssets(t, "MNIST and the nsfwjs CNNs")
+	if testing.Short() {
+		t.Skip("fine-tunes a CNN for every method")
+	}
+	spec := DefaultSpec()
+	spec.Datasets = []string{"mnist"}
+	spec.Weak, spec.Strong = "pixels", "mobilenet-v2-64-ft-top2"
+	spec.Methods = append(method.AllNames(), "gold-probe:gold=20", "naive+gold:gold=20", "selective:gold=20")
+	spec.SkipInapplicable = true
+	spec.Seeds, spec.Limit, spec.FTEpochs, spec.Resamples = 1, 300, 1, 100
+	rows, _, err := testRunner(t).Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 10 {
+		t.Errorf("%d rows: most methods did not run", len(rows))
+	}
+	for _, r := range rows {
+		if r.Strong != "mobilenet-v2-64-ft-top2:linear" || !r.FineTuned || r.W2SAcc < 0 || r.W2SAcc > 1 {
+			t.Errorf("%s: strong %s fine_tuned %v w2s %.3f", r.Method, r.Strong, r.FineTuned, r.W2SAcc)
+		}
+	}
+}
