@@ -123,11 +123,10 @@ func (t *TunedImage) Fit(ctx context.Context, in Inputs, o train.Objective, cfg 
 	if n == 0 {
 		return nil, nil, fmt.Errorf("student %s: no images to train on (a fine-tuned image encoder reads images)", t.spec)
 	}
-	x, err := resizeImages(in.Images, t.enc.Size())
-	if err != nil {
+	if err := in.Images.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("student %s: %w", t.spec, err)
 	}
-	net := &imageTuneNet{enc: t.enc, x: x, n: n, k: o.Targets.Cols}
+	net := &imageTuneNet{enc: t.enc, imgs: in.Images, n: n, k: o.Targets.Cols}
 	var fitNet train.Net = net
 	if top := t.spec.TopLayers; top > 0 {
 		l := t.enc.(encode.LayeredImage) // checkTopBlocks passed
@@ -149,29 +148,28 @@ func (t *TunedImage) Fit(ctx context.Context, in Inputs, o train.Objective, cfg 
 	return m, res, nil
 }
 
-// resizeImages resizes every image of b to [s, s, 3] (ResizeBilinearRGB,
-// the frozen encoder's own preprocessing): [N, s, s, 3] row-major.
-func resizeImages(b encode.ImageBatch, s int) ([]float32, error) {
-	if err := b.Validate(); err != nil {
-		return nil, err
-	}
+// resizedBatch lays out images rows of imgs, resized to [s, s, 3] by
+// ResizeBilinearRGB (the frozen encoder's own preprocessing), as a tensor
+// [b, s, s, 3]; rows beyond len(rows) are zero. Images are resized per
+// batch, not kept resized: at 224 px a resized image takes 600 KB.
+func resizedBatch(imgs encode.ImageBatch, rows []int, b, s int) (*tensors.Tensor, error) {
 	per := s * s * 3
-	out := make([]float32, b.Len()*per)
-	for i := range b.Len() {
-		px, shape, err := b.Image(i)
+	out := make([]float32, b*per)
+	for r, i := range rows {
+		px, shape, err := imgs.Image(i)
 		if err != nil {
 			return nil, err
 		}
-		encode.ResizeBilinearRGB(px, shape, s, out[i*per:(i+1)*per])
+		encode.ResizeBilinearRGB(px, shape, s, out[r*per:(r+1)*per])
 	}
-	return out, nil
+	return tensors.FromFlatDataAndDimensions(out, b, s, s, 3), nil
 }
 
 // imageTuneNet is the train.Net of an image fine-tune: the CNN's weights
 // and a head, bound to resized images.
 type imageTuneNet struct {
 	enc    encode.TunableImage
-	x      []float32 // [n, S, S, 3]
+	imgs   encode.ImageBatch
 	n, k   int
 	store  *model.Store
 	frozen map[string]bool // bottom weights held pretrained; nil trains all
@@ -209,7 +207,11 @@ func (n *imageTuneNet) Len() int { return n.n }
 
 // Feed implements train.Net: images [B, S, S, 3].
 func (n *imageTuneNet) Feed(rows []int) ([]*tensors.Tensor, error) {
-	return []*tensors.Tensor{gatherRows(n.x, n.n, rows, len(rows), n.enc.Size(), n.enc.Size(), 3)}, nil
+	x, err := resizedBatch(n.imgs, rows, len(rows), n.enc.Size())
+	if err != nil {
+		return nil, err
+	}
+	return []*tensors.Tensor{x}, nil
 }
 
 // gatherRows lays out rows of x (n equal rows of shape dims) as a tensor
@@ -239,12 +241,21 @@ func headLogits(head *model.Scope, pooled *Node, scale float64) *Node {
 	return Add(z, ExpandAxes(b, 0))
 }
 
-// Fingerprint implements train.Net: encoder, head and the resized images.
+// Fingerprint implements train.Net: encoder (its fingerprint covers the
+// input size and resize), head and the images: their pixels, or the paths
+// of a user dataset's files (as the dataset's own hash does).
 func (n *imageTuneNet) Fingerprint() string {
 	h := sha.New()
 	fmt.Fprintf(h, "%s|%s|scale=%g|k=%d|n=%d|size=%d|", tunedImageVersion, n.enc.Fingerprint(), n.enc.HeadScale(), n.k, n.n, n.enc.Size())
+	if n.imgs.Paths != nil {
+		for _, p := range n.imgs.Paths {
+			fmt.Fprintf(h, "%d:%s|", len(p), p)
+		}
+		return hex.EncodeToString(h.Sum(nil))
+	}
+	fmt.Fprintf(h, "shape=%v|", n.imgs.Shape)
 	buf := make([]byte, 0, 1<<16)
-	for _, v := range n.x {
+	for _, v := range n.imgs.Pixels {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 		if len(buf) == cap(buf) {
 			h.Write(buf)
@@ -303,7 +314,10 @@ func (n *imageTopNet) cacheBottom(ctx context.Context) error {
 			return err
 		}
 		rows := seqFrom(start, min(start+imagePassRows, n.n))
-		in := gatherRows(n.x, n.n, rows, imagePassRows, s, s, 3)
+		in, err := resizedBatch(n.imgs, rows, imagePassRows, s)
+		if err != nil {
+			return err
+		}
 		res, err := call1(exec, in)
 		in.FinalizeAll()
 		if err != nil {
@@ -377,19 +391,21 @@ func (m *TunedImageModel) Predict(ctx context.Context, in Inputs) (data.Matrix, 
 			return data.Matrix{}, fmt.Errorf("student: building the prediction graph: %w", err)
 		}
 	}
-	n := in.Images.Len()
-	s := m.enc.Size()
-	x, err := resizeImages(in.Images, s)
-	if err != nil {
+	if err := in.Images.Validate(); err != nil {
 		return data.Matrix{}, err
 	}
+	n := in.Images.Len()
+	s := m.enc.Size()
 	out := data.NewMatrix(n, m.k)
 	for start := 0; start < n; start += imagePassRows {
 		if err := ctx.Err(); err != nil {
 			return data.Matrix{}, err
 		}
 		rows := seqFrom(start, min(start+imagePassRows, n))
-		t := gatherRows(x, n, rows, imagePassRows, s, s, 3)
+		t, err := resizedBatch(in.Images, rows, imagePassRows, s)
+		if err != nil {
+			return data.Matrix{}, err
+		}
 		res, err := call1(m.exec, t)
 		t.FinalizeAll()
 		if err != nil {
