@@ -9,7 +9,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -19,7 +18,6 @@ import (
 	gr "github.com/gomlx/gomlx/core/graph"
 	"github.com/gomlx/gomlx/core/tensors"
 
-	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/data"
 	"github.com/superalign/superalign/internal/backend"
 	"github.com/superalign/superalign/progress"
@@ -39,7 +37,9 @@ import (
 // (pixels/255). Images go through the network in batches of Batch().
 type CNN struct {
 	cnnRunner
-	model *tfjs.LayersModel
+	model  *tfjs.LayersModel
+	layer  string // intermediate layer whose pooled output is the feature; "" for flatten_1
+	family string // the cnnFamilies entry, for the block split of a fine-tune
 }
 
 // cnnRunner is what the layers-model (CNN) and graph-model (GraphCNN)
@@ -89,36 +89,65 @@ func NewCNN(name, dir string, size int) (*CNN, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newCNN(name, m, size, "", "")
+}
+
+// newCNN wraps m as an encoder at the given input size (0: native). With
+// layer "" its features are flatten_1's; else they are the global average
+// pool over the spatial axes of layer's output [n, h, w, C] -> [n, C], and
+// alias (the name the user gave, a block alias or layer) ends the
+// encoder's name after an "@".
+func newCNN(name string, m *tfjs.LayersModel, size int, layer, alias string) (*CNN, error) {
 	if len(m.InputShape) != 3 || m.InputShape[2] != 3 {
 		return nil, fmt.Errorf("encode: %s: model input %v, want [H W 3]", name, m.InputShape)
 	}
 	if size == 0 {
 		size = m.InputShape[0]
 	}
-	if _, ok := m.Layer("flatten_1"); !ok {
-		return nil, fmt.Errorf("encode: %s: model has no flatten_1 layer to take features from", name)
+	family := name
+	feature := layer
+	if feature == "" {
+		feature = "flatten_1"
+	}
+	if _, ok := m.Layer(feature); !ok {
+		return nil, fmt.Errorf("encode: %s: model has no %s layer to take features from", name, feature)
 	}
 	if size != m.InputShape[0] {
 		name = fmt.Sprintf("%s-%d", name, size)
 	}
-	c := &CNN{cnnRunner: cnnRunner{name: name, size: size, batch: CNNBatch}, model: m}
+	if layer != "" {
+		name += cnnLayerSep + alias
+	}
+	c := &CNN{cnnRunner: cnnRunner{name: name, size: size, batch: CNNBatch}, model: m, layer: layer, family: family}
 	for _, l := range m.Layers {
 		if l.Class == "DepthwiseConv2D" {
 			c.batch = cnnDepthwiseBatch
 		}
 	}
-	c.build = func(x *gr.Node) *gr.Node {
-		return m.Build(x, tfjs.BuildOptions{Until: "flatten_1", GlobalPoolBeforeFlatten: true})
+	if layer == "" {
+		c.build = func(x *gr.Node) *gr.Node {
+			return m.Build(x, tfjs.BuildOptions{Until: "flatten_1", GlobalPoolBeforeFlatten: true})
+		}
+	} else {
+		c.build = func(x *gr.Node) *gr.Node {
+			return globalPool(m.Build(x, tfjs.BuildOptions{Until: layer}))
+		}
 	}
 	c.fp = c.fingerprint()
 	return c, nil
 }
 
-// fingerprint hashes the weights (sorted by name), input size and
-// preprocessing version.
+// fingerprint hashes the weights (sorted by name), input size,
+// preprocessing version and the feature layer with its pooling. The
+// flatten_1 form hashes what it always has, so features cached before
+// intermediate layers existed stay valid.
 func (c *CNN) fingerprint() string {
 	h := sha256.New()
-	fmt.Fprintf(h, "cnn|%s|%d|%s|%s|flatten_1|", c.model.Name, c.size, cnnPreprocVersion, cnnGraphVersion)
+	if c.layer == "" {
+		fmt.Fprintf(h, "cnn|%s|%d|%s|%s|flatten_1|", c.model.Name, c.size, cnnPreprocVersion, cnnGraphVersion)
+	} else {
+		fmt.Fprintf(h, "cnn|%s|%d|%s|%s|%s|global-mean|", c.model.Name, c.size, cnnPreprocVersion, cnnGraphVersion, c.layer)
+	}
 	hashWeights(h, c.model.Weights)
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -361,33 +390,9 @@ func ResizeBilinearRGB(img []float32, shape [3]int, s int, dst []float32) {
 // nsfwjsModels maps encoder names to nsfwjs model directories.
 var nsfwjsModels = map[string]string{"mobilenet-v2": "mobilenet_v2", "inception-v3": "inception_v3"}
 
-// cnnMemo keeps one loaded model per (name, size) per process.
-var cnnMemo struct {
-	sync.Mutex
-	m map[string]*CNN
-}
-
 // newCNNFromAssets returns a constructor for the named nsfwjs model.
 func newCNNFromAssets(name string, size int) func(ctx context.Context, log io.Writer) (ImageEncoder, error) {
 	return func(ctx context.Context, log io.Writer) (ImageEncoder, error) {
-		cnnMemo.Lock()
-		defer cnnMemo.Unlock()
-		key := fmt.Sprintf("%s@%d", name, size)
-		if c, ok := cnnMemo.m[key]; ok {
-			return c, nil
-		}
-		dir, err := assets.Ensure(ctx, "nsfwjs", log)
-		if err != nil {
-			return nil, err
-		}
-		c, err := NewCNN(name, filepath.Join(dir, "dist", "models", nsfwjsModels[name]), size)
-		if err != nil {
-			return nil, err
-		}
-		if cnnMemo.m == nil {
-			cnnMemo.m = map[string]*CNN{}
-		}
-		cnnMemo.m[key] = c
-		return c, nil
+		return openCNN(ctx, cnnName{family: name, size: size}, log)
 	}
 }

@@ -6,12 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"path/filepath"
-	"sync"
 
 	gr "github.com/gomlx/gomlx/core/graph"
 
-	"github.com/superalign/superalign/assets"
 	"github.com/superalign/superalign/tfjs"
 )
 
@@ -34,6 +31,7 @@ type GraphCNN struct {
 	cnnRunner
 	prog    *tfjs.GraphProgram
 	feature string // node whose output is returned
+	pooled  bool   // feature is an intermediate [n, h, w, C] map, averaged over h and w
 }
 
 // NewGraphCNN loads the graph model in dir (model.json or the nsfwjs
@@ -45,40 +43,67 @@ func NewGraphCNN(name, dir string) (*GraphCNN, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newGraphCNN(name, p, "")
+}
+
+// newGraphCNN wraps p as an encoder named name. With node "" the features
+// are the classifier's input; else they are the global average pool over
+// the spatial axes of node's output [n, h, w, C] -> [n, C].
+func newGraphCNN(name string, p *tfjs.GraphProgram, node string) (*GraphCNN, error) {
 	in := p.InputShape
 	if len(in) != 4 || in[1] <= 0 || in[1] != in[2] || in[3] != 3 {
 		return nil, fmt.Errorf("encode: %s: model input %q has shape %v, want [-1 S S 3]", name, p.Input, in)
 	}
+	feature := node
+	if node == "" {
+		var err error
+		if feature, err = classifierInput(name, p); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.Check(feature); err != nil {
+		return nil, fmt.Errorf("encode: %s: %w", name, err)
+	}
+	c := &GraphCNN{cnnRunner: cnnRunner{name: name, size: in[1], batch: CNNBatch}, prog: p, feature: feature, pooled: node != ""}
+	if c.pooled {
+		c.build = func(x *gr.Node) *gr.Node { return globalPool(p.Build(x, feature)) }
+	} else {
+		c.build = func(x *gr.Node) *gr.Node { return p.Build(x, feature) }
+	}
+	c.fp = c.fingerprint()
+	return c, nil
+}
+
+// classifierInput returns the first input of p's only MatMul node.
+func classifierInput(name string, p *tfjs.GraphProgram) (string, error) {
 	var feature string
 	for _, n := range p.Nodes {
 		if n.Op != "MatMul" && n.Op != "_FusedMatMul" {
 			continue
 		}
 		if feature != "" {
-			return nil, fmt.Errorf("encode: %s: model %s has more than one MatMul; cannot tell which is the classifier", name, dir)
+			return "", fmt.Errorf("encode: %s: model %s has more than one MatMul; cannot tell which is the classifier", name, p.Dir)
 		}
 		if len(n.Input) == 0 {
-			return nil, fmt.Errorf("encode: %s: MatMul node %q has no inputs", name, n.Name)
+			return "", fmt.Errorf("encode: %s: MatMul node %q has no inputs", name, n.Name)
 		}
 		feature = n.Input[0]
 	}
 	if feature == "" {
-		return nil, fmt.Errorf("encode: %s: model %s has no MatMul classifier to take features before", name, dir)
+		return "", fmt.Errorf("encode: %s: model %s has no MatMul classifier to take features before", name, p.Dir)
 	}
-	if err := p.Check(feature); err != nil {
-		return nil, fmt.Errorf("encode: %s: %w", name, err)
-	}
-	c := &GraphCNN{cnnRunner: cnnRunner{name: name, size: in[1], batch: CNNBatch}, prog: p, feature: feature}
-	c.build = func(x *gr.Node) *gr.Node { return p.Build(x, feature) }
-	c.fp = c.fingerprint()
-	return c, nil
+	return feature, nil
 }
 
-// fingerprint hashes the feature node, input size, preprocessing version
-// and every weight (sorted by name).
+// fingerprint hashes the feature node (and, for an intermediate one, its
+// pooling), input size, preprocessing version and every weight (sorted by
+// name).
 func (c *GraphCNN) fingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "graphcnn|%d|%s|%s|", c.size, cnnPreprocVersion, c.feature)
+	if c.pooled {
+		fmt.Fprint(h, "global-mean|")
+	}
 	hashWeights(h, c.prog.Weights)
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -100,37 +125,13 @@ func (c *GraphCNN) Dim() int {
 // directories.
 var nsfwjsGraphModels = map[string]string{"mobilenet-v2-mid": "mobilenet_v2_mid"}
 
-// graphCNNMemo keeps one loaded model per name per process.
-var graphCNNMemo struct {
-	sync.Mutex
-	m map[string]*GraphCNN
-}
-
 // newGraphCNNFromAssets returns a constructor for the named nsfwjs graph
 // model, fetching the package on first use.
 func newGraphCNNFromAssets(name string) func(ctx context.Context, log io.Writer) (ImageEncoder, error) {
 	return func(ctx context.Context, log io.Writer) (ImageEncoder, error) {
-		graphCNNMemo.Lock()
-		defer graphCNNMemo.Unlock()
-		if c, ok := graphCNNMemo.m[name]; ok {
-			return c, nil
-		}
-		sub, ok := nsfwjsGraphModels[name]
-		if !ok {
+		if _, ok := nsfwjsGraphModels[name]; !ok {
 			return nil, fmt.Errorf("encode: %q is not an nsfwjs graph model", name)
 		}
-		dir, err := assets.Ensure(ctx, "nsfwjs", log)
-		if err != nil {
-			return nil, err
-		}
-		c, err := NewGraphCNN(name, filepath.Join(dir, "dist", "models", sub))
-		if err != nil {
-			return nil, err
-		}
-		if graphCNNMemo.m == nil {
-			graphCNNMemo.m = map[string]*GraphCNN{}
-		}
-		graphCNNMemo.m[name] = c
-		return c, nil
+		return openCNN(ctx, cnnName{family: name}, log)
 	}
 }

@@ -44,8 +44,13 @@ type Info struct {
 
 // Lookup returns the listing of a registered encoder.
 func Lookup(name string) (Info, bool) {
-	e, ok := registry[name]
-	return e.info, ok
+	if e, ok := registry[name]; ok {
+		return e.info, true
+	}
+	if c, ok, err := parseCNNName(name); ok && err == nil {
+		return Info{Name: name, Kind: "image", Description: cnnDescription(c)}, true
+	}
+	return Info{}, false
 }
 
 // entry is one registry row: its listing and how to build it.

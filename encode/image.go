@@ -101,19 +101,32 @@ type ImageEncoder interface {
 	EncodeImages(ctx context.Context, imgs ImageBatch, bar *progress.Bar) (data.Matrix, error)
 }
 
-// IsImageEncoder reports whether name is a registered image encoder.
+// IsImageEncoder reports whether name is a registered image encoder or a
+// CNN form (CNN-SIZE, CNN@BLOCK, see cnn_layer.go).
 func IsImageEncoder(name string) bool {
-	e, ok := registry[name]
-	return ok && e.image != nil
+	if e, ok := registry[name]; ok {
+		return e.image != nil
+	}
+	_, ok, err := parseCNNName(name)
+	return ok && err == nil
 }
 
-// NewImage builds the registered image encoder called name.
+// NewImage builds the registered image encoder or CNN form called name.
 func NewImage(ctx context.Context, name string, log io.Writer) (ImageEncoder, error) {
-	e, ok := registry[name]
-	if !ok || e.image == nil {
+	build := func(ctx context.Context, log io.Writer) (ImageEncoder, error) {
 		return nil, fmt.Errorf("encode: %q is not an image encoder", name)
 	}
-	enc, err := e.image(ctx, log)
+	if e, ok := registry[name]; ok {
+		if e.image != nil {
+			build = e.image
+		}
+	} else if c, ok, err := parseCNNName(name); ok {
+		if err != nil {
+			return nil, err
+		}
+		build = func(ctx context.Context, log io.Writer) (ImageEncoder, error) { return openCNN(ctx, c, log) }
+	}
+	enc, err := build(ctx, log)
 	if err != nil {
 		return nil, fmt.Errorf("encode: building %q: %w", name, err)
 	}

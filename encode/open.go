@@ -38,6 +38,13 @@ func (o Opened) Tunable() (Tunable, bool) {
 	return t, ok
 }
 
+// TunableImage returns the encoder as a TunableImage, when its forward
+// graph can be fine-tuned.
+func (o Opened) TunableImage() (TunableImage, bool) {
+	t, ok := o.Image.(TunableImage)
+	return t, ok
+}
+
 // Open resolves any encoder name: the registry's text and image encoders,
 // the parametric ONNX encoders (onnx:DIR, onnx-cls:DIR, with DIR a path or
 // hf:OWNER/REPO[@REV]) and UserFeatures. It is the one place that turns a
@@ -71,8 +78,14 @@ func Known(name string) error {
 	if _, ok := registry[name]; ok {
 		return nil
 	}
+	if _, ok, err := parseCNNName(name); ok {
+		return err
+	}
 	names := []string{UserFeatures, ONNXPrefix + "DIR", ONNXCLSPrefix + "DIR"}
 	for _, in := range Infos() {
+		names = append(names, in.Name)
+	}
+	for _, in := range CNNBlockForms() {
 		names = append(names, in.Name)
 	}
 	return fmt.Errorf("encode: unknown encoder %q (known: %s)", name, strings.Join(names, ", "))

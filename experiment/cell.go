@@ -403,8 +403,15 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 	k := ds.K()
 	goldTW := ds.Labels(split.TrainWeak)
 	inputs := func(s student.Student, x data.Matrix, idx []int) (student.Inputs, error) {
-		if s.Reads() == student.ReadsFeatures {
+		switch {
+		case s.Reads() == student.ReadsFeatures:
 			return student.Inputs{Features: x.SelectRows(idx)}, nil
+		case s.Reads() == student.ReadsImages:
+			imgs, err := imageBatch(ds, idx)
+			if err != nil {
+				return student.Inputs{}, fmt.Errorf("student %s reads images: %w", s.Spec(), err)
+			}
+			return student.Inputs{Images: imgs}, nil
 		}
 		if ds.IsPairwise() {
 			a, b := ds.PairTexts(idx)
@@ -551,7 +558,7 @@ func (c *CellRunner) Cell(ctx context.Context, cs CellSpec) (*Cell, error) {
 			countAbove(cell.view.Value.TrainStrong, 0.5), len(split.TrainStrong), ds.Classes[cell.view.Value.Class])
 	}
 	cfg := trainConfig(strong, strongSeed(cs.Seed))
-	if strong.Reads() == student.ReadsTexts {
+	if strong.Reads() != student.ReadsFeatures {
 		cfg.Log = c.Log
 	}
 	cell.exec = method.Executor{Student: strong, Inputs: strongTS, Config: cfg, Key: cell.keys.Ceiling, Gold: gold, TrainWeakInputs: strongTW,
@@ -631,7 +638,7 @@ func countAbove(xs []float32, t float32) int {
 // minutes; a probe trains in about a second, less than a checkpoint's
 // write and read would save.
 func (c *CellRunner) checkpoints(s student.Student) bool {
-	return c.Checkpoints != "" && s.Reads() == student.ReadsTexts
+	return c.Checkpoints != "" && s.Reads() != student.ReadsFeatures
 }
 
 // fitTeacher trains s on in with hard targets (weighted by inverse class
@@ -642,7 +649,7 @@ func (c *CellRunner) fitTeacher(ctx context.Context, s student.Student, in stude
 	if c.checkpoints(s) {
 		cfg.Checkpoint = filepath.Join(c.Checkpoints, file+".ckpt")
 	}
-	if s.Reads() == student.ReadsTexts {
+	if s.Reads() != student.ReadsFeatures {
 		cfg.Log, cfg.Name = c.Log, label
 	}
 	obj := train.Objective{Targets: targets}

@@ -90,22 +90,9 @@ func (c *CellRunner) imageFeatures(ctx context.Context, ds *data.Dataset, dsHash
 	} else {
 		key = dsHash + "/rows/" + hashInts(idx)
 	}
-	var imgs encode.ImageBatch
-	if ds.IsImage() {
-		px, err := ds.Pixels(idx)
-		if err != nil {
-			return data.Matrix{}, err
-		}
-		s := ds.ImageShape
-		imgs = encode.ImageBatch{Pixels: px, Shape: [4]int{len(idx), s[0], s[1], s[2]}}
-	} else {
-		imgs.Paths = make([]string, len(idx))
-		for k, i := range idx {
-			if ds.Examples[i].Image == "" {
-				return data.Matrix{}, fmt.Errorf("%s: image encoder %q needs images (example %d has no image)", ds.Source, enc.Name(), i)
-			}
-			imgs.Paths[k] = ds.Examples[i].Image
-		}
+	imgs, err := imageBatch(ds, idx)
+	if err != nil {
+		return data.Matrix{}, fmt.Errorf("image encoder %q: %w", enc.Name(), err)
 	}
 	m, err := c.Cache.ImageFeatures(ctx, enc, key, imgs, c.Log)
 	if err != nil {
@@ -115,6 +102,27 @@ func (c *CellRunner) imageFeatures(ctx context.Context, ds *data.Dataset, dsHash
 		m = scatterRows(m, rows, len(ds.Examples))
 	}
 	return m, nil
+}
+
+// imageBatch returns the images of examples idx of ds: in-memory pixels
+// of a built-in image set, or the image paths of a user dataset.
+func imageBatch(ds *data.Dataset, idx []int) (encode.ImageBatch, error) {
+	if ds.IsImage() {
+		px, err := ds.Pixels(idx)
+		if err != nil {
+			return encode.ImageBatch{}, err
+		}
+		s := ds.ImageShape
+		return encode.ImageBatch{Pixels: px, Shape: [4]int{len(idx), s[0], s[1], s[2]}}, nil
+	}
+	imgs := encode.ImageBatch{Paths: make([]string, len(idx))}
+	for k, i := range idx {
+		if ds.Examples[i].Image == "" {
+			return encode.ImageBatch{}, fmt.Errorf("%s: example %d has no image", ds.Source, i)
+		}
+		imgs.Paths[k] = ds.Examples[i].Image
+	}
+	return imgs, nil
 }
 
 // scatterRows places the rows of m [len(rows), D] at their dataset indices

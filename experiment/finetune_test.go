@@ -303,3 +303,64 @@ func TestFineTuneSpecValidation(t *testing.T) {
 		t.Errorf("glove-ft: got %v", err)
 	}
 }
+
+// TestRunFineTunedImageStudent runs pixels → MobileNetV2 at 64 px with its
+// top two blocks fine-tuned (mobilenet-v2-64-ft-top2) on 120 real MNIST
+// images end to end: the ceiling and the naive student are fine-tuned
+// CNNs reading the images, and the row is well formed.
+func TestRunFineTunedImageStudent(t *testing.T) {
+	testenv.NeedsAssets(t, "MNIST and the nsfwjs CNNs")
+	if testing.Short() {
+		t.Skip("fine-tunes a CNN twice")
+	}
+	spec := DefaultSpec()
+	spec.Datasets = []string{"mnist"}
+	spec.Weak, spec.Strong = "pixels", "mobilenet-v2-64-ft-top2"
+	spec.Methods = []string{"naive"}
+	spec.Seeds, spec.Limit, spec.FTEpochs, spec.Resamples = 1, 120, 2, 100
+	rows, _, err := testRunner(t).Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("got %d rows, want 1", len(rows))
+	}
+	r := rows[0]
+	t.Logf("floor %.3f ceiling %.3f w2s %.3f; strong_train %q", r.FloorAcc, r.CeilingAcc, r.W2SAcc, r.StrongTrain)
+	if r.Strong != "mobilenet-v2-64-ft-top2:linear" || !r.FineTuned || !strings.Contains(r.StrongTrain, "epochs=2 batch=16") {
+		t.Errorf("row %s → %s: fine_tuned %v, strong_train %q", r.Weak, r.Strong, r.FineTuned, r.StrongTrain)
+	}
+	if r.CeilingAcc < 0.2 || r.CeilingAcc > 1 || r.W2SAcc < 0 || r.W2SAcc > 1 {
+		t.Errorf("accuracies out of range: floor %.3f ceiling %.3f w2s %.3f", r.FloorAcc, r.CeilingAcc, r.W2SAcc)
+	}
+}
+
+// TestEveryMethodFineTunedImage runs every method (and the gold methods at
+// a budget the train_weak images allow) with a top-block CNN fine-tune as
+// the strong student on 300 real MNIST images: each trains its plan on
+// the images (the gold controls on drawn train_weak images appended to
+// train_strong's).
+func TestEveryMethodFineTunedImage(t *testing.T) {
+	testenv.NeedsAssets(t, "MNIST and the nsfwjs CNNs")
+	if testing.Short() {
+		t.Skip("fine-tunes a CNN for every method")
+	}
+	spec := DefaultSpec()
+	spec.Datasets = []string{"mnist"}
+	spec.Weak, spec.Strong = "pixels", "mobilenet-v2-64-ft-top2"
+	spec.Methods = append(method.AllNames(), "gold-probe:gold=20", "naive+gold:gold=20", "selective:gold=20")
+	spec.SkipInapplicable = true
+	spec.Seeds, spec.Limit, spec.FTEpochs, spec.Resamples = 1, 300, 1, 100
+	rows, _, err := testRunner(t).Run(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) < 10 {
+		t.Errorf("%d rows: most methods did not run", len(rows))
+	}
+	for _, r := range rows {
+		if r.Strong != "mobilenet-v2-64-ft-top2:linear" || !r.FineTuned || r.W2SAcc < 0 || r.W2SAcc > 1 {
+			t.Errorf("%s: strong %s fine_tuned %v w2s %.3f", r.Method, r.Strong, r.FineTuned, r.W2SAcc)
+		}
+	}
+}

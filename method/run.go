@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/superalign/superalign/data"
+	"github.com/superalign/superalign/encode"
 	"github.com/superalign/superalign/student"
 	"github.com/superalign/superalign/train"
 )
@@ -191,8 +192,20 @@ func (e *Executor) withGoldRows(o Objective, budget *GoldBudget) (student.Inputs
 	return in, obj, nil
 }
 
-// concatInputs appends b's examples to a's (both features or both texts).
+// concatInputs appends b's examples to a's (both features, both texts or
+// both images).
 func concatInputs(a, b student.Inputs) (student.Inputs, error) {
+	ai, bi := a.Images, b.Images
+	switch {
+	case ai.Paths != nil && bi.Paths != nil:
+		return student.Inputs{Images: encode.ImageBatch{Paths: append(append([]string(nil), ai.Paths...), bi.Paths...)}}, nil
+	case ai.Pixels != nil && bi.Pixels != nil && [3]int(ai.Shape[1:]) == [3]int(bi.Shape[1:]):
+		shape := ai.Shape
+		shape[0] += bi.Shape[0]
+		return student.Inputs{Images: encode.ImageBatch{Pixels: append(append([]float32(nil), ai.Pixels...), bi.Pixels...), Shape: shape}}, nil
+	case ai.Pixels != nil || bi.Pixels != nil || ai.Paths != nil || bi.Paths != nil:
+		return student.Inputs{}, fmt.Errorf("train_strong and train_weak images differ in kind or shape")
+	}
 	switch {
 	case a.TextsB != nil && b.TextsB != nil:
 		return student.Inputs{Texts: append(append([]string(nil), a.Texts...), b.Texts...),

@@ -22,12 +22,18 @@ type Inputs struct {
 	Features data.Matrix
 	Texts    []string
 	TextsB   []string // side B of preference pairs; nil otherwise
+	// Images are the raw images a fine-tuned image encoder reads (pixels
+	// [N, H, W, C] or paths); zero otherwise.
+	Images encode.ImageBatch
 }
 
 // Len is the number of examples.
 func (in Inputs) Len() int {
-	if in.Texts != nil {
+	switch {
+	case in.Texts != nil:
 		return len(in.Texts)
+	case in.Images.Pixels != nil || in.Images.Paths != nil:
+		return in.Images.Len()
 	}
 	return in.Features.Rows
 }
@@ -50,7 +56,29 @@ func (in Inputs) Select(idx []int) Inputs {
 	if in.Features.Values != nil {
 		out.Features = in.Features.SelectRows(idx)
 	}
+	out.Images = selectImages(in.Images, idx)
 	return out
+}
+
+// selectImages returns the images idx of b, in that order.
+func selectImages(b encode.ImageBatch, idx []int) encode.ImageBatch {
+	switch {
+	case b.Paths != nil:
+		out := encode.ImageBatch{Paths: make([]string, len(idx))}
+		for k, i := range idx {
+			out.Paths[k] = b.Paths[i]
+		}
+		return out
+	case b.Pixels != nil:
+		per := b.Shape[1] * b.Shape[2] * b.Shape[3]
+		out := encode.ImageBatch{Pixels: make([]float32, len(idx)*per), Shape: b.Shape}
+		out.Shape[0] = len(idx)
+		for k, i := range idx {
+			copy(out.Pixels[k*per:], b.Pixels[i*per:(i+1)*per])
+		}
+		return out
+	}
+	return b
 }
 
 // Reads names the input a student trains and predicts on.
@@ -59,6 +87,7 @@ type Reads int
 const (
 	ReadsFeatures Reads = iota // the frozen encoder's cached features
 	ReadsTexts                 // the raw texts, tokenised by the encoder
+	ReadsImages                // the raw images, resized by the encoder
 )
 
 // Student is what is trained: a probe (a head on frozen features) or a
@@ -134,9 +163,15 @@ func Open(ctx context.Context, spec Spec, opt Options, log io.Writer) (Student, 
 	if err != nil {
 		return nil, err
 	}
+	if ti, ok := enc.TunableImage(); ok {
+		if err := checkTopBlocks(spec, ti); err != nil {
+			return nil, err
+		}
+		return newTunedImage(spec, ti, opt), nil
+	}
 	t, ok := enc.Tunable()
 	if !ok {
-		return nil, fmt.Errorf("student %s: encoder %s cannot be fine-tuned (fine-tunable: use-lite, onnx:DIR, onnx-cls:DIR)", spec, spec.Encoder)
+		return nil, fmt.Errorf("student %s: encoder %s cannot be fine-tuned (fine-tunable: use-lite, onnx:DIR, onnx-cls:DIR, mobilenet-v2[-SIZE], inception-v3[-SIZE])", spec, spec.Encoder)
 	}
 	if err := checkTopLayers(spec, t); err != nil {
 		return nil, err

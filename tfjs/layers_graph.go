@@ -26,6 +26,21 @@ type BuildOptions struct {
 	// into the convolution before them (see convChain): every layer is
 	// then its own ops, as written. Tests use it to check the folding.
 	NoFold bool
+	// Params, when set, supplies every convolution's weights as graph
+	// values instead of constants, so that they can be trained: it is
+	// called with the name of a kernel ("LAYER/kernel" or
+	// "LAYER/depthwise_kernel") or bias ("LAYER/bias") and its initial,
+	// BatchNorm-folded value (as FoldedWeights lists them), and returns
+	// the node to use, of that shape. BatchNormalization then stays folded
+	// at its moving statistics (inference mode), the usual way to
+	// fine-tune a pretrained CNN on small batches. Incompatible with
+	// NoFold.
+	Params func(name string, init *Tensor) *gr.Node
+	// From makes Build's x the output of layer From rather than the
+	// model's input, and builds only the layers after it: a top-block
+	// fine-tune feeds activations cached once. From must be a cut point:
+	// no later layer may read one before it.
+	From string
 }
 
 // Build adds the model's forward pass to x's graph: x is [N, H, W, C]
@@ -46,9 +61,23 @@ func (m *LayersModel) Build(x *gr.Node, opts BuildOptions) *gr.Node {
 			consumers[in] = append(consumers[in], l.Name)
 		}
 	}
+	if opts.Params != nil && opts.NoFold {
+		exceptions.Panicf("tfjs: BuildOptions.Params needs the BatchNorm folding (NoFold is set)")
+	}
 	out := map[string]*gr.Node{}
 	absorbed := map[string]bool{} // layers folded into an earlier convolution
+	started := opts.From == ""
 	for _, l := range m.Layers {
+		if !started {
+			if l.Name == opts.From {
+				started = true
+				out[l.Name] = x
+				if l.Name == until {
+					return x
+				}
+			}
+			continue
+		}
 		if absorbed[l.Name] {
 			if l.Name == until {
 				return out[l.Name]
@@ -57,6 +86,9 @@ func (m *LayersModel) Build(x *gr.Node, opts BuildOptions) *gr.Node {
 		}
 		var ins []*gr.Node
 		for _, n := range l.Inbound {
+			if out[n] == nil {
+				exceptions.Panicf("tfjs: layer %q reads %q, which comes before From %q: not a cut point", l.Name, n, opts.From)
+			}
 			ins = append(ins, out[n])
 		}
 		var y *gr.Node
@@ -72,19 +104,26 @@ func (m *LayersModel) Build(x *gr.Node, opts BuildOptions) *gr.Node {
 			}
 			if !opts.NoFold && (l.Class == "Conv2D" || l.Class == "DepthwiseConv2D") {
 				chain := m.convChain(l, consumers, byName, until)
-				y = m.convFused(l, ins[0], chain)
+				if opts.Params != nil {
+					y = m.convParams(l, ins[0], chain, opts.Params)
+				} else {
+					y = m.convFused(l, ins[0], chain)
+				}
 				for _, a := range chain.absorbed {
 					absorbed[a] = true
 					out[a] = y
 				}
 			} else {
-				y = m.apply(l, ins, global)
+				y = m.apply(l, ins, global, opts.Params != nil)
 			}
 		}
 		out[l.Name] = y
 		if l.Name == until {
 			return y
 		}
+	}
+	if !started {
+		exceptions.Panicf("tfjs: From layer %q not found in model %q", opts.From, m.Name)
 	}
 	exceptions.Panicf("tfjs: layer %q not found in model %q", until, m.Name)
 	return nil
@@ -114,7 +153,9 @@ type layerConfig struct {
 	_               [0]func() // not comparable
 }
 
-func (m *LayersModel) apply(l Layer, ins []*gr.Node, globalPool bool) *gr.Node {
+// apply builds layer l on ins. trainable pads by concatenation (see
+// padConcat), so that gradients flow through padding.
+func (m *LayersModel) apply(l Layer, ins []*gr.Node, globalPool, trainable bool) *gr.Node {
 	var c layerConfig
 	if err := json.Unmarshal(l.Config, &c); err != nil {
 		exceptions.Panicf("tfjs: layer %q (%s): config: %v", l.Name, l.Class, err)
@@ -159,6 +200,9 @@ func (m *LayersModel) apply(l Layer, ins []*gr.Node, globalPool bool) *gr.Node {
 	case "ZeroPadding2D":
 		p := padPairs(l, c.Padding)
 		zero := gr.ScalarZero(x.Graph(), x.DType())
+		if trainable {
+			return padConcat(x, zero, [][2]int{p[0], p[1]})
+		}
 		return gr.Pad(x, zero, compute.PadAxis{}, compute.PadAxis{Start: p[0][0], End: p[0][1]},
 			compute.PadAxis{Start: p[1][0], End: p[1][1]}, compute.PadAxis{})
 	case "Conv2D", "DepthwiseConv2D":
@@ -177,7 +221,7 @@ func (m *LayersModel) apply(l Layer, ins []*gr.Node, globalPool bool) *gr.Node {
 		if globalPool {
 			return gr.Reshape(gr.ReduceMean(x, 1, 2), x.Shape().Dimensions[0], 1, 1, x.Shape().Dimensions[3])
 		}
-		return pool(l, c, x)
+		return pool(l, c, x, trainable)
 	}
 	exceptions.Panicf("tfjs: layer %q: Keras layer class %q is not supported", l.Name, l.Class)
 	return nil
@@ -356,22 +400,57 @@ func (m *LayersModel) convOutChannels(l Layer, c layerConfig) int {
 	return c.Filters
 }
 
-// convFused builds convolution l on x [N, H, W, Cin] with ch folded in:
-// kernel'[..., o] = kernel[..., o]·scale[o], bias'[o] = bias[o]·scale[o] +
-// offset[o] (float64, rounded once), then ch.act. Result [N, oh, ow, Cout].
+// convFused builds convolution l on x [N, H, W, Cin] with ch folded in
+// (see foldConv), then ch.act. Result [N, oh, ow, Cout].
 func (m *LayersModel) convFused(l Layer, x *gr.Node, ch convChain) *gr.Node {
 	c := parseConfig(l)
 	k, s, d := pair(c.KernelSize, 1), pair(c.Strides, 1), pair(c.DilationRate, 1)
-	inC := x.Shape().Dimensions[3]
 	pads := paddingOf(l, c, x, k, s, d)
-	var kt *Tensor
-	outC := c.Filters
+	kt, bias := m.foldConv(l, ch)
+	if kt.Shape[2] != x.Shape().Dimensions[3] {
+		exceptions.Panicf("tfjs: layer %q: kernel %v for %d input channels", l.Name, kt.Shape, x.Shape().Dimensions[3])
+	}
+	act := ch.act
+	if act == "linear" {
+		act = ""
+	}
+	fusedAct := act
+	if act != "relu" && act != "relu6" {
+		fusedAct = ""
+	}
+	var y *gr.Node
 	if l.Class == "DepthwiseConv2D" {
-		mult := max(c.DepthMultiplier, 1)
-		outC = inC * mult
-		kt = m.weightOf(l.Name, "depthwise_kernel", k[0], k[1], inC, mult)
+		y = depthwiseFused(x, kt, bias, fusedAct, k, s, d, pads)
 	} else {
-		kt = m.weightOf(l.Name, "kernel", k[0], k[1], inC, c.Filters)
+		y = convTapsFused(x, kt, bias, fusedAct, k, s, d, pads)
+	}
+	if fusedAct == "" {
+		y = activation(l, y, act)
+	}
+	return y
+}
+
+// foldConv returns convolution l's kernel and bias (nil: none) with ch's
+// BatchNorm folded in: kernel'[..., o] = kernel[..., o]·scale[o],
+// bias'[o] = bias[o]·scale[o] + offset[o] (float64, rounded once). A
+// depthwise kernel is [kh, kw, C, mult]; its output channel c·mult+j.
+func (m *LayersModel) foldConv(l Layer, ch convChain) (*Tensor, []float32) {
+	c := parseConfig(l)
+	k := pair(c.KernelSize, 1)
+	var kt *Tensor
+	var outC int
+	if l.Class == "DepthwiseConv2D" {
+		kt = m.weightOf(l.Name, "depthwise_kernel")
+		if len(kt.Shape) != 4 || kt.Shape[0] != k[0] || kt.Shape[1] != k[1] {
+			exceptions.Panicf("tfjs: layer %q: depthwise kernel shape %v for kernel size %v", l.Name, kt.Shape, k)
+		}
+		outC = kt.Shape[2] * kt.Shape[3]
+	} else {
+		kt = m.weightOf(l.Name, "kernel")
+		if len(kt.Shape) != 4 || kt.Shape[0] != k[0] || kt.Shape[1] != k[1] || kt.Shape[3] != c.Filters {
+			exceptions.Panicf("tfjs: layer %q: kernel shape %v for kernel size %v and %d filters", l.Name, kt.Shape, k, c.Filters)
+		}
+		outC = c.Filters
 	}
 	var bias []float32
 	if c.UseBias {
@@ -393,24 +472,7 @@ func (m *LayersModel) convFused(l Layer, x *gr.Node, ch convChain) *gr.Node {
 		}
 		bias = b
 	}
-	act := ch.act
-	if act == "linear" {
-		act = ""
-	}
-	fusedAct := act
-	if act != "relu" && act != "relu6" {
-		fusedAct = ""
-	}
-	var y *gr.Node
-	if l.Class == "DepthwiseConv2D" {
-		y = depthwiseFused(x, kt, bias, fusedAct, k, s, d, pads)
-	} else {
-		y = convTapsFused(x, kt, bias, fusedAct, k, s, d, pads)
-	}
-	if fusedAct == "" {
-		y = activation(l, y, act)
-	}
-	return y
+	return kt, bias
 }
 
 // bnFold turns an inference-time BatchNormalization over n channels into
@@ -470,7 +532,7 @@ func (m *LayersModel) batchNorm(l Layer, c layerConfig, x *gr.Node) *gr.Node {
 // time at 139 px. Average pooling with "same" padding divides by the
 // number of real (unpadded) inputs in each window, as TensorFlow does, not
 // by the window size; max pooling pads with −Inf so padding never wins.
-func pool(l Layer, c layerConfig, x *gr.Node) *gr.Node {
+func pool(l Layer, c layerConfig, x *gr.Node, trainable bool) *gr.Node {
 	k := pair(c.PoolSize, 2)
 	s := pair(c.Strides, 0)
 	if s[0] == 0 {
@@ -479,14 +541,14 @@ func pool(l Layer, c layerConfig, x *gr.Node) *gr.Node {
 	pads := paddingOf(l, c, x, k, s, [2]int{1, 1})
 	g := x.Graph()
 	if l.Class == "MaxPooling2D" {
-		taps, _, _ := padAndTapsWith(x, gr.Infinity(g, x.DType(), -1), k, s, [2]int{1, 1}, pads)
+		taps, _, _ := padAndTapsWith(x, gr.Infinity(g, x.DType(), -1), k, s, [2]int{1, 1}, pads, trainable)
 		y := taps[0]
 		for _, t := range taps[1:] {
 			y = gr.Max(y, t)
 		}
 		return y
 	}
-	taps, oh, ow := padAndTapsWith(x, gr.ScalarZero(g, x.DType()), k, s, [2]int{1, 1}, pads)
+	taps, oh, ow := padAndTapsWith(x, gr.ScalarZero(g, x.DType()), k, s, [2]int{1, 1}, pads, trainable)
 	sum := taps[0]
 	for _, t := range taps[1:] {
 		sum = gr.Add(sum, t)
@@ -615,18 +677,26 @@ func depthwiseFused(x *gr.Node, kt *Tensor, bias []float32, act string, k, s, d 
 // padAndTaps zero-pads x [N, H, W, C] and returns, for each kernel tap
 // (i, j) in row-major order, the strided slice [N, oh, ow, C] it multiplies.
 func padAndTaps(x *gr.Node, k, s, d [2]int, pads [][2]int) (taps []*gr.Node, oh, ow int) {
-	return padAndTapsWith(x, gr.ScalarZero(x.Graph(), x.DType()), k, s, d, pads)
+	return padAndTapsWith(x, gr.ScalarZero(x.Graph(), x.DType()), k, s, d, pads, false)
 }
 
-// padAndTapsWith is padAndTaps padding with the scalar node value.
-func padAndTapsWith(x, value *gr.Node, k, s, d [2]int, pads [][2]int) (taps []*gr.Node, oh, ow int) {
-	dims := x.Shape().Dimensions
+// padAndTapsWith is padAndTaps padding with the scalar node value, by
+// concatenation when trainable (see padConcat).
+func padAndTapsWith(x, value *gr.Node, k, s, d [2]int, pads [][2]int, trainable bool) (taps []*gr.Node, oh, ow int) {
 	xp := x
-	if pads[0] != [2]int{} || pads[1] != [2]int{} {
+	if trainable {
+		xp = padConcat(x, value, pads)
+	} else if pads[0] != [2]int{} || pads[1] != [2]int{} {
 		xp = gr.Pad(x, value, compute.PadAxis{}, compute.PadAxis{Start: pads[0][0], End: pads[0][1]},
 			compute.PadAxis{Start: pads[1][0], End: pads[1][1]}, compute.PadAxis{})
 	}
-	hp, wp := dims[1]+pads[0][0]+pads[0][1], dims[2]+pads[1][0]+pads[1][1]
+	return tapsOf(xp, k, s, d)
+}
+
+// tapsOf returns, for each kernel tap (i, j) in row-major order, the
+// strided slice [N, oh, ow, C] of the already padded xp it multiplies.
+func tapsOf(xp *gr.Node, k, s, d [2]int) (taps []*gr.Node, oh, ow int) {
+	hp, wp := xp.Shape().Dimensions[1], xp.Shape().Dimensions[2]
 	oh = (hp-((k[0]-1)*d[0]+1))/s[0] + 1
 	ow = (wp-((k[1]-1)*d[1]+1))/s[1] + 1
 	for i := range k[0] {

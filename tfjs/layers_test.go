@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/compute"
@@ -162,7 +163,7 @@ func TestPoolAgainstLoops(t *testing.T) {
 	} {
 		cfg := fmt.Sprintf(`{"pool_size":[%d,%d],"strides":[%d,%d],"padding":%q}`, tc.k, tc.k, tc.s, tc.s, tc.padding)
 		l := Layer{Name: "p", Class: tc.class, Config: json.RawMessage(cfg)}
-		exec, err := gr.NewExec(backend, func(x *gr.Node) *gr.Node { return pool(l, parseConfig(l), x) })
+		exec, err := gr.NewExec(backend, func(x *gr.Node) *gr.Node { return pool(l, parseConfig(l), x, false) })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,5 +210,97 @@ func TestPoolAgainstLoops(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestBuildParams builds MobileNetV2 at 64 px with its convolutions' folded
+// weights fed through BuildOptions.Params (here as constants), whole and
+// split at block 13 (bottom Until, top From): both equal the constant
+// build to float rounding, and the weights asked for are FoldedWeights'
+// for the same options, the split's two halves together the whole.
+func TestBuildParams(t *testing.T) {
+	testenv.NeedsAssets(t, "the nsfwjs CNNs")
+	m, err := LoadLayersModel(nsfwjsModel(t, "mobilenet_v2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend, err := compute.NewWithConfig("go:ops_sequential")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size, cut, until = 64, "block_13_project_BN", "out_relu"
+	rng := rand.New(rand.NewPCG(3, 4))
+	img := make([]float32, 2*size*size*3)
+	for i := range img {
+		img[i] = rng.Float32()
+	}
+	run := func(f func(x *gr.Node) *gr.Node) []float32 {
+		t.Helper()
+		exec, err := gr.NewExec(backend, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := exec.Call1(tensors.FromFlatDataAndDimensions(img, 2, size, size, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := tensors.CopyFlatData[float32](y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	asked := map[string][]string{}
+	want := run(func(x *gr.Node) *gr.Node { return m.Build(x, BuildOptions{Until: until}) })
+	whole := run(func(x *gr.Node) *gr.Node {
+		return m.Build(x, BuildOptions{Until: until, Params: func(n string, v *Tensor) *gr.Node {
+			asked["whole"] = append(asked["whole"], n)
+			return gr.Const(x.Graph(), tensors.FromFlatDataAndDimensions(v.F32, v.Shape...))
+		}})
+	})
+	split := run(func(x *gr.Node) *gr.Node {
+		c := func(part string) func(string, *Tensor) *gr.Node {
+			return func(n string, v *Tensor) *gr.Node {
+				asked[part] = append(asked[part], n)
+				return gr.Const(x.Graph(), tensors.FromFlatDataAndDimensions(v.F32, v.Shape...))
+			}
+		}
+		h := m.Build(x, BuildOptions{Until: cut, Params: c("bottom")})
+		return m.Build(h, BuildOptions{From: cut, Until: until, Params: c("top")})
+	})
+	for name, got := range map[string][]float32{"whole": whole, "split": split} {
+		var maxDiff, maxRef float64
+		for i, w := range want {
+			maxDiff = math.Max(maxDiff, math.Abs(float64(got[i]-w)))
+			maxRef = math.Max(maxRef, math.Abs(float64(w)))
+		}
+		t.Logf("%s: max|diff| %.3g, max|ref| %.3g", name, maxDiff, maxRef)
+		if maxRef == 0 || maxDiff > 1e-5*maxRef {
+			t.Errorf("%s build with Params differs by %.3g (max %.3g)", name, maxDiff, maxRef)
+		}
+	}
+	names := func(ts []*Tensor) []string {
+		var out []string
+		for _, w := range ts {
+			out = append(out, w.Name)
+		}
+		return out
+	}
+	for part, opts := range map[string]BuildOptions{"whole": {Until: until}, "bottom": {Until: cut}, "top": {From: cut, Until: until}} {
+		if fw := names(m.FoldedWeights(opts)); !slices.Equal(fw, asked[part]) {
+			t.Errorf("%s: FoldedWeights %v, Build asked for %v", part, fw, asked[part])
+		}
+	}
+	if !slices.Equal(append(slices.Clone(asked["bottom"]), asked["top"]...), asked["whole"]) || len(asked["top"]) != 2*3*3+2 {
+		t.Errorf("bottom %d + top %d weights, whole %d; want the top to be blocks 14-16 and Conv_1 (20)", len(asked["bottom"]), len(asked["top"]), len(asked["whole"]))
+	}
+	exec, err := gr.NewExec(backend, func(x *gr.Node) *gr.Node {
+		return m.Build(x, BuildOptions{From: "block_14_project_BN", Until: until})
+	})
+	if err == nil {
+		_, err = exec.Call1(tensors.FromFlatDataAndDimensions(make([]float32, 2*2*160), 1, 2, 2, 160))
+	}
+	if err == nil || !strings.Contains(err.Error(), "not a cut point") {
+		t.Errorf("From inside a residual block: %v, want a not-a-cut-point error", err)
 	}
 }

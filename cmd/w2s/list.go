@@ -64,6 +64,9 @@ func cmdEncoders(ctx context.Context, args []string) error {
 	for _, e := range encode.Infos() {
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", e.Name, e.Kind, e.Dim, e.Description)
 	}
+	for _, e := range encode.CNNBlockForms() {
+		fmt.Fprintf(w, "%s\t%s\t-\t%s\n", e.Name, e.Kind, e.Description)
+	}
 	fmt.Fprintln(w, "features\tvectors\t-\tthe dataset's own features column, passed through")
 	fmt.Fprintf(w, "%sDIR\ttext\t-\tyour ONNX text encoder: DIR holds model.onnx + tokenizer.json (Hugging Face layout) or is hf:OWNER/REPO[@REV]; attention-masked mean of last_hidden_state (%sDIR: the [CLS] token)\n",
 		encode.ONNXPrefix, encode.ONNXCLSPrefix)
@@ -71,6 +74,7 @@ func cmdEncoders(ctx context.Context, args []string) error {
 	fmt.Fprintf(w, "ENC-ft fine-tunes the encoder end to end with a linear head (use-lite-ft, %sDIR, %sDIR; --ft-epochs, default %d; --ft-lr, default %g).\n",
 		"onnx-ft:", "onnx-cls-ft:", student.DefaultFineTuneEpochs, student.DefaultFineTuneLR)
 	fmt.Fprintln(w, "ENC-ft-topN fine-tunes only the top N transformer layers (use-lite-ft-top1), the layers below frozen and run once per text.")
+	fmt.Fprintln(w, "The layers CNNs fine-tune the same way on images, at their SIZE (mobilenet-v2-96-ft; -ft-topN: the top N blocks, e.g. mobilenet-v2-96-ft-top2).")
 	fmt.Fprintln(w, "Every method runs on either; the probes a method trains internally use the frozen features.")
 	return w.Flush()
 }

@@ -1,6 +1,7 @@
 // Reference features for the Go graph-model CNN encoder (mobilenet-v2-mid):
 // runs an nsfwjs TF.js graph model with pure-JavaScript TF.js (CPU backend)
-// in node and writes the output of one intermediate node.
+// in node and writes the output of one intermediate node; a feature map
+// [N, H, W, C] is averaged over H and W, as the CNN@BLOCK encoders pool it.
 //
 //   NODE_PATH=<dir>/node_modules node cnn_mid_ref.js MODELDIR NODE IN OUT N S RAWSIZE
 //
@@ -43,7 +44,10 @@ async function main() {
   } else {
     input = tf.tensor4d(x, [n, s, s, 3]);
   }
-  const feat = (t) => model.execute(t, node);
+  const feat = (t) => tf.tidy(() => {
+    const y = model.execute(t, node);
+    return y.rank === 4 ? tf.mean(y, [1, 2]) : y;
+  });
   feat(input.slice([0, 0, 0, 0], [1, s, s, 3])).dispose(); // warm-up
   const t0 = process.hrtime.bigint();
   const parts = [];

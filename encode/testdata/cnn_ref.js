@@ -1,8 +1,9 @@
 // Reference features for the Go CNN encoders: runs an nsfwjs TF.js layers
 // model with pure-JavaScript TF.js (CPU backend) in node and writes the
-// output of layer flatten_1.
+// output of layer flatten_1, or with LAYER the global average (over height
+// and width) of that layer's output, as the CNN@BLOCK encoders pool it.
 //
-//   NODE_PATH=<dir>/node_modules node cnn_ref.js MODELDIR IN OUT N S RAWSIZE
+//   NODE_PATH=<dir>/node_modules node cnn_ref.js MODELDIR IN OUT N S RAWSIZE [LAYER]
 //
 // IN holds N images as raw little-endian float32: if RAWSIZE > 0, grayscale
 // [N, RAWSIZE, RAWSIZE, 1] in [0,1] that this script resizes to S×S RGB with
@@ -14,7 +15,7 @@ const fs = require('fs');
 const path = require('path');
 
 async function main() {
-  const [dir, inPath, outPath, nStr, sStr, rawStr] = process.argv.slice(2);
+  const [dir, inPath, outPath, nStr, sStr, rawStr, layer] = process.argv.slice(2);
   const n = +nStr, s = +sStr, raw = +rawStr;
   await tf.setBackend('cpu');
   // The .min.js files are UMD bundles: require() returns the model.json
@@ -29,7 +30,11 @@ async function main() {
   const all = Buffer.concat(bufs);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.length);
   const model = await tf.loadLayersModel(tf.io.fromMemory({modelTopology: mj.modelTopology, weightSpecs: specs, weightData}));
-  const feat = tf.model({inputs: model.inputs, outputs: model.getLayer('flatten_1').output});
+  const net = tf.model({inputs: model.inputs, outputs: model.getLayer(layer || 'flatten_1').output});
+  const feat = {predict: (t, opts) => tf.tidy(() => {
+    const y = net.predict(t, opts);
+    return layer ? tf.mean(y, [1, 2]) : y;
+  })};
 
   const b = fs.readFileSync(inPath);
   const x = new Float32Array(b.buffer, b.byteOffset, b.length / 4);
