@@ -28,20 +28,7 @@ func TestDriftKilledResumes(t *testing.T) {
 	if out, err := exec.Command(w2sBin, append(args, "--out", whole)...).CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)
 	}
-	cmd := exec.Command(w2sBin, append(args, "--out", killed)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		saved, _ := filepath.Glob(filepath.Join(killed, "streams", "*.json"))
-		if len(saved) >= 2 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
+	killWhenSaved(t, append(args, "--out", killed), filepath.Join(killed, "streams", "*.json"), 2, 5*time.Minute)
 	saved, _ := filepath.Glob(filepath.Join(killed, "streams", "*.json"))
 	if _, err := os.Stat(filepath.Join(killed, "results.jsonl")); err == nil || len(saved) == 0 || len(saved) >= 9 {
 		t.Skipf("the kill did not land mid-run (%d of 9 streams saved)", len(saved))

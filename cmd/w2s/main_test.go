@@ -55,6 +55,57 @@ func w2s(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	return o.String(), e.String(), code
 }
 
+// killWhenSaved starts w2s with args and SIGKILLs it as soon as at least
+// n files match pattern (the run's saved progress: cells, checkpoints,
+// streams), waiting at most limit. It returns how many had matched; a
+// process that finished first is not an error (the caller decides).
+func killWhenSaved(t *testing.T, args []string, pattern string, n int, limit time.Duration) int {
+	t.Helper()
+	cmd := exec.Command(w2sBin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	deadline := time.Now().Add(limit)
+	for {
+		saved, _ := filepath.Glob(pattern)
+		select {
+		case <-exited:
+			return len(saved)
+		default:
+		}
+		if len(saved) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-exited
+			t.Fatalf("w2s %s: fewer than %d of %s saved in %s", args[0], n, filepath.Base(pattern), limit)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+	saved, _ := filepath.Glob(pattern)
+	return len(saved)
+}
+
+// sameRows fails unless the rows of two runs are identical as JSON.
+func sameRows(t *testing.T, a, b []store.Row) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("rows: uninterrupted %d, resumed %d", len(a), len(b))
+	}
+	for i := range a {
+		ja, _ := json.Marshal(a[i])
+		jb, _ := json.Marshal(b[i])
+		if !bytes.Equal(ja, jb) {
+			t.Errorf("row %d differs after kill+resume:\n%s\n%s", i, ja, jb)
+		}
+	}
+}
+
 // userFile writes n real sentiment sentences as a user's JSONL file with
 // string labels.
 func userFile(t *testing.T, n int) string {
@@ -173,24 +224,7 @@ func TestKillAndResume(t *testing.T) {
 	}
 
 	killed := t.TempDir()
-	cmd := exec.Command(w2sBin, args(killed)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		cells, _ := filepath.Glob(filepath.Join(killed, "cells", "*.json"))
-		if len(cells) >= 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatal("no cell finished in 5 minutes")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Signal(syscall.SIGKILL)
-	cmd.Wait()
+	killWhenSaved(t, args(killed), filepath.Join(killed, "cells", "*.json"), 2, 5*time.Minute)
 	if _, err := os.Stat(filepath.Join(killed, "results.jsonl")); err == nil {
 		t.Log("run finished before the kill landed; resume is still checked")
 	}
@@ -199,16 +233,10 @@ func TestKillAndResume(t *testing.T) {
 		t.Fatalf("resumed run: exit %d\n%s", code, stderr)
 	}
 	a, b := readRows(t, clean), readRows(t, killed)
-	if len(a) != 6 || len(a) != len(b) {
-		t.Fatalf("rows: uninterrupted %d, resumed %d; want 6", len(a), len(b))
+	if len(a) != 6 {
+		t.Fatalf("rows: uninterrupted %d; want 6", len(a))
 	}
-	for i := range a {
-		ja, _ := json.Marshal(a[i])
-		jb, _ := json.Marshal(b[i])
-		if !bytes.Equal(ja, jb) {
-			t.Errorf("row %d differs after kill+resume:\n%s\n%s", i, ja, jb)
-		}
-	}
+	sameRows(t, a, b)
 }
 
 // TestEmbed embeds real sentences from a file without labels and checks one
