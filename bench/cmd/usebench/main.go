@@ -233,6 +233,9 @@ func torchTable(b *strings.Builder, t torchResult, n int, goEmbedS, goStepMs, go
 	fmt.Fprintf(b, "| fine-tune step, top layer only (ms) | %.0f | %.0f | %.0f | %.2f× |\n", goTopMs, one.TopStepMs, two.TopStepMs, math.Min(one.TopStepMs, two.TopStepMs)/goTopMs)
 	fmt.Fprintf(b, "| top layer only: bottom pass over %d sentences (s) | %.2f | %.2f | %.2f | %.2f× |\n\n", t.FtN, goTopBottom, one.TopBottom, two.TopBottom, math.Min(one.TopBottom, two.TopBottom)/goTopBottom)
 	fmt.Fprintf(b, "- parity: PyTorch embeddings against Go's on these %d sentences: max abs difference %.2g, max cosine distance %.2g\n", t.N, t.Parity.MaxAbsDiff, t.Parity.MaxCosDist)
+	if two.EmbedS > one.EmbedS || two.FtStepMs > one.FtStepMs {
+		fmt.Fprintf(b, "- PyTorch ran slower at 2 threads than at 1 in this run. Its OpenMP workers spin at the barrier that ends each parallel op; with the 2 cores oversubscribed (load average above nproc, see Machine) a worker often waits there for a peer the kernel has descheduled, a time slice per op. Go's goroutines block instead of spinning (as do PyTorch's under OMP_WAIT_POLICY=PASSIVE, not set here: the figures are PyTorch's defaults). On such a run the 2-thread column measures the machine's load more than PyTorch: take it from a quiet run\n")
+	}
 	fmt.Fprintf(b, "- Go's bottom-pass figure includes the top-layer fit's set-up (wall time minus its two epochs); PyTorch's is the bottom forward alone\n")
 }
 
