@@ -14,8 +14,8 @@
 # engine, default 2), K (neighbours, default 10), WORK (scratch directory),
 # OUT (default BENCH.md). Python references run with /usr/bin/python3
 # (Debian python3-faiss, python3-sklearn, python3-scipy, python3-numpy:
-# installed here if missing; never a project dependency). About 5 minutes
-# on 2 cores.
+# installed here if missing; never a project dependency). 8.5 minutes on
+# 2 cores shared with other jobs (load average 8); less on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=simd CGO_ENABLED=0

@@ -14,8 +14,8 @@
 # $SUPERALIGN_CACHE/js/use-lite-ref-0.2.0 on first use (the same directory
 # the parity test uses), offline afterwards. PyTorch runs with
 # /usr/bin/python3 (Debian python3-torch, python3-numpy: installed here if
-# missing; never a project dependency). About 3 minutes for N=1000 on 2
-# cores.
+# missing; never a project dependency). N=500 took 3 minutes on 2 cores
+# shared with other jobs (load average 6-8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOEXPERIMENT=simd CGO_ENABLED=0
