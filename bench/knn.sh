@@ -53,6 +53,8 @@ cat >"$WORK/machine.txt" <<EOM
 - $("$PY" -c 'import faiss, sklearn, scipy, numpy; print("faiss", faiss.__version__, "scikit-learn", sklearn.__version__, "scipy", scipy.__version__, "numpy", numpy.__version__)')
 - date: $(date -u '+%Y-%m-%d %H:%M UTC')
 EOM
+# knn_report.py appends to an existing file: start afresh when WORK is reused.
+rm -f "$WORK/knn.md"
 "$PY" bench/knn_report.py "$WORK/knn.md" "$WORK/machine.txt" \
 	"$WORK/fmnist:Fashion-MNIST raw pixels, 20000 images drawn at random (real data)" \
 	"$WORK/synth:synthetic Gaussian mixture, 10 classes (synthetic)"
