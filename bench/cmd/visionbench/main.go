@@ -4,7 +4,9 @@
 // writes the "vision" section of BENCH.md (through bench/vision.sh).
 //
 //	visionbench run -tfjs NODE_MODULES -out SECTION.md [-mobilenet 32]
-//	    [-inception 8] [-inception139 16] [-machine LINES]
+//	    [-inception 8] [-inception139 16] [-machine LINES] [-torch PYTHON]
+//	    (-torch: also time torchvision's MobileNetV2 and InceptionV3 on the
+//	    same images with bench/ref_vision_torch.py, at 1 and 2 threads)
 //	visionbench go -encoder NAME [-n 16] [-cpuprofile FILE]
 //	    times one encoder alone (profiling aid).
 //
@@ -53,8 +55,9 @@ func main() {
 		nInc := fs.Int("inception", 8, "images for inception-v3 (299 px)")
 		nInc139 := fs.Int("inception139", 16, "images for inception-v3-139")
 		machine := fs.String("machine", "", "machine description lines")
+		py := fs.String("torch", "", "python3 with torch and torchvision: also time torchvision (optional)")
 		fs.Parse(os.Args[2:])
-		err = run(*mods, *out, *machine, []job{
+		err = run(*mods, *out, *machine, *py, []job{
 			{"mobilenet-v2", "mobilenet_v2", 224, *nMob},
 			{"mobilenet-v2-mid", "mobilenet_v2_mid", 224, *nMid},
 			{"inception-v3", "inception_v3", 299, *nInc},
@@ -79,6 +82,49 @@ func main() {
 type job struct {
 	encoder, dir string
 	size, n      int
+}
+
+// oversubscribed explains a PyTorch that runs slower on 2 threads than on 1.
+const oversubscribed = `- PyTorch ran slower at 2 threads than at 1 in this run. Its OpenMP workers
+  spin at the barrier that ends each parallel op; with the 2 cores
+  oversubscribed (load average above nproc, see Machine) a worker
+  often waits there for a peer the kernel has descheduled, which costs a
+  time slice per op. Go's goroutines block instead of spinning (as do
+  PyTorch's under OMP_WAIT_POLICY=PASSIVE, not set here: the figures are
+  PyTorch's defaults). On such a run the 2-thread column measures the
+  machine's load more than PyTorch: read "Go / best PyTorch", and take the
+  2-thread ratio from a quiet run.`
+
+// torchArch is the torchvision architecture of each nsfwjs model.
+var torchArch = map[string]string{"mobilenet_v2": "mobilenet_v2", "mobilenet_v2_mid": "mobilenet_v2_140", "inception_v3": "inception_v3"}
+
+type torchResult struct {
+	Torch       string `json:"torch"`
+	TorchVision string `json:"torchvision"`
+	Dim         int    `json:"dim"`
+	Threads     map[string]struct {
+		S float64 `json:"s"`
+	} `json:"threads"`
+}
+
+// timeTorch runs bench/ref_vision_torch.py on the same images, with the
+// Go encoder's batch size.
+func timeTorch(py string, j job, batch int, px []float32, work string) (torchResult, error) {
+	in := filepath.Join(work, j.encoder+".torch.f32")
+	if err := writeF32(in, px); err != nil {
+		return torchResult{}, err
+	}
+	cmd := exec.Command(py, "bench/ref_vision_torch.py", torchArch[j.dir], in, strconv.Itoa(j.n), strconv.Itoa(j.size), strconv.Itoa(max(1, batch)))
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		return torchResult{}, fmt.Errorf("%s: ref_vision_torch.py: %w", j.encoder, err)
+	}
+	var r torchResult
+	if err := json.Unmarshal(stdout, &r); err != nil {
+		return torchResult{}, fmt.Errorf("%s: torch output %q: %w", j.encoder, stdout, err)
+	}
+	return r, nil
 }
 
 // testImages returns the first n official test images of Fashion-MNIST as
@@ -221,7 +267,7 @@ func timeJS(mods, modelDir string, j job, native int, node string, px []float32,
 	return r, feats, nil
 }
 
-func run(mods, out, machine string, jobs []job) error {
+func run(mods, out, machine, py string, jobs []job) error {
 	if mods == "" || out == "" {
 		return fmt.Errorf("-tfjs and -out are required")
 	}
@@ -236,8 +282,10 @@ func run(mods, out, machine string, jobs []job) error {
 	}
 	defer os.RemoveAll(work)
 	natives := map[string]int{"mobilenet_v2": 224, "mobilenet_v2_mid": 224, "inception_v3": 299}
-	var rows []string
+	var rows, torchRows []string
 	var node jsResult
+	var tv torchResult
+	slowerAtTwo := false
 	for _, j := range jobs {
 		if j.n <= 0 {
 			continue // skipped on request
@@ -270,6 +318,47 @@ func run(mods, out, machine string, jobs []job) error {
 			j.encoder, g.dim, j.size, j.n, g.batch, goRate, g.coldSecs, jsRate, goRate/jsRate, maxDiff/maxRef)
 		fmt.Fprintln(os.Stderr, row)
 		rows = append(rows, row)
+		if py != "" {
+			fmt.Fprintf(os.Stderr, "== %s: %d images, torchvision\n", j.encoder, j.n)
+			if tv, err = timeTorch(py, j, g.batch, px, work); err != nil {
+				return err
+			}
+			if tv.Dim != g.dim {
+				return fmt.Errorf("%s: Go dim %d, torchvision dim %d", j.encoder, g.dim, tv.Dim)
+			}
+			one, two := float64(j.n)/tv.Threads["1"].S, float64(j.n)/tv.Threads["2"].S
+			slowerAtTwo = slowerAtTwo || two < one
+			row := fmt.Sprintf("| %s (%d-d) | %d px | %d | %d | %.2f | %.2f | %.2f | %.2f× | %.2f× |",
+				j.encoder, g.dim, j.size, j.n, max(1, g.batch), goRate, one, two, goRate/two, goRate/math.Max(one, two))
+			fmt.Fprintln(os.Stderr, row)
+			torchRows = append(torchRows, row)
+		}
+	}
+	torchSection := ""
+	if slowerAtTwo {
+		torchRows = append(torchRows, "", oversubscribed)
+	}
+	if len(torchRows) > 0 {
+		torchSection = fmt.Sprintf(`
+### Against torchvision
+
+The same architectures in torchvision %s on PyTorch %s CPU (Debian
+python3-torchvision; `+"`bench/ref_vision_torch.py`"+`): MobileNetV2
+(width 1.4 for mobilenet-v2-mid) and InceptionV3 up to their pooled
+features, on the same images at the same input size and the Go encoder's
+batch size, the 28→S bilinear resize timed as on the Go side, under
+`+"`torch.inference_mode()`"+`, at `+"`torch.set_num_threads(1)`"+` and `+"`(2)`"+` (a
+warm-up batch, then the best of two passes). torchvision's weights are its
+random initialisation (no model hub is reachable from this machine; a
+dense float32 network runs at the same speed whatever its weights), so
+there is no feature parity column; its networks are the float32 originals
+(BatchNorm as separate layers), Go's are the nsfwjs ones above. Ratios are
+Go images/s over PyTorch's: above 1.0× Go is faster.
+
+| encoder | input | images | batch | Go images/s | PyTorch 1 thread | PyTorch 2 threads | Go / PyTorch 2 threads | Go / best PyTorch |
+|---|---|---|---|---|---|---|---|---|
+%s
+`, tv.TorchVision, tv.Torch, strings.Join(torchRows, "\n"))
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `## Vision (CNN feature extraction)
@@ -306,11 +395,11 @@ features the two engines produced for these images.
 - Sample sizes are small to keep the script under ~8 minutes, and the
   machine may be shared (see the load averages): read the rates as rough
   figures, the ratios as sturdier.
-
+%s
 Machine:
 %s
 - load average at the end: %s
-`, cnnWorkers(), node.TFJS, node.Backend, nodeVersion(), strings.Join(rows, "\n"), machine, loadAvg())
+`, cnnWorkers(), node.TFJS, node.Backend, nodeVersion(), strings.Join(rows, "\n"), torchSection, machine, loadAvg())
 	return os.WriteFile(out, []byte(b.String()), 0o644)
 }
 
