@@ -3,7 +3,6 @@ package encode
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,15 +99,7 @@ func TestCNNBlockParityTFJS(t *testing.T) {
 			if rep.Dim != tc.dim || len(want) != n*tc.dim {
 				t.Fatalf("reference dim %d with %d values, want %d×%d", rep.Dim, len(want), n, tc.dim)
 			}
-			var maxDiff, maxRef float64
-			nonzero := 0
-			for i, w := range want {
-				maxDiff = math.Max(maxDiff, math.Abs(float64(got.Values[i]-w)))
-				maxRef = math.Max(maxRef, math.Abs(float64(w)))
-				if w != 0 {
-					nonzero++
-				}
-			}
+			maxDiff, maxRef, nonzero := featureDiff(got.Values, want)
 			t.Logf("%s (%s, %s px): %d MNIST images, dim %d, max|diff| %.3g, max|ref| %.3g, relative %.3g; nonzero %d/%d",
 				tc.name, ref, size, n, tc.dim, maxDiff, maxRef, maxDiff/maxRef, nonzero, len(want))
 			if nonzero < len(want)/2 {

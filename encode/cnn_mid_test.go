@@ -3,7 +3,6 @@ package encode
 import (
 	"context"
 	"encoding/json"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,15 +92,7 @@ func TestCNNMidParityTFJS(t *testing.T) {
 	if rep.Dim != c.Dim() || len(want) != n*c.Dim() {
 		t.Fatalf("reference dim %d with %d values, want %d×%d", rep.Dim, len(want), n, c.Dim())
 	}
-	var maxDiff, maxRef float64
-	nonzero := 0
-	for i, w := range want {
-		maxDiff = math.Max(maxDiff, math.Abs(float64(got.Values[i]-w)))
-		maxRef = math.Max(maxRef, math.Abs(float64(w)))
-		if w != 0 {
-			nonzero++
-		}
-	}
+	maxDiff, maxRef, nonzero := featureDiff(got.Values, want)
 	t.Logf("mobilenet-v2-mid: %d images, dim %d, max|diff| %.3g, max|ref| %.3g, relative %.3g; nonzero %d/%d; Go %.2fs first (with compile), %.2fs warm = %.2f images/s; TF.js %.2fs warm = %.2f images/s",
 		n, c.Dim(), maxDiff, maxRef, maxDiff/maxRef, nonzero, len(want), firstSecs, goSecs, float64(n)/goSecs, rep.Seconds, float64(n)/rep.Seconds)
 	if nonzero < len(want)/10 {

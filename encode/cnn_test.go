@@ -140,15 +140,7 @@ func TestCNNParityTFJS(t *testing.T) {
 		if rep.Dim != tc.dim || len(want) != n*tc.dim {
 			t.Fatalf("%s: reference dim %d with %d values", tc.name, rep.Dim, len(want))
 		}
-		var maxDiff, maxRef float64
-		nonzero := 0
-		for i, w := range want {
-			maxDiff = math.Max(maxDiff, math.Abs(float64(got.Values[i]-w)))
-			maxRef = math.Max(maxRef, math.Abs(float64(w)))
-			if w != 0 {
-				nonzero++
-			}
-		}
+		maxDiff, maxRef, nonzero := featureDiff(got.Values, want)
 		t.Logf("%s: %d images, max|diff| %.3g, max|ref| %.3g, relative %.3g; nonzero %d/%d; Go %.2fs first (with compile), %.2fs warm = %.2f images/s; TF.js %.2fs warm = %.2f images/s",
 			tc.name, n, maxDiff, maxRef, maxDiff/maxRef, nonzero, len(want), firstSecs, goSecs, float64(n)/goSecs, rep.Seconds, float64(n)/rep.Seconds)
 		if nonzero < len(want)/10 {
@@ -288,4 +280,19 @@ func TestCNNWorkersDeterministic(t *testing.T) {
 	if _, err := c.EncodeImages(cctx, imgs, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled run returned %v, want context.Canceled", err)
 	}
+}
+
+// featureDiff compares features got with a reference's want, element by
+// element: the largest absolute difference, the largest absolute reference
+// value (the scale a relative tolerance is taken against) and how many
+// reference values are non-zero (a reference of zeros would pass anything).
+func featureDiff(got, want []float32) (maxDiff, maxRef float64, nonzero int) {
+	for i, w := range want {
+		maxDiff = math.Max(maxDiff, math.Abs(float64(got[i]-w)))
+		maxRef = math.Max(maxRef, math.Abs(float64(w)))
+		if w != 0 {
+			nonzero++
+		}
+	}
+	return maxDiff, maxRef, nonzero
 }

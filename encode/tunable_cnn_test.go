@@ -2,7 +2,6 @@ package encode
 
 import (
 	"context"
-	"math"
 	"testing"
 
 	. "github.com/gomlx/gomlx/core/graph"
@@ -77,11 +76,7 @@ func TestTunableCNNForward(t *testing.T) {
 				t.Fatalf("%s split=%t: %v", tc.name, split, err)
 			}
 			got := tensors.MustCopyFlatData[float32](res)
-			var maxDiff, maxRef float64
-			for i, w := range want.Values {
-				maxDiff = math.Max(maxDiff, math.Abs(float64(got[i]-w)))
-				maxRef = math.Max(maxRef, math.Abs(float64(w)))
-			}
+			maxDiff, maxRef, _ := featureDiff(got, want.Values)
 			t.Logf("%s split=%t: %d weights, max|diff| %.3g, max|ref| %.3g", tc.name, split, len(ws), maxDiff, maxRef)
 			if len(got) != len(want.Values) || maxRef == 0 || maxDiff > 1e-5*maxRef {
 				t.Errorf("%s split=%t: trainable graph differs from the encoder by %.3g (max %.3g)", tc.name, split, maxDiff, maxRef)
