@@ -69,15 +69,7 @@ func newTopNet(ctx context.Context, base *tuneNet, enc encode.Layered, top int) 
 // batches of predictRows (rows padded to a power of two, as Predict does),
 // and keeps each text's unpadded hidden states.
 func (n *topNet) cacheHidden(ctx context.Context) error {
-	be, err := backend.Get()
-	if err != nil {
-		return err
-	}
-	store := model.NewStore()
-	if _, err := n.enc.LoadWeights(store.RootScope().In(encoderScope)); err != nil {
-		return err
-	}
-	exec, err := model.NewExec(be, store, func(scope *model.Scope, ids, mask *Node) *Node {
+	exec, err := pretrainedExec(n.enc.LoadWeights, func(scope *model.Scope, ids, mask *Node) *Node {
 		return n.enc.Bottom(scope.In(encoderScope), ids, mask, n.bottom)
 	})
 	if err != nil {
@@ -137,4 +129,20 @@ func (n *topNet) Logits(scope *model.Scope, fed []*Node) *Node {
 // Fingerprint implements train.Net: the frozen layers, then the tuneNet's.
 func (n *topNet) Fingerprint() string {
 	return fmt.Sprintf("top/v1|bottom=%d|%s", n.bottom, n.tuneNet.Fingerprint())
+}
+
+// pretrainedExec compiles fn over a fresh store holding only the encoder's
+// pretrained weights, under encoderScope: the graph of a frozen part of a
+// fine-tune (its cached bottom), which reads those weights and never
+// trains them.
+func pretrainedExec[F model.ExecGraphFn](load func(*model.Scope) ([]encode.TunableWeight, error), fn F) (*model.Exec, error) {
+	be, err := backend.Get()
+	if err != nil {
+		return nil, err
+	}
+	store := model.NewStore()
+	if _, err := load(store.RootScope().In(encoderScope)); err != nil {
+		return nil, err
+	}
+	return model.NewExec(be, store, fn)
 }

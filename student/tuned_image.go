@@ -293,15 +293,7 @@ type imageTopNet struct {
 // cacheBottom runs the frozen stem and blocks over every image once, in
 // passes of imagePassRows.
 func (n *imageTopNet) cacheBottom(ctx context.Context) error {
-	be, err := backend.Get()
-	if err != nil {
-		return err
-	}
-	store := model.NewStore()
-	if _, err := n.enc.LoadWeights(store.RootScope().In(encoderScope)); err != nil {
-		return err
-	}
-	exec, err := model.NewExec(be, store, func(scope *model.Scope, x *Node) *Node {
+	exec, err := pretrainedExec(n.enc.LoadWeights, func(scope *model.Scope, x *Node) *Node {
 		return n.enc.Bottom(scope.In(encoderScope), x, n.bottom)
 	})
 	if err != nil {

@@ -102,11 +102,7 @@ func writeTokens(in, out string) error {
 		return err
 	}
 	ctx := context.Background()
-	dir, err := encode.USELiteDir(ctx, os.Stderr)
-	if err != nil {
-		return err
-	}
-	u, err := encode.LoadUSELite(dir)
+	u, dir, err := loadUSELite(ctx)
 	if err != nil {
 		return err
 	}
@@ -265,11 +261,7 @@ func run(in, jsPath, out string, repeat int, machine, torchPath string) error {
 	}
 	ctx := context.Background()
 	t0 := time.Now()
-	dir, err := encode.USELiteDir(ctx, os.Stderr)
-	if err != nil {
-		return err
-	}
-	u, err := encode.LoadUSELite(dir)
+	u, _, err := loadUSELite(ctx)
 	if err != nil {
 		return err
 	}
@@ -368,4 +360,14 @@ func nodeVersion() string {
 		return v
 	}
 	return "20"
+}
+
+// loadUSELite fetches (if needed) and loads the pretrained USE-lite; dir
+// is its model directory.
+func loadUSELite(ctx context.Context) (u *encode.USELite, dir string, err error) {
+	if dir, err = encode.USELiteDir(ctx, os.Stderr); err != nil {
+		return nil, "", err
+	}
+	u, err = encode.LoadUSELite(dir)
+	return u, dir, err
 }
