@@ -203,11 +203,8 @@ func TradeoffOf(rows []store.Row, optimisers []string, baseline, axis string, se
 					perSeed[r.Seed] = append(perSeed[r.Seed], [2]float64{r.W2SAcc, c})
 				}
 				pt := TradeoffPoint{Method: rs[0].Method, Lambda: l, N: len(rs), AUROC: meanOf(auc)}
-				var lo, hi float64
-				pt.Competence, lo, hi = TInterval(comp, 0.95)
-				pt.CompetenceLo, pt.CompetenceHi = finite(lo), finite(hi)
-				pt.Conformity, lo, hi = TInterval(conf, 0.95)
-				pt.ConformityLo, pt.ConformityHi = finite(lo), finite(hi)
+				pt.Competence, pt.CompetenceLo, pt.CompetenceHi = rateInterval(comp)
+				pt.Conformity, pt.ConformityLo, pt.ConformityHi = rateInterval(conf)
 				if len(cr) > 0 {
 					pt.ConformRight = finite(meanOf(cr))
 				}
@@ -297,4 +294,12 @@ func Hypervolume(points [][2]float64) float64 {
 		}
 	}
 	return area
+}
+
+// rateInterval is the mean of per-seed rates (accuracy, value respect,
+// agreement) with its 95% t-interval clipped to [0, 1]: with few seeds and
+// one seed at 1.0, the symmetric interval runs past what a rate can be.
+func rateInterval(rates []float64) (mean float64, lo, hi *float64) {
+	mean, l, h := TInterval(rates, 0.95)
+	return mean, finite(math.Max(l, 0)), finite(math.Min(h, 1))
 }
