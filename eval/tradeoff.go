@@ -31,7 +31,8 @@ type TradeoffPoint struct {
 	Lambda float64 `json:"lambda"`
 	N      int     `json:"n_seeds"`
 	// Competence is test accuracy, Conformity the axis's quantity; means
-	// with 95% t-intervals across seeds (NaN-free: null when undefined).
+	// with 95% t-intervals across seeds, clipped to [0, 1] (NaN-free: null
+	// when undefined).
 	Competence   float64  `json:"competence"`
 	CompetenceLo *float64 `json:"competence_lo"`
 	CompetenceHi *float64 `json:"competence_hi"`
