@@ -84,16 +84,16 @@ type job struct {
 	size, n      int
 }
 
-// oversubscribed explains a PyTorch that runs slower on 2 threads than on 1.
-const oversubscribed = `- PyTorch ran slower at 2 threads than at 1 in this run. Its OpenMP workers
-  spin at the barrier that ends each parallel op; with the 2 cores
-  oversubscribed (load average above nproc, see Machine) a worker
-  often waits there for a peer the kernel has descheduled, which costs a
-  time slice per op. Go's goroutines block instead of spinning (as do
-  PyTorch's under OMP_WAIT_POLICY=PASSIVE, not set here: the figures are
-  PyTorch's defaults). On such a run the 2-thread column measures the
-  machine's load more than PyTorch: read "Go / best PyTorch", and take the
-  2-thread ratio from a quiet run.`
+// slowerAtTwoThreads explains a PyTorch that runs slower on 2 threads
+// than on 1 for the encoders named.
+const slowerAtTwoThreads = `- PyTorch ran slower at 2 threads than at 1 for %s in this run. Its
+  OpenMP workers spin at the barrier that ends each parallel op, so two
+  threads lose when an op is too small to split (MobileNetV2 runs one
+  image per pass) or when the 2 cores are oversubscribed (load average
+  above nproc, see Machine) and a worker waits for a peer the kernel has
+  descheduled, a time slice per op. Go's goroutines block instead of
+  spinning (as do PyTorch's under OMP_WAIT_POLICY=PASSIVE, not set here:
+  the figures are PyTorch's defaults). Read "Go / best PyTorch".`
 
 // torchArch is the torchvision architecture of each nsfwjs model.
 var torchArch = map[string]string{"mobilenet_v2": "mobilenet_v2", "mobilenet_v2_mid": "mobilenet_v2_140", "inception_v3": "inception_v3"}
@@ -285,7 +285,7 @@ func run(mods, out, machine, py string, jobs []job) error {
 	var rows, torchRows []string
 	var node jsResult
 	var tv torchResult
-	slowerAtTwo := false
+	var slowerAtTwo []string
 	for _, j := range jobs {
 		if j.n <= 0 {
 			continue // skipped on request
@@ -327,7 +327,9 @@ func run(mods, out, machine, py string, jobs []job) error {
 				return fmt.Errorf("%s: Go dim %d, torchvision dim %d", j.encoder, g.dim, tv.Dim)
 			}
 			one, two := float64(j.n)/tv.Threads["1"].S, float64(j.n)/tv.Threads["2"].S
-			slowerAtTwo = slowerAtTwo || two < one
+			if two < one {
+				slowerAtTwo = append(slowerAtTwo, j.encoder)
+			}
 			row := fmt.Sprintf("| %s (%d-d) | %d px | %d | %d | %.2f | %.2f | %.2f | %.2f× | %.2f× |",
 				j.encoder, g.dim, j.size, j.n, max(1, g.batch), goRate, one, two, goRate/two, goRate/math.Max(one, two))
 			fmt.Fprintln(os.Stderr, row)
@@ -335,8 +337,8 @@ func run(mods, out, machine, py string, jobs []job) error {
 		}
 	}
 	torchSection := ""
-	if slowerAtTwo {
-		torchRows = append(torchRows, "", oversubscribed)
+	if len(slowerAtTwo) > 0 {
+		torchRows = append(torchRows, "", fmt.Sprintf(slowerAtTwoThreads, strings.Join(slowerAtTwo, ", ")))
 	}
 	if len(torchRows) > 0 {
 		torchSection = fmt.Sprintf(`
