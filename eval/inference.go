@@ -66,6 +66,18 @@ func TInterval(values []float64, level float64) (mean, lo, hi float64) {
 	return mean, mean - h, mean + h
 }
 
+// RateTInterval is TInterval for a rate (accuracy, agreement, value
+// respect), its bounds clipped to [0, 1]: with few seeds and one of them at
+// 1.0 the symmetric interval runs past what a rate can be. NaN bounds stay
+// NaN.
+func RateTInterval(rates []float64, level float64) (mean, lo, hi float64) {
+	mean, lo, hi = TInterval(rates, level)
+	if !math.IsNaN(lo) {
+		lo, hi = math.Max(lo, 0), math.Min(hi, 1)
+	}
+	return mean, lo, hi
+}
+
 // StratifiedTInterval is TInterval for a stratified mean: the estimate is
 // the unweighted mean over strata of each stratum's mean, its variance
 // Σ s_d²/n_d / D², and the degrees of freedom Welch–Satterthwaite's,

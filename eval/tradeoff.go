@@ -297,10 +297,8 @@ func Hypervolume(points [][2]float64) float64 {
 	return area
 }
 
-// rateInterval is the mean of per-seed rates (accuracy, value respect,
-// agreement) with its 95% t-interval clipped to [0, 1]: with few seeds and
-// one seed at 1.0, the symmetric interval runs past what a rate can be.
+// rateInterval is RateTInterval at 95% with NaN bounds as nil.
 func rateInterval(rates []float64) (mean float64, lo, hi *float64) {
-	mean, l, h := TInterval(rates, 0.95)
-	return mean, finite(math.Max(l, 0)), finite(math.Min(h, 1))
+	mean, l, h := RateTInterval(rates, 0.95)
+	return mean, finite(l), finite(h)
 }

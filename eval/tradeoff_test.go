@@ -112,23 +112,3 @@ func TestTradeoffOf(t *testing.T) {
 		t.Error("the value axis without a value channel was accepted")
 	}
 }
-
-// TestRateIntervalClipped: a rate's interval stays inside [0, 1]; inside,
-// it is the plain t-interval.
-func TestRateIntervalClipped(t *testing.T) {
-	for _, tc := range []struct {
-		rates  []float64
-		lo, hi float64
-	}{
-		{[]float64{1, 1, 0.929}, 0.8745, 1}, // spam-value's value respect, three seeds
-		{[]float64{0, 0, 0.07}, 0, 0.1237},  // the mirror case
-		{[]float64{0.5, 0.6, 0.7}, 0.3516, 0.8484},
-	} {
-		_, lo, hi := rateInterval(tc.rates)
-		if lo == nil || hi == nil {
-			t.Errorf("rateInterval(%v): no interval", tc.rates)
-		} else if math.Abs(*lo-tc.lo) > 1e-3 || math.Abs(*hi-tc.hi) > 1e-3 {
-			t.Errorf("rateInterval(%v) = [%.4f, %.4f], want [%.4f, %.4f]", tc.rates, *lo, *hi, tc.lo, tc.hi)
-		}
-	}
-}
