@@ -203,9 +203,6 @@ func (c *cnnRunner) execFor() (*gr.Exec, error) {
 	if c.exec != nil {
 		return c.exec, nil
 	}
-	// The shared backend runs ops one at a time unless $GOMLX_BACKEND
-	// names another: the parallel op scheduler deadlocked on these graphs
-	// (a test hung in workerspool.WaitToStart with every worker idle).
 	be, err := backend.Get()
 	if err != nil {
 		return nil, err

@@ -85,6 +85,13 @@ func Fit(ctx context.Context, net Net, o Objective, cfg Config) (*Result, error)
 	if len(params) == 0 {
 		return nil, fmt.Errorf("train: the net has no parameters to train")
 	}
+	if paramCount(params) < smallNetWeights {
+		release, err := backend.OpsOneAtATime()
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+	}
 	// Adam moments, one pair per parameter, in their own scope.
 	adam := scope.In("superalign_adamw")
 	moment1 := make([]*model.Variable, len(params))
@@ -325,6 +332,21 @@ func Fit(ctx context.Context, net Net, o Objective, cfg Config) (*Result, error)
 	}
 	res.EpochLoss, res.EpochTime, res.Steps = ps.epochLoss, ps.epochTime, total
 	return res, nil
+}
+
+// smallNetWeights is the size below which a net trains with its ops one at
+// a time (backend.OpsOneAtATime): a linear head (hundreds to tens of
+// thousands of weights) runs faster so, a 256-unit MLP head (131,000 on
+// 512-d features) and every encoder slower.
+const smallNetWeights = 1 << 16
+
+// paramCount is the number of trainable weights in params.
+func paramCount(params []Param) int {
+	n := 0
+	for _, p := range params {
+		n += p.Var.Shape().Size()
+	}
+	return n
 }
 
 // checkpointKey digests what a fit depends on: the trainer version, the

@@ -8,7 +8,9 @@ package backend
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gomlx/compute"
 	"github.com/gomlx/compute/gobackend"
@@ -25,18 +27,80 @@ var backendOnce = sync.OnceValues(func() (compute.Backend, error) {
 		return b, nil
 	}
 	// The pure-Go backend is the default: it needs no C libraries and gives
-	// bit-identical results across runs on one machine. Ops run one at a
-	// time (each matmul still uses every core): with gomlx v0.28 / compute
-	// 20260716 the parallel op scheduler deadlocked in workerspool on large
-	// graphs (USE-lite fine-tuning, CNNs: 2 of 4 runs hung), and for heads
-	// the sequential scheduler costs ~7% (sentiment bow → glove:mlp, 3
-	// seeds: 5.2 s vs 4.8 s) with bit-identical results.
-	b, err := gobackend.New("ops_sequential")
+	// bit-identical results across runs on one machine.
+	b, err := gobackend.New("")
 	if err != nil {
+		return nil, fmt.Errorf("backend: pure-Go backend: %w", err)
+	}
+	if err := unlimitOpWorkers(b); err != nil {
 		return nil, fmt.Errorf("backend: pure-Go backend: %w", err)
 	}
 	return b, nil
 })
+
+// unlimitOpWorkers lets the pure-Go backend run independent ops of a graph
+// at the same time without deadlocking. Its worker pool admits 2×GOMAXPROCS
+// tasks; a graph executor takes one slot per running op, and a matrix product
+// inside an op waits for further slots (Pool.Saturate) that only a finishing
+// op can free: once as many products run at once as the pool has slots,
+// nothing finishes (gomlx v0.28 / compute 20260716; USE-lite fine-tuning and
+// CNN graphs hung in 2 of 4 runs). Without a limit, ops start as goroutines
+// and each product still fans out to GOMAXPROCS workers, so products split
+// their work exactly as before and results stay bit-identical; a USE-lite
+// fine-tune step runs 1.4–1.8× faster than with ops one at a time (BENCH.md,
+// bench/profile.sh).
+//
+// The backend's "parallelism=-1" option would do the same but prints to
+// stdout, which carries this program's results; the pool sits in an internal
+// package, so its exported setter is reached by reflection. The pin in
+// go.mod keeps the field where this expects it, and a bump that moves it
+// fails here, at start-up, with this error.
+func unlimitOpWorkers(b compute.Backend) error {
+	v := reflect.ValueOf(b)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("unexpected backend type %T: cannot unlimit its op workers", b)
+	}
+	setter := v.Elem().FieldByName("Workers").MethodByName("SetMaxParallelism")
+	if !setter.IsValid() {
+		return fmt.Errorf("backend type %T has no Workers.SetMaxParallelism: cannot unlimit its op workers", b)
+	}
+	setter.Call([]reflect.Value{reflect.ValueOf(-1)})
+	return nil
+}
+
+// OpsOneAtATime makes the pure-Go backend run every graph's ops one at a
+// time until release is called (it may be called more than once), and
+// does nothing on another backend. Ops at once pay a goroutine and a
+// hand-over per op, which a graph of tiny ops does not earn back: a linear
+// head's 30 epochs over 8000 × 512 features took 0.39 s one op at a time
+// and 0.59–0.65 s with ops at once, while a 256-unit MLP head took 6.4 s
+// and 4.1–4.4 s (bench/cmd/headbench, this machine, 2026-12-03).
+//
+// The backend runs ops at once only while a single execution is live
+// (its dynamic mode); holding one more live execution is the one lever it
+// offers from outside its internal package, so release restores the count.
+// Concurrent graphs in the process run one op at a time meanwhile, which
+// is what the backend does whenever two graphs run together.
+func OpsOneAtATime() (release func(), err error) {
+	be, err := Get()
+	if err != nil {
+		return nil, err
+	}
+	v := reflect.ValueOf(be)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return func() {}, nil
+	}
+	field := v.Elem().FieldByName("NumLiveExecutions")
+	if !field.IsValid() {
+		return func() {}, nil // not the Go backend (XLA)
+	}
+	live, ok := field.Addr().Interface().(*atomic.Int32)
+	if !ok {
+		return nil, fmt.Errorf("backend: %T.NumLiveExecutions is %s, not an atomic.Int32", be, field.Type())
+	}
+	live.Add(1)
+	return sync.OnceFunc(func() { live.Add(-1) }), nil
+}
 
 // newBackendWithConfig turns the panic compute.NewWithConfig raises for an
 // unregistered backend name into an error.
