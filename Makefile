@@ -38,12 +38,13 @@ vet:
 	$(GO) vet -tags $(TAGS) ./...
 
 # Speed against the reference implementations, same machine, same run: BENCH.md.
-# Each script owns one BENCH.md section (heads, knn, uselite).
+# Each script owns one BENCH.md section (heads, knn, uselite, vision, profile).
 bench: build
 	bash bench/run.sh
 	bash bench/knn.sh
 	bash bench/uselite.sh
 	bash bench/vision.sh
+	bash bench/profile.sh
 
 # METHODS.md and method/catalogue.go (the same entries for godoc) are
 # generated from the method registry.

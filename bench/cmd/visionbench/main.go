@@ -368,7 +368,8 @@ Go images/s over PyTorch's: above 1.0× Go is faster.
 Pretrained nsfwjs@4.4.0 CNNs (TF.js layers models, uint8-quantised) as
 frozen feature extractors (layer `+"`flatten_1`"+`; for the graph model
 mobilenet-v2-mid its pooled feature node): Go (package `+"`tfjs`"+` layers and
-graph interpreters on GoMLX, pure-Go backend, `+"`go:ops_sequential`"+`, BatchNorm and
+graph interpreters on GoMLX, pure-Go backend: a graph's independent ops at once
+while it runs alone, one at a time beside another; BatchNorm and
 ReLU folded into the convolutions, %d batches in flight on as many goroutines)
 against pure-JavaScript TF.js %s (`+"`@tensorflow/tfjs`"+`, %s backend, node
 %s) on the same real Fashion-MNIST images (the first N of the official
