@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -23,6 +24,15 @@ var backendOnce = sync.OnceValues(func() (compute.Backend, error) {
 		b, err := newBackendWithConfig(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("backend: from $%s=%q: %w", compute.ConfigEnvVar, cfg, err)
+		}
+		// A Go backend named explicitly (go, go:ops_sequential) gets the
+		// same protection from the pool's deadlock, unless the setting
+		// chooses its own parallelism.
+		name, options, _ := strings.Cut(cfg, ":")
+		if name == gobackend.BackendName && !strings.Contains(options, "parallelism") {
+			if err := unlimitOpWorkers(b); err != nil {
+				return nil, fmt.Errorf("backend: from $%s=%q: %w", compute.ConfigEnvVar, cfg, err)
+			}
 		}
 		return b, nil
 	}
@@ -91,7 +101,7 @@ func OpsOneAtATime() (release func(), err error) {
 		return func() {}, nil
 	}
 	field := v.Elem().FieldByName("NumLiveExecutions")
-	if !field.IsValid() {
+	if !field.IsValid() || !field.CanInterface() {
 		return func() {}, nil // not the Go backend (XLA)
 	}
 	live, ok := field.Addr().Interface().(*atomic.Int32)
