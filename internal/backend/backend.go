@@ -70,7 +70,11 @@ func unlimitOpWorkers(b compute.Backend) error {
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("unexpected backend type %T: cannot unlimit its op workers", b)
 	}
-	setter := v.Elem().FieldByName("Workers").MethodByName("SetMaxParallelism")
+	workers := v.Elem().FieldByName("Workers")
+	if !workers.IsValid() || !workers.CanInterface() {
+		return fmt.Errorf("backend type %T has no exported Workers pool: cannot unlimit its op workers", b)
+	}
+	setter := workers.MethodByName("SetMaxParallelism")
 	if !setter.IsValid() {
 		return fmt.Errorf("backend type %T has no Workers.SetMaxParallelism: cannot unlimit its op workers", b)
 	}
