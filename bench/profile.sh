@@ -43,6 +43,15 @@ families() {
 		END { for (f in sum) printf "%s\t%.3f\n", f, sum[f] }'
 }
 
+# finetune_bench MODE [FLAGS]: the benchmark's output with ops at once
+# (MODE parallel, the backend as shipped) or one at a time (sequential).
+finetune_bench() {
+	local cfg=""
+	[ "$1" = sequential ] && cfg="go:ops_sequential"
+	(cd student && GOMLX_BACKEND=$cfg "$WORK/student.test" -test.run '^$' -test.bench 'FineTuneWhole$' \
+		-test.benchtime "${STEPS}x" "${@:2}")
+}
+
 # Wall time first, without the profiler (its signals slow the parallel
 # executor more than the sequential one): the modes alternate REPEAT times
 # so that drift in the machine's load hits both; the median is reported.
@@ -50,11 +59,8 @@ declare -A STEPMS STEPALL CPU UTIL
 for mode in parallel sequential; do : > "$WORK/$mode.steps"; done
 for _ in $(seq "$REPEAT"); do
 	for mode in parallel sequential; do
-		cfg=""
-		[ "$mode" = sequential ] && cfg="go:ops_sequential"
 		# ns per benchmark op = one epoch of 2 steps
-		(cd student && GOMLX_BACKEND=$cfg "$WORK/student.test" -test.run '^$' -test.bench 'FineTuneWhole$' \
-			-test.benchtime "${STEPS}x") > "$WORK/run.txt"
+		finetune_bench "$mode" > "$WORK/run.txt"
 		cat "$WORK/run.txt" >&2
 		awk '/^BenchmarkFineTuneWhole/ { printf "%.0f\n", $3 / 2 / 1e6 }' "$WORK/run.txt" >> "$WORK/$mode.steps"
 	done
@@ -64,11 +70,8 @@ for mode in parallel sequential; do
 	STEPALL[$mode]=$(sort -n "$WORK/$mode.steps" | paste -sd, -)
 done
 for mode in parallel sequential; do
-	cfg=""
-	[ "$mode" = sequential ] && cfg="go:ops_sequential"
 	echo "== fine-tune profile: ops $mode" >&2
-	(cd student && GOMLX_BACKEND=$cfg "$WORK/student.test" -test.run '^$' -test.bench 'FineTuneWhole$' \
-		-test.benchtime "${STEPS}x" -test.cpuprofile "$WORK/$mode.prof") >&2
+	finetune_bench "$mode" -test.cpuprofile "$WORK/$mode.prof" >&2
 	families "$WORK/$mode.prof" > "$WORK/$mode.families"
 	CPU[$mode]=$(awk -F'\t' '{ s += $2 } END { printf "%.3f", s }' "$WORK/$mode.families")
 	# "Duration: 12.92s, Total samples = 19.67s (152.21%)": cores kept busy

@@ -66,12 +66,8 @@ var backendOnce = sync.OnceValues(func() (compute.Backend, error) {
 // go.mod keeps the field where this expects it, and a bump that moves it
 // fails here, at start-up, with this error.
 func unlimitOpWorkers(b compute.Backend) error {
-	v := reflect.ValueOf(b)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return fmt.Errorf("unexpected backend type %T: cannot unlimit its op workers", b)
-	}
-	workers := v.Elem().FieldByName("Workers")
-	if !workers.IsValid() || !workers.CanInterface() {
+	workers, ok := exportedField(b, "Workers")
+	if !ok {
 		return fmt.Errorf("backend type %T has no exported Workers pool: cannot unlimit its op workers", b)
 	}
 	setter := workers.MethodByName("SetMaxParallelism")
@@ -100,12 +96,8 @@ func OpsOneAtATime() (release func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	v := reflect.ValueOf(be)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return func() {}, nil
-	}
-	field := v.Elem().FieldByName("NumLiveExecutions")
-	if !field.IsValid() || !field.CanInterface() {
+	field, ok := exportedField(be, "NumLiveExecutions")
+	if !ok {
 		return func() {}, nil // not the Go backend (XLA)
 	}
 	live, ok := field.Addr().Interface().(*atomic.Int32)
@@ -114,6 +106,18 @@ func OpsOneAtATime() (release func(), err error) {
 	}
 	live.Add(1)
 	return sync.OnceFunc(func() { live.Add(-1) }), nil
+}
+
+// exportedField returns the exported field name of the struct b points to:
+// the Go backend's type sits in an internal package, so its fields are
+// reached by reflection.
+func exportedField(b compute.Backend, name string) (reflect.Value, bool) {
+	v := reflect.ValueOf(b)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return reflect.Value{}, false
+	}
+	f := v.Elem().FieldByName(name)
+	return f, f.IsValid() && f.CanInterface()
 }
 
 // newBackendWithConfig turns the panic compute.NewWithConfig raises for an
